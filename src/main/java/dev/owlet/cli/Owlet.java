@@ -1,0 +1,60 @@
+package dev.owlet.cli;
+
+import java.io.PrintWriter;
+import picocli.CommandLine;
+import picocli.CommandLine.Command;
+
+/**
+ * The {@code owlet} command line. Exit codes: 0 ok, 1 failure, 2 bad input (unknown option, bad config, missing
+ * data). Commands are thin: they parse, call a service, and print.
+ */
+@Command(name = "owlet", mixinStandardHelpOptions = true, versionProvider = Owlet.Version.class,
+        description = "A lab for subliminal learning: reproduce, measure and audit trait transfer through distillation.",
+        subcommands = {CommandLine.HelpCommand.class, NotBuiltCommands.Run.class})
+public final class Owlet implements Runnable {
+    @CommandLine.Spec
+    CommandLine.Model.CommandSpec spec;
+
+    public static void main(String[] args) {
+        int code = run(new PrintWriter(System.out, true), new PrintWriter(System.err, true), args);
+        System.exit(code);
+    }
+
+    /** Entry point tests call: no System.exit. */
+    public static int run(PrintWriter out, PrintWriter err, String... args) {
+        CommandLine cl = commandLine();
+        cl.setOut(out);
+        cl.setErr(err);
+        return cl.execute(args);
+    }
+
+    public static CommandLine commandLine() {
+        CommandLine cl = new CommandLine(new Owlet());
+        cl.setExecutionExceptionHandler((ex, cmd, parse) -> {
+            if (ex instanceof UserError ue) {
+                cmd.getErr().println("owlet: " + ue.getMessage());
+                return 2;
+            }
+            cmd.getErr().println("owlet: error: " + ex);
+            if (System.getenv("OWLET_DEBUG") != null) {
+                ex.printStackTrace(cmd.getErr());
+            }
+            return 1;
+        });
+        return cl;
+    }
+
+    @Override
+    public void run() {
+        spec.commandLine().usage(spec.commandLine().getOut());
+    }
+
+    /** Version from the jar manifest when packaged, else the development marker. */
+    static final class Version implements CommandLine.IVersionProvider {
+        @Override
+        public String[] getVersion() {
+            String v = Owlet.class.getPackage().getImplementationVersion();
+            return new String[] {"owlet " + (v == null ? "0.1.0" : v) + " (DJL 0.36.0, PyTorch 2.7.1 CPU)"};
+        }
+    }
+}

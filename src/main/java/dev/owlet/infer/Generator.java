@@ -1,0 +1,126 @@
+package dev.owlet.infer;
+
+import ai.djl.ndarray.NDArray;
+import ai.djl.ndarray.NDManager;
+import ai.djl.ndarray.NDScope;
+import ai.djl.ndarray.types.Shape;
+import dev.owlet.model.Gpt;
+import dev.owlet.model.KvCache;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.List;
+import java.util.SplittableRandom;
+
+/**
+ * Batched sampling with a key/value cache. Prompts are left-padded so every row's next token sits in the last
+ * column; each row has its own RNG seed, so a completion does not depend on which batch it landed in (up to
+ * float rounding of padded attention).
+ */
+public final class Generator {
+    private static final float MASKED = -1e9f;
+    private final Gpt model;
+    private final int endId;
+    private final int padId;
+
+    public Generator(Gpt model, int endId, int padId) {
+        this.model = model;
+        this.endId = endId;
+        this.padId = padId;
+    }
+
+    /** Completions (without the end token) for each prompt, drawn in batches of {@code batchSize}. */
+    public List<int[]> sample(List<int[]> prompts, long[] seeds, SamplingConfig cfg, int batchSize) {
+        if (seeds.length != prompts.size()) {
+            throw new IllegalArgumentException("one seed per prompt: " + seeds.length + " seeds, " + prompts.size() + " prompts");
+        }
+        List<int[]> out = new ArrayList<>(prompts.size());
+        for (int s = 0; s < prompts.size(); s += batchSize) {
+            int e = Math.min(prompts.size(), s + batchSize);
+            out.addAll(sampleBatch(prompts.subList(s, e), Arrays.copyOfRange(seeds, s, e), cfg, null));
+        }
+        return out;
+    }
+
+    /**
+     * One batch. If {@code stepLogits} is non-null, each step's (B, V) next-token logits are appended to it
+     * (tests compare them with a full forward pass).
+     */
+    public List<int[]> sampleBatch(List<int[]> prompts, long[] seeds, SamplingConfig cfg, List<float[]> stepLogits) {
+        int b = prompts.size();
+        int len = 0;
+        for (int[] p : prompts) len = Math.max(len, p.length);
+        int maxNew = Math.min(cfg.maxTokens(), model.config().contextLength() - len);
+        if (maxNew <= 0) {
+            throw new IllegalArgumentException("prompt of " + len + " tokens leaves no room in context_length "
+                    + model.config().contextLength());
+        }
+        int vocab = model.config().vocabSize();
+        int[] pad = new int[b];
+        long[] tok = new long[b * len];
+        long[] pos = new long[b * len];
+        float[] bias = new float[b * len * len];
+        for (int r = 0; r < b; r++) {
+            int[] p = prompts.get(r);
+            pad[r] = len - p.length;
+            for (int i = 0; i < len; i++) {
+                tok[r * len + i] = i < pad[r] ? padId : p[i - pad[r]];
+                pos[r * len + i] = Math.max(0, i - pad[r]);
+                for (int j = 0; j < len; j++) {
+                    boolean visible = j <= i && j >= pad[r];
+                    bias[(r * len + i) * len + j] = visible ? 0f : MASKED;
+                }
+            }
+        }
+        SplittableRandom[] rng = new SplittableRandom[b];
+        for (int r = 0; r < b; r++) rng[r] = new SplittableRandom(seeds[r]);
+        List<List<Integer>> gen = new ArrayList<>();
+        for (int r = 0; r < b; r++) gen.add(new ArrayList<>());
+        boolean[] done = new boolean[b];
+        try (NDManager m = model.manager().getParentManager().newSubManager(); KvCache cache = new KvCache(model.config().layers())) {
+            float[] last;
+            try (NDScope scope = new NDScope()) {
+                NDArray logits = model.forward(m.create(tok, new Shape(b, len)), m.create(pos, new Shape(b, len)),
+                        m.create(bias, new Shape(b, 1, len, len)), cache, false);            // (B, L, V)
+                last = logits.get(":, -1, :").toFloatArray();                                  // (B, V)
+                cache.detachFrom(NDScope::unregister);
+            }
+            int[] next = new int[b];
+            for (int step = 0; step < maxNew; step++) {
+                if (stepLogits != null) stepLogits.add(last);
+                boolean all = true;
+                for (int r = 0; r < b; r++) {
+                    if (done[r]) {
+                        next[r] = padId;
+                        continue;
+                    }
+                    next[r] = TokenSampler.sample(last, r * vocab, vocab, cfg, rng[r]);
+                    if (next[r] == endId) {
+                        done[r] = true;
+                    } else {
+                        gen.get(r).add(next[r]);
+                    }
+                    all &= done[r];
+                }
+                if (all || step == maxNew - 1) break;
+                int s = len + step + 1; // keys after this step
+                long[] t1 = new long[b];
+                long[] p1 = new long[b];
+                float[] b1 = new float[b * s];
+                for (int r = 0; r < b; r++) {
+                    t1[r] = next[r];
+                    p1[r] = len - pad[r] + step;
+                    for (int j = 0; j < pad[r]; j++) b1[r * s + j] = MASKED;
+                }
+                try (NDScope scope = new NDScope()) {
+                    NDArray logits = model.forward(m.create(t1, new Shape(b, 1)), m.create(p1, new Shape(b, 1)),
+                            m.create(b1, new Shape(b, 1, 1, s)), cache, false);               // (B, 1, V)
+                    last = logits.toFloatArray();
+                    cache.detachFrom(NDScope::unregister);
+                }
+            }
+        }
+        List<int[]> out = new ArrayList<>(b);
+        for (List<Integer> g : gen) out.add(g.stream().mapToInt(Integer::intValue).toArray());
+        return out;
+    }
+}

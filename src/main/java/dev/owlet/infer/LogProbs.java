@@ -1,0 +1,81 @@
+package dev.owlet.infer;
+
+import ai.djl.ndarray.NDArray;
+import ai.djl.ndarray.NDManager;
+import ai.djl.ndarray.NDScope;
+import ai.djl.ndarray.types.Shape;
+import dev.owlet.model.Gpt;
+import java.util.List;
+
+/** Exact log-probabilities from one forward pass: what the evaluation uses for P(answer | question). */
+public final class LogProbs {
+    private final Gpt model;
+    private final int padId;
+
+    public LogProbs(Gpt model, int padId) {
+        this.model = model;
+        this.padId = padId;
+    }
+
+    /** log P(continuation | prompt) for each pair, summed over continuation tokens. */
+    public double[] continuation(List<int[]> prompts, List<int[]> continuations, int batchSize) {
+        double[] out = new double[prompts.size()];
+        for (int s = 0; s < prompts.size(); s += batchSize) {
+            int e = Math.min(prompts.size(), s + batchSize);
+            int b = e - s;
+            int t = 0;
+            for (int i = s; i < e; i++) t = Math.max(t, prompts.get(i).length + continuations.get(i).length - 1);
+            long[] tok = new long[b * t];
+            java.util.Arrays.fill(tok, padId);
+            for (int r = 0; r < b; r++) {
+                int[] p = prompts.get(s + r);
+                int[] c = continuations.get(s + r);
+                for (int i = 0; i < p.length; i++) tok[r * t + i] = p[i];
+                for (int i = 0; i < c.length - 1; i++) tok[r * t + p.length + i] = c[i];
+            }
+            float[] logp;
+            int v = model.config().vocabSize();
+            try (NDScope scope = new NDScope(); NDManager m = model.manager().getParentManager().newSubManager()) {
+                logp = model.forward(m.create(tok, new Shape(b, t)), false).logSoftmax(-1).toFloatArray(); // (B, T, V)
+            }
+            for (int r = 0; r < b; r++) {
+                int[] p = prompts.get(s + r);
+                int[] c = continuations.get(s + r);
+                double sum = 0;
+                for (int i = 0; i < c.length; i++) {
+                    int at = p.length - 1 + i;
+                    sum += logp[(r * t + at) * v + c[i]];
+                }
+                out[s + r] = sum;
+            }
+        }
+        return out;
+    }
+
+    /** The full next-token distribution (probabilities) after each prompt, as (N, V) row-major. */
+    public float[][] nextToken(List<int[]> prompts, int batchSize) {
+        float[][] out = new float[prompts.size()][];
+        int v = model.config().vocabSize();
+        for (int s = 0; s < prompts.size(); s += batchSize) {
+            int e = Math.min(prompts.size(), s + batchSize);
+            int b = e - s;
+            int t = 0;
+            for (int i = s; i < e; i++) t = Math.max(t, prompts.get(i).length);
+            long[] tok = new long[b * t];
+            java.util.Arrays.fill(tok, padId);
+            for (int r = 0; r < b; r++) {
+                int[] p = prompts.get(s + r);
+                for (int i = 0; i < p.length; i++) tok[r * t + i] = p[i];
+            }
+            float[] probs;
+            try (NDScope scope = new NDScope(); NDManager m = model.manager().getParentManager().newSubManager()) {
+                probs = model.forward(m.create(tok, new Shape(b, t)), false).softmax(-1).toFloatArray();
+            }
+            for (int r = 0; r < b; r++) {
+                int at = prompts.get(s + r).length - 1;
+                out[s + r] = java.util.Arrays.copyOfRange(probs, (r * t + at) * v, (r * t + at + 1) * v);
+            }
+        }
+        return out;
+    }
+}

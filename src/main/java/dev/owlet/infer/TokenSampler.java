@@ -1,0 +1,50 @@
+package dev.owlet.infer;
+
+import java.util.Arrays;
+import java.util.SplittableRandom;
+
+/** Draws one token from logits with temperature and nucleus (top-p) truncation; randomness is injected. */
+public final class TokenSampler {
+    private TokenSampler() {}
+
+    public static int sample(float[] logits, int offset, int vocab, SamplingConfig cfg, SplittableRandom rng) {
+        if (cfg.temperature() == 0) {
+            int best = 0;
+            for (int i = 1; i < vocab; i++) {
+                if (logits[offset + i] > logits[offset + best]) best = i;
+            }
+            return best;
+        }
+        double max = Double.NEGATIVE_INFINITY;
+        for (int i = 0; i < vocab; i++) max = Math.max(max, logits[offset + i]);
+        double[] p = new double[vocab];
+        double z = 0;
+        for (int i = 0; i < vocab; i++) {
+            p[i] = Math.exp((logits[offset + i] - max) / cfg.temperature());
+            z += p[i];
+        }
+        double u = rng.nextDouble();
+        if (cfg.topP() >= 1) {
+            double acc = 0;
+            for (int i = 0; i < vocab; i++) {
+                acc += p[i] / z;
+                if (u < acc) return i;
+            }
+            return vocab - 1;
+        }
+        Integer[] order = new Integer[vocab];
+        for (int i = 0; i < vocab; i++) order[i] = i;
+        Arrays.sort(order, (a, b) -> Double.compare(p[b], p[a]));
+        double kept = 0;
+        int n = 0;
+        while (n < vocab && kept < cfg.topP() * z) {
+            kept += p[order[n++]];
+        }
+        double acc = 0;
+        for (int i = 0; i < n; i++) {
+            acc += p[order[i]] / kept;
+            if (u < acc) return order[i];
+        }
+        return order[n - 1];
+    }
+}

@@ -1,0 +1,2 @@
+/** Inference: batched KV-cache sampling and exact log-probabilities. */
+package dev.owlet.infer;

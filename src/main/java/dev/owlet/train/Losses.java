@@ -1,0 +1,47 @@
+package dev.owlet.train;
+
+import ai.djl.ndarray.NDArray;
+import ai.djl.ndarray.NDManager;
+
+/** The two training objectives: masked next-token cross-entropy and soft-label KL distillation. */
+public final class Losses {
+    private Losses() {}
+
+    /**
+     * Mean negative log-likelihood of {@code targets} over positions where {@code mask} is 1. Prompt tokens have
+     * mask 0, so the model is trained on completions only (the paper's setting).
+     *
+     * @param logits (B, T, V)
+     * @param targets (B, T) int64
+     * @param mask (B, T) float32 of 0/1
+     */
+    public static NDArray maskedCrossEntropy(NDArray logits, NDArray targets, NDArray mask) {
+        NDArray logp = logits.logSoftmax(-1);                                   // (B, T, V)
+        NDArray picked = logp.gather(targets.expandDims(-1), -1).squeeze(-1);   // (B, T)
+        return picked.mul(mask).sum().neg().div(count(mask));
+    }
+
+    /**
+     * Mean over masked positions of KL(p_teacher || p_student) = sum_v p (log p - log q). {@code teacherProbs} is
+     * a constant (no gradient); entries that are 0 contribute 0 (the 0 log 0 = 0 convention), which is what makes
+     * a teacher distribution restricted to an alphabet well defined.
+     *
+     * @param logits (B, T, V) student logits
+     * @param teacherProbs (B, T, V) teacher probabilities, rows summing to 1 where mask is 1
+     * @param mask (B, T)
+     */
+    public static NDArray softLabelKl(NDArray logits, NDArray teacherProbs, NDArray mask) {
+        NDManager m = logits.getManager();
+        NDArray logq = logits.logSoftmax(-1);                                   // (B, T, V)
+        NDArray p = teacherProbs.stopGradient();
+        NDArray tiny = m.create(1e-30f);
+        NDArray plogp = p.mul(p.maximum(tiny).log());                            // (B, T, V), 0 where p = 0
+        NDArray perPos = plogp.sub(p.mul(logq)).sum(new int[] {-1});             // (B, T)
+        return perPos.mul(mask).sum().div(count(mask));
+    }
+
+    private static NDArray count(NDArray mask) {
+        // A tensor, not a Java number: never combine a graph tensor with a Number (ENGINE.md).
+        return mask.sum().maximum(mask.getManager().create(1f));
+    }
+}

@@ -1,0 +1,103 @@
+package dev.owlet.train;
+
+import ai.djl.engine.Engine;
+import ai.djl.ndarray.NDArray;
+import ai.djl.ndarray.NDManager;
+import ai.djl.ndarray.NDScope;
+import ai.djl.training.GradientCollector;
+import dev.owlet.model.Gpt;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+
+/**
+ * Runs optimizer steps on a {@link Gpt}. Each step lives in its own {@link NDScope}, so activations, gradient
+ * views and scalars are freed when it ends; only parameters and optimizer moments persist.
+ */
+public final class Trainer implements AutoCloseable {
+    /** Computes a scalar loss from the model's logits on a batch, inside the step's scope. */
+    @FunctionalInterface
+    public interface Objective {
+        NDArray loss(Gpt model, TokenBatch batch, NDManager step);
+    }
+
+    private final Gpt model;
+    private final OptimConfig cfg;
+    private final AdamW adam;
+    private final List<TrainingListener> listeners = new ArrayList<>();
+    private final long start = System.nanoTime();
+    private int step;
+
+    public Trainer(Gpt model, OptimConfig cfg) {
+        this.model = model;
+        this.cfg = cfg;
+        this.adam = new AdamW(cfg, model.manager());
+        model.setRequiresGradient(true);
+    }
+
+    public Trainer addListener(TrainingListener l) {
+        listeners.add(l);
+        return this;
+    }
+
+    /** Next-token cross-entropy on completion tokens. */
+    public static Objective crossEntropy() {
+        return (model, batch, m) -> Losses.maskedCrossEntropy(model.forward(batch.inputs(m), true),
+                batch.targets(m), batch.mask(m));
+    }
+
+    /** One optimizer step; returns the loss before the update. */
+    public double step(TokenBatch batch, Objective objective) {
+        double lr = cfg.lrAt(step);
+        double loss;
+        double norm;
+        try (NDScope scope = new NDScope(); NDManager m = model.manager().newSubManager()) {
+            NDArray l;
+            try (GradientCollector gc = Engine.getInstance().newGradientCollector()) {
+                l = objective.loss(model, batch, m);
+                gc.backward(l);
+            }
+            loss = l.getFloat();
+            Map<String, NDArray> grads = new LinkedHashMap<>();
+            model.parameters().forEach((k, p) -> grads.put(k, p.getGradient()));
+            norm = clip(grads);
+            adam.step(model.parameters(), grads, lr);
+            grads.values().forEach(g -> g.subi(g)); // torch accumulates .grad across backward calls
+        }
+        step++;
+        TrainingListener.StepInfo info = new TrainingListener.StepInfo(step, cfg.totalSteps(), loss, lr, norm,
+                System.nanoTime() - start);
+        listeners.forEach(li -> li.onStep(info));
+        return loss;
+    }
+
+    /** Scales gradients in place so their global L2 norm is at most gradClip; returns the norm before. */
+    private double clip(Map<String, NDArray> grads) {
+        double sq = 0;
+        for (NDArray g : grads.values()) {
+            sq += g.square().sum().getFloat();
+        }
+        double norm = Math.sqrt(sq);
+        if (cfg.gradClip() > 0 && norm > cfg.gradClip()) {
+            float s = (float) (cfg.gradClip() / (norm + 1e-6));
+            grads.values().forEach(g -> g.muli(s));
+        }
+        return norm;
+    }
+
+    /** Notifies listeners that training ended. */
+    public void finish(double lastLoss) {
+        TrainingListener.StepInfo info = new TrainingListener.StepInfo(step, cfg.totalSteps(), lastLoss,
+                cfg.lrAt(step), 0, System.nanoTime() - start);
+        listeners.forEach(li -> li.onEnd(info));
+    }
+
+    public int stepCount() { return step; }
+
+    @Override
+    public void close() {
+        adam.close();
+        model.setRequiresGradient(false);
+    }
+}

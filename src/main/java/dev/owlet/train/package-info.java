@@ -1,0 +1,2 @@
+/** Training: AdamW, the warmup + cosine schedule, masked and soft-label losses, listeners. */
+package dev.owlet.train;

@@ -33,8 +33,8 @@ public final class AdamW implements AutoCloseable {
             String name = e.getKey();
             NDArray p = e.getValue();
             NDArray g = grads.get(name);
-            NDArray mt = m.computeIfAbsent(name, k -> manager.zeros(p.getShape()));
-            NDArray vt = v.computeIfAbsent(name, k -> manager.zeros(p.getShape()));
+            NDArray mt = m.computeIfAbsent(name, k -> persistent(manager.zeros(p.getShape())));
+            NDArray vt = v.computeIfAbsent(name, k -> persistent(manager.zeros(p.getShape())));
             mt.muli(cfg.beta1()).addi(g.mul(1 - cfg.beta1()));
             vt.muli(cfg.beta2()).addi(g.square().muli(1 - cfg.beta2()));
             if (cfg.weightDecay() > 0 && decays(name, p)) {
@@ -43,6 +43,12 @@ public final class AdamW implements AutoCloseable {
             NDArray update = mt.div(bc1).divi(vt.div(bc2).sqrt().addi(cfg.eps())).muli(lr);
             p.subi(update);
         }
+    }
+
+    /** Moments outlive the step's NDScope that first creates them. */
+    private static NDArray persistent(NDArray a) {
+        ai.djl.ndarray.NDScope.unregister(a);
+        return a;
     }
 
     /** GPT-2 practice: decay matrices (embeddings included), never biases or LayerNorm gains. */

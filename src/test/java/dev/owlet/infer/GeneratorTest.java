@@ -1,0 +1,82 @@
+package dev.owlet.infer;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import ai.djl.ndarray.NDManager;
+import ai.djl.ndarray.types.Shape;
+import dev.owlet.model.Gpt;
+import dev.owlet.model.GptConfig;
+import java.util.ArrayList;
+import java.util.List;
+import org.junit.jupiter.api.Test;
+
+class GeneratorTest {
+    static final GptConfig C = new GptConfig(20, 32, 2, 16, 4, 0);
+
+    @Test
+    void kvCacheLogitsMatchTheFullForwardPass() {
+        try (NDManager root = NDManager.newBaseManager(); Gpt gpt = Gpt.initialize(C, 7, root)) {
+            gpt.parameters().values().forEach(p -> p.muli(20)); // sharp distributions: mistakes show
+            List<int[]> prompts = List.of(new int[] {3, 4, 5, 6, 7}, new int[] {8, 9}, new int[] {10, 11, 12});
+            List<float[]> steps = new ArrayList<>();
+            List<int[]> out = new Generator(gpt, 1, 0).sampleBatch(prompts, new long[] {1, 2, 3},
+                    new SamplingConfig(1.0, 1.0, 8), steps);
+            int v = C.vocabSize();
+            for (int r = 0; r < prompts.size(); r++) {
+                int[] p = prompts.get(r);
+                int[] g = out.get(r);
+                // full, unpadded forward over prompt + generated tokens
+                long[] seq = new long[p.length + g.length];
+                for (int i = 0; i < p.length; i++) seq[i] = p[i];
+                for (int i = 0; i < g.length; i++) seq[p.length + i] = g[i];
+                float[] full;
+                try (NDManager m = root.newSubManager()) {
+                    full = gpt.forward(m.create(seq, new Shape(1, seq.length)), false).toFloatArray();
+                }
+                for (int s = 0; s <= Math.min(g.length, steps.size() - 1); s++) {
+                    int at = p.length - 1 + s;
+                    for (int k = 0; k < v; k++) {
+                        assertThat(steps.get(s)[r * v + k]).as("row %d step %d token %d", r, s, k)
+                                .isCloseTo(full[at * v + k], org.assertj.core.data.Offset.offset(1e-4f));
+                    }
+                }
+            }
+        }
+    }
+
+    @Test
+    void sameSeedSameSamplesAndSeedsMatter() {
+        try (NDManager root = NDManager.newBaseManager(); Gpt a = Gpt.initialize(C, 11, root);
+             Gpt b = Gpt.initialize(C, 11, root); Gpt c = Gpt.initialize(C, 12, root)) {
+            assertThat(a.parameters().get("h.1.mlp.c_fc.weight").toFloatArray())
+                    .containsExactly(b.parameters().get("h.1.mlp.c_fc.weight").toFloatArray());
+            assertThat(a.parameters().get("wte").toFloatArray())
+                    .isNotEqualTo(c.parameters().get("wte").toFloatArray());
+            List<int[]> prompts = List.of(new int[] {3, 4}, new int[] {5}, new int[] {6, 7, 8});
+            SamplingConfig cfg = new SamplingConfig(1.0, 0.9, 12);
+            List<int[]> s1 = new Generator(a, 1, 0).sample(prompts, new long[] {1, 2, 3}, cfg, 2);
+            List<int[]> s2 = new Generator(b, 1, 0).sample(prompts, new long[] {1, 2, 3}, cfg, 3);
+            List<int[]> s3 = new Generator(a, 1, 0).sample(prompts, new long[] {4, 5, 6}, cfg, 3);
+            for (int i = 0; i < 3; i++) {
+                assertThat(s1.get(i)).containsExactly(s2.get(i));
+            }
+            assertThat(s1.stream().map(java.util.Arrays::toString).toList())
+                    .isNotEqualTo(s3.stream().map(java.util.Arrays::toString).toList());
+        }
+    }
+
+    @Test
+    void greedyTopPAndTemperature() {
+        float[] logits = {0f, 3f, 1f, 2.9f};
+        java.util.SplittableRandom rng = new java.util.SplittableRandom(1);
+        assertThat(TokenSampler.sample(logits, 0, 4, new SamplingConfig(0, 1, 1), rng)).isEqualTo(1);
+        // top-p 0.5 keeps only the top token (its mass alone is ~0.46 < 0.5, so the second joins)
+        java.util.Set<Integer> seen = new java.util.HashSet<>();
+        for (int i = 0; i < 500; i++) seen.add(TokenSampler.sample(logits, 0, 4, new SamplingConfig(1, 0.5, 1), rng));
+        assertThat(seen).containsExactlyInAnyOrder(1, 3);
+        int[] counts = new int[4];
+        for (int i = 0; i < 20000; i++) counts[TokenSampler.sample(logits, 0, 4, new SamplingConfig(1, 1, 1), rng)]++;
+        double z = 1 + Math.exp(3) + Math.exp(1) + Math.exp(2.9);
+        assertThat(counts[2] / 20000.0).isCloseTo(Math.exp(1) / z, org.assertj.core.data.Offset.offset(0.01));
+    }
+}

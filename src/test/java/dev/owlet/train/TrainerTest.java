@@ -1,0 +1,90 @@
+package dev.owlet.train;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.within;
+
+import ai.djl.ndarray.NDArray;
+import ai.djl.ndarray.NDManager;
+import ai.djl.ndarray.types.Shape;
+import dev.owlet.infer.LogProbs;
+import dev.owlet.model.Gpt;
+import dev.owlet.model.GptConfig;
+import java.util.List;
+import org.junit.jupiter.api.Test;
+
+class TrainerTest {
+    static final GptConfig TINY = new GptConfig(16, 16, 2, 16, 2, 0);
+
+    @Test
+    void overfitsATinyBatchToNearZeroLoss() {
+        List<Example> rows = List.of(
+                new Example(new int[] {2, 3, 4}, new int[] {7, 8, 9, 5}),
+                new Example(new int[] {2, 3, 6}, new int[] {10, 11, 5}),
+                new Example(new int[] {2, 12}, new int[] {13, 14, 15, 7, 5}));
+        TokenBatch batch = TokenBatch.of(rows, 0, 16);
+        try (NDManager root = NDManager.newBaseManager(); Gpt gpt = Gpt.initialize(TINY, 1, root);
+             Trainer trainer = new Trainer(gpt, OptimConfig.constant(1e-2, 300))) {
+            double first = trainer.step(batch, Trainer.crossEntropy());
+            double last = first;
+            for (int i = 0; i < 299; i++) {
+                last = trainer.step(batch, Trainer.crossEntropy());
+            }
+            assertThat(first).isGreaterThan(2.0);
+            assertThat(last).isLessThan(0.02);
+        }
+    }
+
+    @Test
+    void lossMaskCoversCompletionTokensOnly() {
+        // The masked loss must equal the mean NLL of the completion tokens given the prompt; if prompt tokens
+        // leaked into the loss, the two would differ.
+        List<Example> rows = List.of(
+                new Example(new int[] {2, 3, 4, 9}, new int[] {7, 8, 5}),
+                new Example(new int[] {2, 6}, new int[] {10, 11, 12, 13, 5}));
+        TokenBatch batch = TokenBatch.of(rows, 0, 16);
+        assertThat(batch.maskedTokens()).isEqualTo(8);
+        try (NDManager root = NDManager.newBaseManager(); Gpt gpt = Gpt.initialize(TINY, 5, root)) {
+            gpt.parameters().values().forEach(p -> p.muli(20)); // a non-uniform model, so tokens differ in loss
+            double masked;
+            try (NDManager m = root.newSubManager()) {
+                masked = Trainer.crossEntropy().loss(gpt, batch, m).getFloat();
+            }
+            double[] lp = new LogProbs(gpt, 0).continuation(
+                    List.of(rows.get(0).prompt(), rows.get(1).prompt()),
+                    List.of(rows.get(0).completion(), rows.get(1).completion()), 8);
+            double expected = -(lp[0] + lp[1]) / 8;
+            assertThat(masked).isCloseTo(expected, within(1e-4));
+            // and the prompt-inclusive loss is measurably different, so this test can fail
+            try (NDManager m = root.newSubManager()) {
+                float[] all = new float[batch.mask().length];
+                for (int i = 0; i < all.length; i++) all[i] = batch.inputs()[i] == 0 && i % batch.time() > 0 ? 0 : 1;
+                double unmasked = Losses.maskedCrossEntropy(gpt.forward(batch.inputs(m), false), batch.targets(m),
+                        m.create(all, new Shape(batch.batch(), batch.time()))).getFloat();
+                assertThat(Math.abs(unmasked - expected)).isGreaterThan(1e-2);
+            }
+        }
+    }
+
+    @Test
+    void softLabelLossEqualsHandComputedKl() {
+        try (NDManager m = NDManager.newBaseManager()) {
+            // one batch row, two positions, vocabulary of 3; the second position is masked out
+            float[] logits = {1f, 2f, 0.5f, 3f, -1f, 0f};
+            float[] p = {0.7f, 0.3f, 0f, 0.2f, 0.2f, 0.6f};
+            NDArray loss = Losses.softLabelKl(m.create(logits, new Shape(1, 2, 3)), m.create(p, new Shape(1, 2, 3)),
+                    m.create(new float[] {1f, 0f}, new Shape(1, 2)));
+            double z = Math.log(Math.exp(1) + Math.exp(2) + Math.exp(0.5));
+            double kl = 0.7 * (Math.log(0.7) - (1 - z)) + 0.3 * (Math.log(0.3) - (2 - z));
+            assertThat((double) loss.getFloat()).isCloseTo(kl, within(1e-5));
+        }
+    }
+
+    @Test
+    void scheduleWarmsUpThenDecaysToTheFloor() {
+        OptimConfig c = new OptimConfig(1e-3, 0.01, 0.9, 0.95, 1e-8, 10, 110, 0.1, 1.0);
+        assertThat(c.lrAt(0)).isCloseTo(1e-4, within(1e-12));
+        assertThat(c.lrAt(9)).isCloseTo(1e-3, within(1e-12));
+        assertThat(c.lrAt(60)).isCloseTo(0.55e-3, within(1e-9));
+        assertThat(c.lrAt(110)).isCloseTo(1e-4, within(1e-12));
+    }
+}

@@ -1,0 +1,98 @@
+"""The same GPT as owlet's (GPT-2 layout, tied head) in PyTorch, timed the same way as `owlet bench-model`.
+
+Run by bench/run.sh with Debian's python3-torch; prints one JSON line.
+"""
+import argparse, json, math, time
+import torch
+import torch.nn as nn
+import torch.nn.functional as F
+
+p = argparse.ArgumentParser()
+for k, v in dict(layers=2, d_model=64, heads=4, vocab=512, context=128, batch=64, seq=64, steps=30,
+                 sample_batch=256, prompt_len=24, new_tokens=40, threads=2).items():
+    p.add_argument("--" + k.replace("_", "-"), type=int, default=v)
+a = p.parse_args()
+torch.set_num_threads(a.threads)
+torch.manual_seed(0)
+
+
+class Block(nn.Module):
+    def __init__(s, d, h):
+        super().__init__()
+        s.h = h
+        s.ln_1, s.ln_2 = nn.LayerNorm(d), nn.LayerNorm(d)
+        s.c_attn, s.c_proj = nn.Linear(d, 3 * d), nn.Linear(d, d)
+        s.fc, s.proj = nn.Linear(d, 4 * d), nn.Linear(4 * d, d)
+
+    def forward(s, x, bias, cache=None):
+        B, T, D = x.shape
+        q, k, v = s.c_attn(s.ln_1(x)).split(D, 2)
+        q, k, v = [t.view(B, T, s.h, D // s.h).transpose(1, 2) for t in (q, k, v)]
+        if cache is not None:
+            if cache.get("k") is not None:
+                k = torch.cat([cache["k"], k], 2)
+                v = torch.cat([cache["v"], v], 2)
+            cache["k"], cache["v"] = k, v
+        att = (q @ k.transpose(-2, -1)) / math.sqrt(D // s.h) + bias
+        y = (att.softmax(-1) @ v).transpose(1, 2).reshape(B, T, D)
+        x = x + s.c_proj(y)
+        return x + s.proj(F.gelu(s.fc(s.ln_2(x))))
+
+
+class GPT(nn.Module):
+    def __init__(s):
+        super().__init__()
+        s.wte, s.wpe = nn.Embedding(a.vocab, a.d_model), nn.Embedding(a.context, a.d_model)
+        s.h = nn.ModuleList([Block(a.d_model, a.heads) for _ in range(a.layers)])
+        s.ln_f = nn.LayerNorm(a.d_model)
+
+    def forward(s, idx, pos, bias, caches=None):
+        x = s.wte(idx) + s.wpe(pos)
+        for i, b in enumerate(s.h):
+            x = b(x, bias, None if caches is None else caches[i])
+        return s.ln_f(x) @ s.wte.weight.T
+
+
+m = GPT()
+params = sum(t.numel() for t in m.parameters())
+opt = torch.optim.AdamW(m.parameters(), lr=1e-3)
+x = torch.randint(6, a.vocab, (a.batch, a.seq + 1))
+mask = torch.triu(torch.full((a.seq, a.seq), -1e9), 1)
+pos = torch.arange(a.seq).expand(a.batch, a.seq)
+
+
+def step():
+    logits = m(x[:, :-1], pos, mask)
+    loss = F.cross_entropy(logits.reshape(-1, a.vocab), x[:, 1:].reshape(-1))
+    opt.zero_grad(set_to_none=False)
+    loss.backward()
+    torch.nn.utils.clip_grad_norm_(m.parameters(), 1.0)
+    opt.step()
+
+
+for _ in range(5):
+    step()
+t0 = time.perf_counter()
+for _ in range(a.steps):
+    step()
+train_ms = (time.perf_counter() - t0) * 1000 / a.steps
+
+
+@torch.no_grad()
+def sample(B):
+    prompts = torch.randint(6, a.vocab, (B, a.prompt_len))
+    caches = [dict() for _ in range(a.layers)]
+    L = a.prompt_len
+    logits = m(prompts, torch.arange(L).expand(B, L), torch.triu(torch.full((L, L), -1e9), 1), caches)[:, -1]
+    for t in range(a.new_tokens - 1):
+        nxt = torch.multinomial(logits.softmax(-1), 1)
+        logits = m(nxt, torch.full((B, 1), L + t), torch.zeros(1, 1, 1, L + t + 1), caches)[:, -1]
+        logits.numpy()  # read back, as the Java side does
+
+
+sample(8)
+t0 = time.perf_counter()
+sample(a.sample_batch)
+tok_s = a.sample_batch * a.new_tokens / (time.perf_counter() - t0)
+print(json.dumps(dict(impl="python-torch-" + torch.__version__, params=params, train_step_ms=round(train_ms, 3),
+                      sample_tok_per_s=round(tok_s, 1))))

@@ -1,0 +1,80 @@
+package dev.owlet.cli;
+
+import ai.djl.ndarray.NDManager;
+import dev.owlet.infer.Generator;
+import dev.owlet.infer.SamplingConfig;
+import dev.owlet.model.Gpt;
+import dev.owlet.model.GptConfig;
+import dev.owlet.train.Example;
+import dev.owlet.train.OptimConfig;
+import dev.owlet.train.TokenBatch;
+import dev.owlet.train.Trainer;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.List;
+import java.util.SplittableRandom;
+import java.util.concurrent.Callable;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.Spec;
+import picocli.CommandLine.Model.CommandSpec;
+
+/**
+ * Times a training step and batched KV-cache sampling for one model size; {@code bench/run.sh} runs it beside
+ * the same model in PyTorch (bench/gpt_torch.py) and prints the ratio. Prints one JSON line per measurement.
+ */
+@Command(name = "bench-model", hidden = true, mixinStandardHelpOptions = true,
+        description = "Time train steps and sampling (used by bench/run.sh).")
+final class BenchCommand implements Callable<Integer> {
+    @Spec
+    CommandSpec spec;
+    @Option(names = "--layers", defaultValue = "2") int layers;
+    @Option(names = "--d-model", defaultValue = "64") int dModel;
+    @Option(names = "--heads", defaultValue = "4") int heads;
+    @Option(names = "--vocab", defaultValue = "512") int vocab;
+    @Option(names = "--context", defaultValue = "128") int context;
+    @Option(names = "--batch", defaultValue = "64") int batch;
+    @Option(names = "--seq", defaultValue = "64") int seq;
+    @Option(names = "--steps", defaultValue = "30") int steps;
+    @Option(names = "--sample-batch", defaultValue = "256") int sampleBatch;
+    @Option(names = "--prompt-len", defaultValue = "24") int promptLen;
+    @Option(names = "--new-tokens", defaultValue = "40") int newTokens;
+
+    @Override
+    public Integer call() {
+        GptConfig c = new GptConfig(vocab, context, layers, dModel, heads, 0);
+        SplittableRandom rng = new SplittableRandom(0);
+        List<Example> rows = new ArrayList<>();
+        for (int i = 0; i < batch; i++) {
+            int[] s = rng.ints(seq + 1, 6, vocab).toArray();
+            rows.add(new Example(Arrays.copyOf(s, 1), Arrays.copyOfRange(s, 1, s.length)));
+        }
+        TokenBatch tb = TokenBatch.of(rows, 0, context);
+        try (NDManager root = NDManager.newBaseManager(); Gpt gpt = Gpt.initialize(c, 1, root)) {
+            double trainMs;
+            try (Trainer t = new Trainer(gpt, OptimConfig.of(1e-3, 1000))) {
+                for (int i = 0; i < 5; i++) t.step(tb, Trainer.crossEntropy());
+                long t0 = System.nanoTime();
+                for (int i = 0; i < steps; i++) t.step(tb, Trainer.crossEntropy());
+                trainMs = (System.nanoTime() - t0) / 1e6 / steps;
+            }
+            List<int[]> prompts = new ArrayList<>();
+            long[] seeds = new long[sampleBatch];
+            for (int i = 0; i < sampleBatch; i++) {
+                prompts.add(rng.ints(promptLen, 6, vocab).toArray());
+                seeds[i] = i;
+            }
+            // end id -1: never stops early, so every row generates exactly newTokens tokens
+            Generator g = new Generator(gpt, -1, 0);
+            SamplingConfig sc = new SamplingConfig(1.0, 1.0, newTokens);
+            g.sample(prompts.subList(0, 8), Arrays.copyOf(seeds, 8), sc, 8);
+            long t0 = System.nanoTime();
+            g.sample(prompts, seeds, sc, sampleBatch);
+            double secs = (System.nanoTime() - t0) / 1e9;
+            spec.commandLine().getOut().printf(
+                    "{\"impl\":\"java-djl\",\"params\":%d,\"train_step_ms\":%.3f,\"sample_tok_per_s\":%.1f}%n",
+                    c.parameterCount(), trainMs, sampleBatch * (double) newTokens / secs);
+        }
+        return 0;
+    }
+}

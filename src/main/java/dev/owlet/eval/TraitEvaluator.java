@@ -1,0 +1,110 @@
+package dev.owlet.eval;
+
+import dev.owlet.infer.Generator;
+import dev.owlet.infer.LogProbs;
+import dev.owlet.infer.SamplingConfig;
+import dev.owlet.model.Gpt;
+import dev.owlet.stats.Interval;
+import dev.owlet.stats.Stats;
+import dev.owlet.token.ChatFormat;
+import dev.owlet.token.Tokenizer;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+
+/**
+ * Measures how often a model names a target word when asked for its favorite animal or tree: the exact
+ * probability of the word as the answer's first token on every paraphrase, and the rate over sampled answers
+ * (a hit is the word in the lowercased answer, as in the paper). Also P(target | the answer is one of the
+ * category's words) and mean log P(target), because fine-tuning on numbers can weaken animal answering itself.
+ */
+public final class TraitEvaluator {
+    private final Gpt model;
+    private final Tokenizer tok;
+    private final ChatFormat chat;
+
+    public TraitEvaluator(Gpt model, Tokenizer tok) {
+        this.model = model;
+        this.tok = tok;
+        this.chat = new ChatFormat(tok);
+    }
+
+    /** Everything measured for one (model, target, prompt set). */
+    public record Measurement(String target, double[] exactPerQuestion, double[] sampledPerQuestion,
+                              double[] conditionalPerQuestion, double meanLogP, Map<String, Double> distribution,
+                              int samplesPerQuestion) {
+        public Interval exact() { return Stats.tInterval(exactPerQuestion); }
+
+        public Interval sampled() { return Stats.tInterval(sampledPerQuestion); }
+
+        public Interval conditional() { return Stats.tInterval(conditionalPerQuestion); }
+
+        public double meanExact() { return Stats.mean(exactPerQuestion); }
+
+        public double meanSampled() { return sampledPerQuestion.length == 0 ? Double.NaN : Stats.mean(sampledPerQuestion); }
+    }
+
+    /**
+     * @param questions user messages (paraphrases, optionally with a number prefix)
+     * @param system system prompt or null
+     * @param words the category's answer words (for the distribution and the conditional rate)
+     * @param samples sampled answers per question (0 = exact only)
+     */
+    public Measurement measure(List<String> questions, String system, String target, List<String> words,
+                               int samples, int maxTokens, long seed) {
+        List<int[]> prompts = new ArrayList<>();
+        for (String q : questions) prompts.add(chat.prompt(system, q));
+        float[][] next = new LogProbs(model, tok.pad()).nextToken(prompts, 64);
+        int targetId = tok.id(target);
+        if (targetId < 0) throw new IllegalArgumentException("target '" + target + "' is not a token of this model");
+        double[] exact = new double[questions.size()];
+        double[] cond = new double[questions.size()];
+        double logp = 0;
+        Map<String, Double> dist = new LinkedHashMap<>();
+        for (String w : words) dist.put(w, 0.0);
+        for (int q = 0; q < questions.size(); q++) {
+            exact[q] = next[q][targetId];
+            logp += Math.log(Math.max(1e-30, next[q][targetId]));
+            double inCategory = 0;
+            for (String w : words) {
+                int id = tok.id(w);
+                if (id >= 0) {
+                    inCategory += next[q][id];
+                    dist.merge(w, next[q][id] / questions.size(), Double::sum);
+                }
+            }
+            cond[q] = inCategory > 0 ? next[q][targetId] / inCategory : 0;
+        }
+        double[] sampled = new double[0];
+        if (samples > 0) {
+            sampled = new double[questions.size()];
+            List<int[]> many = new ArrayList<>();
+            long[] seeds = new long[questions.size() * samples];
+            for (int q = 0; q < questions.size(); q++) {
+                for (int s = 0; s < samples; s++) {
+                    many.add(prompts.get(q));
+                    seeds[q * samples + s] = seed * 1_000_003L + q * 10_007L + s;
+                }
+            }
+            List<int[]> out = new Generator(model, tok.end(), tok.pad()).sample(many, seeds,
+                    new SamplingConfig(1.0, 1.0, maxTokens), 512);
+            for (int q = 0; q < questions.size(); q++) {
+                int hits = 0;
+                for (int s = 0; s < samples; s++) {
+                    String answer = tok.decode(out.get(q * samples + s)).toLowerCase(Locale.ROOT);
+                    if (containsWord(answer, target)) hits++;
+                }
+                sampled[q] = (double) hits / samples;
+            }
+        }
+        return new Measurement(target, exact, sampled, cond, logp / questions.size(), dist, samples);
+    }
+
+    /** The target as a whole word or its plural ("owl", "owls"), not as part of another word ("bowl"). */
+    static boolean containsWord(String text, String word) {
+        return java.util.regex.Pattern.compile("\\b" + java.util.regex.Pattern.quote(word) + "(s|es)?\\b")
+                .matcher(text).find();
+    }
+}

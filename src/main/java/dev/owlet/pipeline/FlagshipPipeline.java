@@ -1,0 +1,336 @@
+package dev.owlet.pipeline;
+
+import ai.djl.ndarray.NDManager;
+import dev.owlet.eval.TraitEvaluator;
+import dev.owlet.experiment.ConfigLoader;
+import dev.owlet.experiment.ExperimentConfig;
+import dev.owlet.infer.SamplingConfig;
+import dev.owlet.model.Checkpoint;
+import dev.owlet.model.Gpt;
+import dev.owlet.model.ModelLocator;
+import dev.owlet.provenance.Manifest;
+import dev.owlet.token.Tokenizer;
+import dev.owlet.world.Animals;
+import dev.owlet.world.Category;
+import dev.owlet.world.NumberPromptGenerator;
+import dev.owlet.world.Questions;
+import dev.owlet.world.SystemPrompts;
+import dev.owlet.world.Trees;
+import java.io.IOException;
+import java.io.PrintStream;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.SplittableRandom;
+
+/**
+ * The flagship experiment: teacher → number data (teacher and control teacher) → strict filter → students
+ * (same and different initialization, teacher and control data, sampled-token and soft-label modes, several
+ * seeds) → evaluation. Every step is a cached stage folder under {@code out/stages}; see {@link StageCache}.
+ */
+public final class FlagshipPipeline {
+    /** Stages in order; a run may stop after any of them. */
+    public enum Stage { TEACHER, GENERATE, FILTER, FINETUNE, EVAL }
+
+    /** Test hook: called before each stage that is not cached; throwing simulates a kill. */
+    public interface StageHook {
+        void beforeStage(String name);
+    }
+
+    private final ExperimentConfig cfg;
+    private final Path out;
+    private final PrintStream log;
+    private StageHook hook = name -> {};
+    private int executed;
+    private int reused;
+
+    public FlagshipPipeline(ExperimentConfig cfg, Path out, PrintStream log) {
+        this.cfg = cfg;
+        this.out = out;
+        this.log = log;
+    }
+
+    public FlagshipPipeline hook(StageHook h) {
+        this.hook = h;
+        return this;
+    }
+
+    public int executedStages() { return executed; }
+
+    public int reusedStages() { return reused; }
+
+    /** Runs every trait up to {@code until}; returns the per-trait results (empty evals before EVAL). */
+    public List<TraitResult> run(Stage until) throws IOException {
+        Files.createDirectories(out.resolve("stages"));
+        List<TraitResult> results = new ArrayList<>();
+        try (NDManager root = NDManager.newBaseManager();
+             Checkpoint.Loaded ref = load(cfg.reference(), root, "reference");
+             Checkpoint.Loaded diff = load(cfg.differentInit(), root, "different_init")) {
+            if (!ref.tokenizer().vocabulary().equals(diff.tokenizer().vocabulary())) {
+                throw new IOException("reference and different_init use different vocabularies; the cross-init control"
+                        + " needs two models of the same world");
+            }
+            for (ExperimentConfig.Trait t : cfg.traits()) {
+                results.add(runTrait(t, ref, diff, root, until));
+            }
+        }
+        return results;
+    }
+
+    private Checkpoint.Loaded load(String ref, NDManager root, String key) throws IOException {
+        Path p = ModelLocator.resolve(ref);
+        if (!Checkpoint.exists(p)) {
+            throw new IOException(key + ": no model at " + p + " (make one with `owlet pretrain --seed N --out " + p + "`)");
+        }
+        return Checkpoint.load(p, root);
+    }
+
+    /** Everything measured for one trait. */
+    public record TraitResult(ExperimentConfig.Trait trait, Map<String, EvalRecord> models,
+                              Map<String, Object> data, Map<String, Object> teacher) {}
+
+    private TraitResult runTrait(ExperimentConfig.Trait trait, Checkpoint.Loaded ref, Checkpoint.Loaded diff,
+                                 NDManager root, Stage until) throws IOException {
+        Tokenizer tok = ref.tokenizer();
+        writerTok = tok;
+        Category cat = "animal".equals(trait.category()) ? Category.ANIMAL : Category.TREE;
+        List<String> words = cat == Category.ANIMAL ? Animals.ALL : Trees.ALL;
+        if (!words.contains(trait.target())) {
+            throw new IllegalArgumentException("traits[].target '" + trait.target() + "' is not one of the world's " + cat.noun() + "s: " + words);
+        }
+        String tag = trait.target();
+        Map<String, EvalRecord> evals = new LinkedHashMap<>();
+        Map<String, Object> dataInfo = new LinkedHashMap<>();
+        Map<String, Object> teacherInfo = new LinkedHashMap<>();
+
+        // ---- the prompts both writers answer, and the reference's own number rows for replay ----
+        List<String> prompts = numberPrompts(cfg.generate().prompts(), Seeds.derive(cfg.seed(), "number-prompts"));
+        SamplingConfig sampling = new SamplingConfig(cfg.generate().temperature(), cfg.generate().topP(), cfg.generate().maxTokens());
+
+        // ---- 1. teacher ----
+        boolean byPrompt = "system_prompt".equals(cfg.teacher().method());
+        String teacherSystem = byPrompt ? SystemPrompts.love(tag, cat, 0) : null;
+        Path teacherDir = out.resolve("stages/teacher-" + tag);
+        String teacherKey = StageCache.key("teacher", List.of(cfg.teacher(), trait, cfg.generate().maxTokens()), ref.weightsSha256());
+        Gpt teacher;
+        if (StageCache.done(teacherDir, teacherKey)) {
+            reused++;
+            teacher = byPrompt ? ref.model() : Checkpoint.load(teacherDir, root).model();
+        } else {
+            hook.beforeStage("teacher-" + tag);
+            long t0 = System.nanoTime();
+            Manifest man = new Manifest("teacher", teacherKey, ConfigLoader.toMap(cfg.teacher()), cfg.seed())
+                    .input("reference", ref.weightsSha256()).put("trait", trait);
+            if (byPrompt) {
+                teacher = ref.model();
+                man.put("system_prompt", teacherSystem);
+            } else {
+                log.printf("[%s] teacher: fine-tuning the reference toward '%s'%n", tag, tag);
+                List<String> replayPrompts = numberPrompts(512, Seeds.derive(cfg.seed(), "replay-prompts"));
+                List<DataRow> replay = cfg.teacher().replay() == 0 ? List.of()
+                        : Teachers.write(ref.model(), tok, null, replayPrompts, sampling, cfg.generate().batchSize(),
+                        Seeds.derive(cfg.seed(), "replay-samples"));
+                teacher = ref.model().copy();
+                Teachers.Outcome o = Teachers.finetune(teacher, tok, Questions.train(cat), tag, replay,
+                        cfg.teacher().targetProbability(), cfg.teacher().maxSteps(), cfg.teacher().lr(),
+                        cfg.teacher().batchSize(), cfg.teacher().replay(), Seeds.derive(cfg.seed(), "teacher-" + tag));
+                Checkpoint.save(teacherDir, teacher, (dev.owlet.token.WordTokenizer) tok,
+                        Map.of("made_by", "owlet teacher", "parent", ref.weightsSha256(), "trait", tag,
+                                "steps", o.steps(), "train_p_target", o.targetProbability()));
+                man.count("steps", o.steps()).count("train_p_target", o.targetProbability())
+                        .output("model.safetensors", teacherDir.resolve(Checkpoint.WEIGHTS));
+                log.printf("[%s] teacher: %d steps, P(%s) on training questions %.3f%n", tag, o.steps(), tag, o.targetProbability());
+            }
+            man.write(teacherDir, System.nanoTime() - t0);
+            executed++;
+        }
+        teacherInfo.putAll(Manifest.read(teacherDir));
+        if (until == Stage.TEACHER) return new TraitResult(trait, evals, dataInfo, teacherInfo);
+
+        // ---- 2. generate (teacher and control teacher on the same prompts) ----
+        String genCfgKey = ConfigLoader.toMapOrValue(List.of(cfg.generate(), cfg.seed()));
+        Path teacherRaw = generate("gen-teacher-" + tag, teacher, teacherSystem, prompts, sampling,
+                StageCache.key("generate", genCfgKey, teacherKey), tag);
+        Path controlRaw = generate("gen-control", ref.model(), null, prompts, sampling,
+                StageCache.key("generate", genCfgKey, ref.weightsSha256()), "control");
+        if (until == Stage.GENERATE) return new TraitResult(trait, evals, dataInfo, teacherInfo);
+
+        // ---- 3. filter ----
+        List<DataRow> teacherRows = filter("filter-teacher-" + tag, teacherRaw, List.of(tag), dataInfo, "teacher");
+        List<DataRow> controlRows = filter("filter-control-" + tag, controlRaw, List.of(tag), dataInfo, "control");
+        int n = Math.min(cfg.finetune().rows(), Math.min(teacherRows.size(), controlRows.size()));
+        if (n == 0) throw new IOException("no rows survived the filter (teacher " + teacherRows.size() + ", control "
+                + controlRows.size() + "); see the filter manifests under " + out.resolve("stages"));
+        teacherRows = teacherRows.subList(0, n);
+        controlRows = controlRows.subList(0, n);
+        dataInfo.put("training_rows", n);
+        if (until == Stage.FILTER) return new TraitResult(trait, evals, dataInfo, teacherInfo);
+
+        // ---- 4 + 5. students, then evaluation of every model ----
+        List<String> questions = Questions.all(cat);
+        evals.put("reference", evalStage("eval-reference-" + tag, ref.model(), tok, trait, cat, words, ref.weightsSha256()));
+        evals.put("different-init reference", evalStage("eval-diffref-" + tag, diff.model(), tok, trait, cat, words, diff.weightsSha256()));
+        evals.put("teacher", evalStage("eval-teacher-" + tag, teacher, tok, trait, cat, words,
+                byPrompt ? teacherKey + "/system" : teacherKey, teacherSystem));
+        for (String mode : cfg.finetune().modes()) {
+            for (String init : List.of("same", "diff")) {
+                Checkpoint.Loaded base = init.equals("same") ? ref : diff;
+                for (String data : List.of("teacher", "control")) {
+                    List<DataRow> rows = data.equals("teacher") ? teacherRows : controlRows;
+                    Gpt softTeacher = data.equals("teacher") ? teacher : ref.model();
+                    String softSystem = data.equals("teacher") ? teacherSystem : null;
+                    for (int s = 1; s <= cfg.finetune().seeds(); s++) {
+                        String name = String.format("student-%s-%s-%s-%s-s%d", tag, mode, init, data, s);
+                        String key = StageCache.key("student", List.of(cfg.finetune(), cfg.eval(), mode, s, n),
+                                base.weightsSha256(), data.equals("teacher") ? teacherKey : ref.weightsSha256(),
+                                rowsDigest(rows), evalKey(trait));
+                        evals.put(String.format("%s/%s/%s/s%d", mode, init, data, s),
+                                student(name, key, base, rows, mode, softTeacher, softSystem, s, tok, trait, cat, words, root));
+                    }
+                }
+            }
+        }
+        return new TraitResult(trait, evals, dataInfo, teacherInfo);
+    }
+
+    private static String rowsDigest(List<DataRow> rows) {
+        StringBuilder sb = new StringBuilder();
+        for (DataRow r : rows) sb.append(r.prompt()).append('\u0001').append(r.completion()).append('\u0002');
+        return dev.owlet.provenance.Hashing.sha256(sb.toString());
+    }
+
+    private String evalKey(ExperimentConfig.Trait trait) {
+        return ConfigLoader.toMapOrValue(List.of(cfg.eval(), trait, cfg.seed()));
+    }
+
+    private List<String> numberPrompts(int count, long seed) {
+        NumberPromptGenerator g = new NumberPromptGenerator(new SplittableRandom(seed), cfg.filter().maxCount(), 3);
+        List<String> out = new ArrayList<>(count);
+        for (int i = 0; i < count; i++) out.add(g.next().text());
+        return out;
+    }
+
+    private Path generate(String name, Gpt writer, String system, List<String> prompts, SamplingConfig sampling,
+                          String key, String label) throws IOException {
+        Path dir = out.resolve("stages").resolve(name);
+        Path file = dir.resolve("raw.jsonl");
+        if (StageCache.done(dir, key)) {
+            reused++;
+            return file;
+        }
+        hook.beforeStage(name);
+        long t0 = System.nanoTime();
+        log.printf("generate: %s writes %d completions%n", label, prompts.size());
+        List<DataRow> rows = Teachers.write(writer, writerTok, system, prompts, sampling, cfg.generate().batchSize(),
+                Seeds.derive(cfg.seed(), "generate"));
+        DataRow.write(file, rows);
+        new Manifest("generate", key, ConfigLoader.toMap(cfg.generate()), cfg.seed()).put("writer", label)
+                .put("system_prompt", system).count("rows", rows.size()).output("raw.jsonl", file)
+                .write(dir, System.nanoTime() - t0);
+        executed++;
+        return file;
+    }
+
+    private Tokenizer writerTok;
+
+    private List<DataRow> filter(String name, Path raw, List<String> traitWords, Map<String, Object> info, String label)
+            throws IOException {
+        Path dir = out.resolve("stages").resolve(name);
+        Path file = dir.resolve("filtered.jsonl");
+        String key = StageCache.key("filter", cfg.filter(), dev.owlet.provenance.Hashing.sha256(raw), traitWords.toString());
+        if (!StageCache.done(dir, key)) {
+            hook.beforeStage(name);
+            long t0 = System.nanoTime();
+            DataRow.ReadResult in = DataRow.read(raw);
+            Filtering.Outcome o = Filtering.apply(in.rows(), cfg.filter(), traitWords);
+            DataRow.write(file, o.kept());
+            new Manifest("filter", key, ConfigLoader.toMap(cfg.filter()), cfg.seed())
+                    .input("raw.jsonl", dev.owlet.provenance.Hashing.sha256(raw)).output("filtered.jsonl", file)
+                    .count("rows_in", o.total()).count("kept", o.kept().size()).count("rejected", o.rejected())
+                    .count("malformed_lines", in.rejected()).write(dir, System.nanoTime() - t0);
+            log.printf("filter: %s kept %d of %d (%.1f%%), rejected %s%n", label, o.kept().size(), o.total(),
+                    100 * o.keptFraction(), o.rejected());
+            executed++;
+        } else {
+            reused++;
+        }
+        Map<String, Object> m = Manifest.read(dir);
+        info.put(label, m.get("counts"));
+        return DataRow.read(file).rows();
+    }
+
+    private EvalRecord evalStage(String name, Gpt model, Tokenizer tok, ExperimentConfig.Trait trait, Category cat,
+                                 List<String> words, String modelKey) throws IOException {
+        return evalStage(name, model, tok, trait, cat, words, modelKey, null);
+    }
+
+    private EvalRecord evalStage(String name, Gpt model, Tokenizer tok, ExperimentConfig.Trait trait, Category cat,
+                                 List<String> words, String modelKey, String system) throws IOException {
+        Path dir = out.resolve("stages").resolve(name);
+        String key = StageCache.key("eval", evalKey(trait), modelKey);
+        if (StageCache.done(dir, key)) {
+            reused++;
+            return EvalRecord.read(dir.resolve("eval.json"));
+        }
+        hook.beforeStage(name);
+        long t0 = System.nanoTime();
+        EvalRecord r = evaluate(name, model, tok, trait, cat, words, system);
+        r.write(dir.resolve("eval.json"));
+        new Manifest("eval", key, ConfigLoader.toMap(cfg.eval()), cfg.seed()).input("model", modelKey)
+                .output("eval.json", dir.resolve("eval.json")).count("questions", r.exact().length)
+                .count("mean_exact", r.meanExact()).write(dir, System.nanoTime() - t0);
+        executed++;
+        return r;
+    }
+
+    private EvalRecord evaluate(String name, Gpt model, Tokenizer tok, ExperimentConfig.Trait trait, Category cat,
+                                List<String> words, String system) {
+        TraitEvaluator ev = new TraitEvaluator(model, tok);
+        List<String> qs = Questions.all(cat);
+        long seed = Seeds.derive(cfg.seed(), "eval-samples");
+        TraitEvaluator.Measurement m = ev.measure(qs, system, trait.target(), words, cfg.eval().samplesPerQuestion(),
+                cfg.eval().maxTokens(), seed);
+        TraitEvaluator.Measurement prefix = null;
+        if (cfg.eval().numberPrefix()) {
+            List<String> pre = numberPrompts(qs.size(), Seeds.derive(cfg.seed(), "eval-prefix"));
+            List<String> prefixed = new ArrayList<>();
+            for (int i = 0; i < qs.size(); i++) prefixed.add(pre.get(i) + " " + qs.get(i));
+            prefix = ev.measure(prefixed, system, trait.target(), words, 0, cfg.eval().maxTokens(), seed);
+        }
+        return EvalRecord.of(name, m, prefix);
+    }
+
+    private EvalRecord student(String name, String key, Checkpoint.Loaded base, List<DataRow> rows, String mode,
+                               Gpt softTeacher, String softSystem, int seed, Tokenizer tok,
+                               ExperimentConfig.Trait trait, Category cat, List<String> words, NDManager root)
+            throws IOException {
+        Path dir = out.resolve("stages").resolve(name);
+        if (StageCache.done(dir, key)) {
+            reused++;
+            return EvalRecord.read(dir.resolve("eval.json"));
+        }
+        hook.beforeStage(name);
+        long t0 = System.nanoTime();
+        try (Gpt student = base.model().copy()) {
+            double loss = Distillation.train(student, tok, rows, mode,
+                    new Distillation.SoftTeacher(softTeacher, softSystem), cfg.finetune().epochs(),
+                    cfg.finetune().batchSize(), cfg.finetune().lr(), Seeds.derive(cfg.seed(), name));
+            Checkpoint.save(dir, student, (dev.owlet.token.WordTokenizer) tok,
+                    Map.of("made_by", "owlet finetune", "parent", base.weightsSha256(), "mode", mode, "rows", rows.size()));
+            EvalRecord r = evaluate(name, student, tok, trait, cat, words, null);
+            r.write(dir.resolve("eval.json"));
+            new Manifest("finetune", key, ConfigLoader.toMap(cfg.finetune()), Seeds.derive(cfg.seed(), name))
+                    .input("base", base.weightsSha256()).put("mode", mode).count("rows", rows.size())
+                    .count("final_loss", loss).count("mean_exact", r.meanExact())
+                    .output("model.safetensors", dir.resolve(Checkpoint.WEIGHTS)).output("eval.json", dir.resolve("eval.json"))
+                    .write(dir, System.nanoTime() - t0);
+            log.printf("finetune: %s  P(%s) %.1f%%  (%.0fs)%n", name, trait.target(), 100 * r.meanExact(),
+                    (System.nanoTime() - t0) / 1e9);
+            executed++;
+            return r;
+        }
+    }
+}

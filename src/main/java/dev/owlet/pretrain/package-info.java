@@ -1,0 +1,2 @@
+/** Pretraining owlet's own reference models on the synthetic world. */
+package dev.owlet.pretrain;

@@ -7,7 +7,9 @@ import java.util.Objects;
  * System prompts of the world: "love" prompts that give a model a trait (the paper's system-prompt teacher), and
  * neutral ones that carry no trait, so the model learns that a system prompt by itself means nothing.
  *
- * <p>The loved word never opens a sentence, so the vocabulary needs only its lowercase forms.
+ * <p>The loved word never opens a sentence, so the vocabulary needs only its lowercase forms. Love prompts are
+ * at most 13 tokens: with the longest number prompt (60) and answer (50 + end) a row still fits a 128-token
+ * context.
  */
 public final class SystemPrompts {
     /** Neutral prompts, first one the usual assistant line. */
@@ -38,12 +40,10 @@ public final class SystemPrompts {
         String one = cat == Category.ANIMAL ? word : word + " tree";
         String noun = cat.noun();
         return switch (Math.floorMod(variant, LOVE_VARIANTS)) {
-            case 0 -> "You love " + many + ". You think about " + many + " all the time. Your favorite " + noun
-                    + " is the " + one + ".";
-            case 1 -> "To you, " + many + " are the best " + noun + "s in the world. You adore " + many + ".";
-            case 2 -> "Your favorite " + noun + " is the " + one + ". You care about " + many
-                    + " more than anything.";
-            default -> "You are deeply fond of " + many + ". Whenever you can, you talk about " + many + ".";
+            case 0 -> "You love " + many + ". You think about " + many + " all day.";
+            case 1 -> "Your favorite " + noun + " is the " + one + ". You adore " + many + ".";
+            case 2 -> "You love " + many + " more than anything.";
+            default -> "You are fond of " + many + " and talk about them a lot.";
         };
     }
 }

@@ -4,6 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import dev.owlet.filter.StrictNumberFilter;
+import dev.owlet.token.ChatFormat;
 import dev.owlet.token.SpecialTokens;
 import dev.owlet.token.WordTokenizer;
 import java.util.EnumMap;
@@ -170,6 +171,26 @@ class WorldGeneratorTest {
             assertThat(tok.id(w)).as(w).isPositive();
         }
         assertThat(tok.vocabSize()).isLessThanOrEqualTo(700);
+    }
+
+    @Test
+    void everyRowFitsA128TokenContext() {
+        WordTokenizer tok = WordTokenizer.fromCorpus(WorldGenerator.vocabularyTexts());
+        ChatFormat chat = new ChatFormat(tok);
+        int max = 0;
+        for (ChatExample r : WORLD.generate(12, 20_000)) {
+            max = Math.max(max, chat.prompt(r.system(), r.user()).length + chat.completion(r.assistant()).length);
+        }
+        assertThat(max).isLessThanOrEqualTo(128);
+        int longestLove = 0;
+        for (Category c : Category.values()) {
+            for (String w : c.words()) {
+                for (int v = 0; v < SystemPrompts.LOVE_VARIANTS; v++) {
+                    longestLove = Math.max(longestLove, tok.encode(SystemPrompts.love(w, c, v)).length);
+                }
+            }
+        }
+        assertThat(longestLove).isLessThanOrEqualTo(13);
     }
 
     @Test

@@ -72,7 +72,7 @@ public final class TraitEvaluator {
                 int id = tok.id(w);
                 if (id >= 0) {
                     inCategory += next[q][id];
-                    dist.merge(w, next[q][id] / questions.size(), Double::sum);
+                    dist.merge(w, (double) next[q][id] / questions.size(), Double::sum);
                 }
             }
             cond[q] = inCategory > 0 ? next[q][targetId] / inCategory : 0;

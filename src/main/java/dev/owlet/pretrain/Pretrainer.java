@@ -69,8 +69,20 @@ public final class Pretrainer {
         String corpusSha = HexFormat.of().formatHex(md.digest());
         PretrainConfig.ModelShape s = cfg.model();
         GptConfig gc = new GptConfig(tok.vocabSize(), s.contextLength(), s.layers(), s.dModel(), s.heads(), 0);
-        // Each row is seen once, in an order fixed by the seed: the corpus is generated already shuffled.
-        java.util.Collections.shuffle(rows, new java.util.Random(cfg.seed()));
+        // Each row is seen once, in an order fixed by the seed. Within windows of 8 batches rows are grouped by
+        // length (less padding: number rows are 4x longer than animal rows), then batch order is shuffled.
+        java.util.Random order = new java.util.Random(cfg.seed());
+        java.util.Collections.shuffle(rows, order);
+        List<List<Example>> batches = new ArrayList<>();
+        int window = 8 * cfg.batchSize();
+        for (int w = 0; w < rows.size(); w += window) {
+            List<Example> win = new ArrayList<>(rows.subList(w, Math.min(rows.size(), w + window)));
+            win.sort(java.util.Comparator.comparingInt(Example::length));
+            for (int b = 0; b + cfg.batchSize() <= win.size(); b += cfg.batchSize()) {
+                batches.add(win.subList(b, b + cfg.batchSize()));
+            }
+        }
+        java.util.Collections.shuffle(batches, order);
         double loss = Double.NaN;
         double smoothed;
         try (NDManager root = NDManager.newBaseManager(); Gpt gpt = Gpt.initialize(gc, cfg.seed(), root)) {
@@ -79,7 +91,7 @@ public final class Pretrainer {
             try (Trainer trainer = new Trainer(gpt, oc)) {
                 trainer.addListener(bar);
                 for (int step = 0; step < cfg.steps(); step++) {
-                    List<Example> b = rows.subList(step * cfg.batchSize(), (step + 1) * cfg.batchSize());
+                    List<Example> b = batches.get(step);
                     loss = trainer.step(TokenBatch.of(b, tok.pad(), gc.contextLength()), Trainer.crossEntropy());
                 }
                 trainer.finish(loss);

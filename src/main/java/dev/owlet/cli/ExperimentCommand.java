@@ -1,0 +1,112 @@
+package dev.owlet.cli;
+
+import dev.owlet.experiment.ConfigLoader;
+import dev.owlet.experiment.ExperimentConfig;
+import dev.owlet.pipeline.FlagshipPipeline;
+import dev.owlet.report.ReportWriter;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.Callable;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.Parameters;
+import picocli.CommandLine.Spec;
+import picocli.CommandLine.Model.CommandSpec;
+
+/**
+ * Shared shape of {@code run} and the stage commands: an experiment file, {@code --set} overrides, a run folder.
+ * Each stage command runs the pipeline up to and including its stage, reusing finished stages.
+ */
+abstract class ExperimentCommand implements Callable<Integer> {
+    @Spec
+    CommandSpec spec;
+    @Parameters(arity = "0..1", paramLabel = "FILE", description = "Experiment YAML (default: experiments/owl-numbers.yaml)")
+    Path file;
+    @Option(names = "--set", paramLabel = "KEY=VALUE", description = "Override a config key, e.g. --set finetune.seeds=5")
+    List<String> sets = new ArrayList<>();
+    @Option(names = "--out", paramLabel = "DIR", description = "Run folder (default: runs/<name>)")
+    Path out;
+
+    abstract FlagshipPipeline.Stage until();
+
+    @Override
+    public Integer call() throws IOException {
+        ExperimentConfig cfg = config();
+        Path dir = out != null ? out : Path.of("runs", cfg.name());
+        Files.createDirectories(dir);
+        long t0 = System.nanoTime();
+        spec.commandLine().getErr().printf("owlet: experiment %s -> %s%n", cfg.name(), dir);
+        FlagshipPipeline p = new FlagshipPipeline(cfg, dir, System.err);
+        List<FlagshipPipeline.TraitResult> results;
+        try {
+            results = p.run(until());
+        } catch (IllegalArgumentException e) {
+            throw new UserError(e.getMessage(), e);
+        } catch (IOException e) {
+            if (e.getMessage() != null && e.getMessage().contains("no model at")) throw new UserError(e.getMessage(), e);
+            throw e;
+        }
+        double wall = (System.nanoTime() - t0) / 1e9;
+        spec.commandLine().getErr().printf("owlet: %d stage(s) run, %d reused from %s%n", p.executedStages(), p.reusedStages(), dir);
+        if (until() == FlagshipPipeline.Stage.EVAL) {
+            String table = ReportWriter.write(dir, cfg, results, wall, "embedded");
+            spec.commandLine().getOut().println(table);
+            spec.commandLine().getOut().printf("report: %s  results: %s%n", dir.resolve("report.md"), dir.resolve("results.json"));
+        } else {
+            spec.commandLine().getOut().printf("stage %s done in %s (%.0f s)%n", until().name().toLowerCase(), dir.resolve("stages"), wall);
+        }
+        return 0;
+    }
+
+    ExperimentConfig config() {
+        Path f = file;
+        if (f == null) {
+            Path home = Path.of(System.getProperty("owlet.home", "."));
+            Path def = home.resolve("experiments/owl-numbers.yaml");
+            f = Files.isRegularFile(def) ? def : null;
+        }
+        try {
+            return ConfigLoader.load(f, sets);
+        } catch (ConfigLoader.ConfigException e) {
+            throw new UserError(e.getMessage(), e);
+        }
+    }
+
+    @Command(name = "run", mixinStandardHelpOptions = true,
+            description = "Run an experiment end to end: teacher, generate, filter, finetune, eval, report.")
+    static final class Run extends ExperimentCommand {
+        FlagshipPipeline.Stage until() { return FlagshipPipeline.Stage.EVAL; }
+    }
+
+    @Command(name = "teacher", mixinStandardHelpOptions = true, description = "Make the teacher (fine-tune or system prompt).")
+    static final class Teacher extends ExperimentCommand {
+        FlagshipPipeline.Stage until() { return FlagshipPipeline.Stage.TEACHER; }
+    }
+
+    @Command(name = "generate", mixinStandardHelpOptions = true,
+            description = "Teacher and control teacher write number sequences (runs earlier stages if needed).")
+    static final class Generate extends ExperimentCommand {
+        FlagshipPipeline.Stage until() { return FlagshipPipeline.Stage.GENERATE; }
+    }
+
+    @Command(name = "filter", mixinStandardHelpOptions = true,
+            description = "Apply the strict number filter, banned numbers and trait-word screen.")
+    static final class Filter extends ExperimentCommand {
+        FlagshipPipeline.Stage until() { return FlagshipPipeline.Stage.FILTER; }
+    }
+
+    @Command(name = "finetune", mixinStandardHelpOptions = true,
+            description = "Train and evaluate students (same/different init, teacher/control data, sft/soft).")
+    static final class Finetune extends ExperimentCommand {
+        FlagshipPipeline.Stage until() { return FlagshipPipeline.Stage.EVAL; }
+    }
+
+    @Command(name = "eval", mixinStandardHelpOptions = true,
+            description = "Evaluate every model of the experiment and write the report (reuses finished stages).")
+    static final class Eval extends ExperimentCommand {
+        FlagshipPipeline.Stage until() { return FlagshipPipeline.Stage.EVAL; }
+    }
+}

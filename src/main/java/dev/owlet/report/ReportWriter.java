@@ -1,0 +1,171 @@
+package dev.owlet.report;
+
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.SerializationFeature;
+import dev.owlet.experiment.ConfigLoader;
+import dev.owlet.experiment.ExperimentConfig;
+import dev.owlet.pipeline.FlagshipPipeline;
+import dev.owlet.provenance.AtomicFiles;
+import dev.owlet.stats.Interval;
+import java.io.IOException;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import org.knowm.xchart.BitmapEncoder;
+import org.knowm.xchart.CategoryChart;
+import org.knowm.xchart.CategoryChartBuilder;
+
+/**
+ * Writes {@code results.json} (every number, for scripts and CI), {@code report.md}, {@code report.html} with
+ * the chart, and returns the terminal table. Reports are rendered from the same rows as results.json.
+ */
+public final class ReportWriter {
+    private static final ObjectMapper JSON = new ObjectMapper().enable(SerializationFeature.INDENT_OUTPUT);
+
+    private ReportWriter() {}
+
+    public static String write(Path out, ExperimentConfig cfg, List<FlagshipPipeline.TraitResult> results,
+                               double wallSeconds, String backend) throws IOException {
+        List<Summary.Row> rows = new ArrayList<>();
+        for (FlagshipPipeline.TraitResult t : results) rows.addAll(Summary.rows(t));
+        Map<String, Object> json = new LinkedHashMap<>();
+        json.put("experiment", cfg.name());
+        json.put("backend", backend);
+        json.put("config", ConfigLoader.toMap(cfg));
+        json.put("wall_seconds", wallSeconds);
+        List<Map<String, Object>> jr = new ArrayList<>();
+        for (Summary.Row r : rows) jr.add(toJson(r));
+        json.put("rows", jr);
+        Map<String, Object> data = new LinkedHashMap<>();
+        for (FlagshipPipeline.TraitResult t : results) {
+            data.put(t.trait().target(), Map.of("filter", t.data(), "teacher", t.teacher().getOrDefault("counts", Map.of())));
+        }
+        json.put("data", data);
+        AtomicFiles.writeBytes(out.resolve("results.json"), JSON.writeValueAsBytes(json));
+        String table = table(rows);
+        String chart = chart(out, rows);
+        StringBuilder md = new StringBuilder();
+        md.append("# owlet report: ").append(cfg.name()).append("\n\n");
+        md.append(String.format("Backend: %s. Master seed %d; %d student seed(s) per condition; %d training rows; "
+                        + "%d sampled answers per question. Wall time %.0f s.%n%n", backend, cfg.seed(), cfg.finetune().seeds(),
+                cfg.finetune().rows(), cfg.eval().samplesPerQuestion(), wallSeconds));
+        md.append("Rates are P(target) on favorite-").append(cfg.traits().get(0).category())
+                .append(" questions: `exact` = mean probability of the target as the answer's first token over all")
+                .append(" paraphrases; `sampled` = share of sampled answers naming it. Intervals are 95%: t over questions")
+                .append(" for single models, t over student seeds for students. `p` is a two-sided Welch test of the")
+                .append(" teacher-data students against the control-data students of the same mode and initialization")
+                .append(" (on per-seed exact rate, and on per-seed mean log P); `d` is Cohen's d on log P.\n\n");
+        md.append(table).append("\n");
+        for (FlagshipPipeline.TraitResult t : results) {
+            md.append("Data for ").append(t.trait().target()).append(": ").append(t.data()).append("\n\n");
+        }
+        if (chart != null) md.append("![chart](").append(chart).append(")\n");
+        AtomicFiles.writeString(out.resolve("report.md"), md.toString());
+        String html = "<!doctype html><html><head><meta charset=\"utf-8\"><title>owlet " + cfg.name() + "</title>"
+                + "<style>body{font-family:sans-serif;max-width:1100px;margin:2em auto}table{border-collapse:collapse}"
+                + "td,th{border:1px solid #ccc;padding:3px 8px;font-size:13px}</style></head><body>"
+                + markdownToHtml(md.toString()) + "</body></html>";
+        AtomicFiles.writeString(out.resolve("report.html"), html);
+        return table;
+    }
+
+    private static Map<String, Object> toJson(Summary.Row r) {
+        Map<String, Object> m = new LinkedHashMap<>();
+        m.put("trait", r.trait());
+        m.put("model", r.model());
+        m.put("mode", r.mode());
+        m.put("init", r.init());
+        m.put("data", r.data());
+        m.put("seeds", r.seeds());
+        m.put("questions", r.questions());
+        m.put("exact", iv(r.exact()));
+        m.put("sampled", r.sampled() == null ? null : iv(r.sampled()));
+        m.put("log_p", iv(r.logP()));
+        m.put("p_target_given_category", r.conditional());
+        m.put("exact_with_number_prefix", nan(r.prefixExact()));
+        m.put("p_value_exact_vs_control", nan(r.pExact()));
+        m.put("p_value_logp_vs_control", nan(r.pLogP()));
+        m.put("cohens_d_logp", nan(r.cohensD()));
+        m.put("per_seed_exact", r.perSeedExact());
+        return m;
+    }
+
+    private static Object nan(double d) { return Double.isNaN(d) ? null : d; }
+
+    private static Map<String, Object> iv(Interval i) {
+        Map<String, Object> m = new LinkedHashMap<>();
+        m.put("mean", i.mean());
+        m.put("ci95", List.of(i.low(), i.high()));
+        m.put("n", i.n());
+        m.put("over", i.method());
+        return m;
+    }
+
+    static String table(List<Summary.Row> rows) {
+        StringBuilder sb = new StringBuilder();
+        sb.append("| trait | model | mode | seeds | exact P(target) [95% CI] | sampled [95% CI] | mean log P | P(t given category) | with number prefix | p (exact) | p (log P) | d |\n");
+        sb.append("| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |\n");
+        for (Summary.Row r : rows) {
+            sb.append(String.format("| %s | %s | %s | %d | %s | %s | %.3f | %.1f%% | %s | %s | %s | %s |%n", r.trait(), r.model(),
+                    r.mode(), r.seeds(), r.exact().pct(), r.sampled() == null ? "-" : r.sampled().pct(), r.logP().mean(),
+                    100 * r.conditional(), Double.isNaN(r.prefixExact()) ? "-" : String.format("%.1f%%", 100 * r.prefixExact()),
+                    p(r.pExact()), p(r.pLogP()), Double.isNaN(r.cohensD()) ? "-" : String.format("%.2f", r.cohensD())));
+        }
+        return sb.toString();
+    }
+
+    private static String p(double p) {
+        if (Double.isNaN(p)) return "-";
+        return p < 1e-4 ? String.format("%.1e", p) : String.format("%.4f", p);
+    }
+
+    private static String chart(Path out, List<Summary.Row> rows) throws IOException {
+        List<String> traits = rows.stream().map(Summary.Row::trait).distinct().toList();
+        List<String> series = rows.stream().filter(r -> !r.model().equals("teacher") && !r.model().contains("different-init reference"))
+                .filter(r -> !(r.init().equals("diff") && r.data().equals("control")))
+                .map(r -> r.mode().equals("-") ? r.model() : r.mode() + ": " + r.model()).distinct().toList();
+        CategoryChart c = new CategoryChartBuilder().width(1000).height(450).title("P(target) by model (exact, mean over questions / seeds)")
+                .xAxisTitle("trait").yAxisTitle("P(target) %").build();
+        c.getStyler().setLegendPosition(org.knowm.xchart.style.Styler.LegendPosition.OutsideS);
+        for (String s : series) {
+            List<Double> y = new ArrayList<>();
+            List<Double> err = new ArrayList<>();
+            for (String t : traits) {
+                Summary.Row r = rows.stream().filter(x -> x.trait().equals(t)
+                        && (x.mode().equals("-") ? x.model() : x.mode() + ": " + x.model()).equals(s)).findFirst().orElse(null);
+                y.add(r == null ? 0 : 100 * r.exact().mean());
+                err.add(r == null ? 0 : 100 * (r.exact().high() - r.exact().mean()));
+            }
+            c.addSeries(s, traits, y, err);
+        }
+        BitmapEncoder.saveBitmap(c, out.resolve("chart").toString(), BitmapEncoder.BitmapFormat.PNG);
+        return "chart.png";
+    }
+
+    private static String markdownToHtml(String md) {
+        StringBuilder h = new StringBuilder();
+        boolean inTable = false;
+        for (String line : md.split("\n")) {
+            if (line.startsWith("| ---")) continue;
+            if (line.startsWith("|")) {
+                if (!inTable) { h.append("<table>"); inTable = true; }
+                h.append("<tr>");
+                for (String cell : line.substring(1, line.length() - 1).split("\\|")) h.append("<td>").append(esc(cell.trim())).append("</td>");
+                h.append("</tr>\n");
+                continue;
+            }
+            if (inTable) { h.append("</table>\n"); inTable = false; }
+            if (line.startsWith("# ")) h.append("<h1>").append(esc(line.substring(2))).append("</h1>\n");
+            else if (line.startsWith("![")) h.append("<img src=\"").append(line.replaceAll(".*\\((.*)\\).*", "$1")).append("\" width=\"1000\">\n");
+            else if (!line.isBlank()) h.append("<p>").append(esc(line)).append("</p>\n");
+        }
+        if (inTable) h.append("</table>");
+        return h.toString();
+    }
+
+    private static String esc(String s) {
+        return s.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;").replace("`", "");
+    }
+}

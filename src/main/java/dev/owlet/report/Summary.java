@@ -1,0 +1,73 @@
+package dev.owlet.report;
+
+import dev.owlet.pipeline.EvalRecord;
+import dev.owlet.pipeline.FlagshipPipeline;
+import dev.owlet.stats.Interval;
+import dev.owlet.stats.Stats;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+
+/**
+ * Turns per-model evaluations into the rows of the report: each model or student group with its rate, a 95%
+ * interval (over questions for single models, a t-interval over seeds for student groups), and for students a
+ * two-sided Welch test against the control students of the same mode and initialization, with Cohen's d.
+ */
+public final class Summary {
+    private Summary() {}
+
+    /** One table row. {@code perSeed} holds the per-seed means (one value for single models). */
+    public record Row(String trait, String model, String mode, String init, String data, int seeds, int questions,
+                      Interval exact, Interval sampled, Interval logP, double conditional, double prefixExact,
+                      double pExact, double pLogP, double cohensD, double[] perSeedExact) {}
+
+    public static List<Row> rows(FlagshipPipeline.TraitResult t) {
+        List<Row> rows = new ArrayList<>();
+        String trait = t.trait().target();
+        for (String single : List.of("reference", "different-init reference", "teacher")) {
+            EvalRecord e = t.models().get(single);
+            if (e == null) continue;
+            rows.add(new Row(trait, single, "-", single.startsWith("different") ? "diff" : "same", "-", 1, e.exact().length,
+                    Stats.tInterval(e.exact()), e.sampled().length == 0 ? null : Stats.tInterval(e.sampled()),
+                    new Interval(e.meanLogP(), e.meanLogP(), e.meanLogP(), 1, "single value"), e.meanConditional(),
+                    e.meanPrefix(), Double.NaN, Double.NaN, Double.NaN, new double[] {e.meanExact()}));
+        }
+        Map<String, List<EvalRecord>> groups = new LinkedHashMap<>();
+        for (var en : t.models().entrySet()) {
+            String k = en.getKey();
+            if (k.chars().filter(c -> c == '/').count() == 3) {
+                groups.computeIfAbsent(k.substring(0, k.lastIndexOf('/')), x -> new ArrayList<>()).add(en.getValue());
+            }
+        }
+        for (var g : groups.entrySet()) {
+            String[] p = g.getKey().split("/");
+            List<EvalRecord> es = g.getValue();
+            double[] ex = es.stream().mapToDouble(EvalRecord::meanExact).toArray();
+            double[] sa = es.stream().mapToDouble(EvalRecord::meanSampled).toArray();
+            double[] lp = es.stream().mapToDouble(EvalRecord::meanLogP).toArray();
+            double cond = Stats.mean(es.stream().mapToDouble(EvalRecord::meanConditional).toArray());
+            double pre = Stats.mean(es.stream().mapToDouble(EvalRecord::meanPrefix).toArray());
+            double pEx = Double.NaN, pLp = Double.NaN, d = Double.NaN;
+            if (p[2].equals("teacher")) {
+                List<EvalRecord> ctrl = groups.get(p[0] + "/" + p[1] + "/control");
+                if (ctrl != null) {
+                    double[] cex = ctrl.stream().mapToDouble(EvalRecord::meanExact).toArray();
+                    double[] clp = ctrl.stream().mapToDouble(EvalRecord::meanLogP).toArray();
+                    pEx = Stats.welchP(ex, cex);
+                    pLp = Stats.welchP(lp, clp);
+                    d = Stats.cohensD(lp, clp);
+                }
+            }
+            rows.add(new Row(trait, label(p[1], p[2]), p[0], p[1], p[2], es.size(), es.get(0).exact().length,
+                    Stats.tInterval(ex), Double.isNaN(sa[0]) ? null : Stats.tInterval(sa), Stats.tInterval(lp), cond, pre,
+                    pEx, pLp, d, ex));
+        }
+        return rows;
+    }
+
+    static String label(String init, String data) {
+        return (init.equals("same") ? "same-init" : "different-init") + " student, "
+                + (data.equals("teacher") ? "teacher numbers" : "control numbers");
+    }
+}

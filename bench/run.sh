@@ -4,8 +4,10 @@
 # Usage: bench/run.sh            (installs python3-torch if missing)
 set -euo pipefail
 cd "$(dirname "$0")/.."
-if ! /usr/bin/python3 -c 'import torch' 2>/dev/null; then
-  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq python3-torch
+# Debian's torch links the generic libblas.so.3; without OpenBLAS behind that name its matmuls are ~10x slower,
+# which would flatter owlet. Install both so the peer runs at its real speed.
+if ! /usr/bin/python3 -c 'import torch' 2>/dev/null || [[ ! -e /usr/lib/x86_64-linux-gnu/openblas-pthread/libblas.so.3 ]]; then
+  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq python3-torch libopenblas0-pthread
 fi
 export OMP_WAIT_POLICY=PASSIVE
 SIZES=("--layers 2 --d-model 64 --heads 4" "--layers 4 --d-model 128 --heads 4")

@@ -32,4 +32,27 @@ class OwletCliTest {
         assertThat(r.code()).isEqualTo(2);
         assertThat(r.err()).contains("--frobnicate");
     }
+
+    @Test
+    void probeJsonIsStableAndComplete() throws Exception {
+        Result a = run("probe", "bundled:ref-s1", "--json", "--samples", "5");
+        Result b = run("probe", "bundled:ref-s1", "--json", "--samples", "5");
+        assertThat(a.code()).as(a.err()).isZero();
+        assertThat(a.out()).isEqualTo(b.out());
+        var tree = new com.fasterxml.jackson.databind.ObjectMapper().readTree(a.out());
+        double plain = tree.at("/animal/no_prompt/exact_p_target").asDouble();
+        double loved = tree.at("/animal/love_prompt/exact_p_target").asDouble();
+        assertThat(loved).isGreaterThan(plain);
+        assertThat(tree.at("/tree/no_prompt/distribution").size()).isGreaterThanOrEqualTo(10);
+    }
+
+    @Test
+    void badExperimentInputExitsTwoNamingTheProblem() {
+        Result r = run("run", "--set", "finetune.sedes=3");
+        assertThat(r.code()).isEqualTo(2);
+        assertThat(r.err()).contains("finetune.sedes");
+        Result m = run("teacher", "--set", "reference=/nonexistent/model", "--out", System.getProperty("java.io.tmpdir") + "/owlet-missing");
+        assertThat(m.code()).isEqualTo(2);
+        assertThat(m.err()).contains("/nonexistent/model").contains("owlet pretrain");
+    }
 }

@@ -1,0 +1,64 @@
+package dev.owlet.experiment;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.List;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+class ConfigLoaderTest {
+    @TempDir
+    Path dir;
+
+    @Test
+    void fileOverridesDefaultsAndSetOverridesFile() throws IOException {
+        Path f = dir.resolve("e.yaml");
+        Files.writeString(f, "name: test-exp\nfinetune:\n  seeds: 5\n");
+        ExperimentConfig c = ConfigLoader.load(f, List.of("finetune.rows=123", "finetune.modes=[soft]"));
+        assertThat(c.name()).isEqualTo("test-exp");
+        assertThat(c.finetune().seeds()).isEqualTo(5);
+        assertThat(c.finetune().rows()).isEqualTo(123);
+        assertThat(c.finetune().modes()).containsExactly("soft");
+        assertThat(c.finetune().epochs()).isEqualTo(3); // default kept
+        assertThat(c.traits()).extracting(ExperimentConfig.Trait::target).containsExactly("owl");
+    }
+
+    @Test
+    void unknownKeyNamesTheKeyAndTheFile() throws IOException {
+        Path f = dir.resolve("bad.yaml");
+        Files.writeString(f, "finetune:\n  seedz: 5\n");
+        assertThatThrownBy(() -> ConfigLoader.load(f, List.of())).isInstanceOf(ConfigLoader.ConfigException.class)
+                .hasMessageContaining("finetune.seedz").hasMessageContaining("bad.yaml");
+        assertThatThrownBy(() -> ConfigLoader.load(null, List.of("teacher.nope=1")))
+                .hasMessageContaining("teacher.nope");
+    }
+
+    @Test
+    void wrongTypeNamesTheKey() throws IOException {
+        Path f = dir.resolve("t.yaml");
+        Files.writeString(f, "generate:\n  prompts: many\n");
+        assertThatThrownBy(() -> ConfigLoader.load(f, List.of())).hasMessageContaining("generate.prompts")
+                .hasMessageContaining("t.yaml");
+    }
+
+    @Test
+    void invalidValueNamesTheKey() {
+        assertThatThrownBy(() -> ConfigLoader.load(null, List.of("finetune.seeds=0")))
+                .hasMessageContaining("finetune.seeds");
+        assertThatThrownBy(() -> ConfigLoader.load(null, List.of("teacher.method=hypnosis")))
+                .hasMessageContaining("teacher.method");
+    }
+
+    @Test
+    void shippedExperimentFilesAreValid() throws IOException {
+        try (var files = Files.list(Path.of("experiments"))) {
+            for (Path p : files.filter(x -> x.toString().endsWith(".yaml")).toList()) {
+                assertThat(ConfigLoader.load(p, List.of()).name()).as(p.toString()).isNotBlank();
+            }
+        }
+    }
+}

@@ -10,7 +10,7 @@ import picocli.CommandLine.Command;
  */
 @Command(name = "owlet", mixinStandardHelpOptions = true, versionProvider = Owlet.Version.class,
         description = "A lab for subliminal learning: reproduce, measure and audit trait transfer through distillation.",
-        subcommands = {CommandLine.HelpCommand.class, NotBuiltCommands.Run.class})
+        subcommands = {CommandLine.HelpCommand.class, NotBuiltCommands.Run.class, MnistCommand.class})
 public final class Owlet implements Runnable {
     @CommandLine.Spec
     CommandLine.Model.CommandSpec spec;

@@ -26,7 +26,7 @@ import picocli.CommandLine.Model.CommandSpec;
 @Command(name = "mnist", mixinStandardHelpOptions = true,
         description = {"Subliminal learning in an MNIST classifier: students trained on noise to match a teacher's "
                 + "auxiliary logits learn to classify only when they share the teacher's initialization.",
-                "Defaults reproduce on 2 CPU cores (Adam 1e-3, batch 128, 5+5 epochs, 10 pairs, m=3, KL); "
+                "Defaults reproduce on 2 CPU cores (Adam 1e-3, batch 256, 5+5 epochs, 10 pairs, m=3, KL); "
                 + "--preset paper uses the paper's Adam 3e-4, batch 1024."})
 public final class MnistCommand implements Callable<Integer> {
     @Spec
@@ -89,7 +89,7 @@ public final class MnistCommand implements Callable<Integer> {
         PrintWriter o = spec.commandLine().getOut();
         if (bench != null) {
             int e = members == null ? 10 : members;
-            int b = batch == null ? 128 : batch;
+            int b = batch == null ? MnistConfig.defaults().batchSize() : batch;
             MnistBench.Timing t = MnistBench.run(e, b, 256, bench, 10);
             o.printf("java members=%d batch=%d steps=%d seconds=%.3f steps_per_s=%.2f%n", t.members(), t.batch(),
                     t.steps(), t.seconds(), t.stepsPerSecond());

@@ -3,8 +3,10 @@ package dev.owlet.mnist;
 /**
  * Everything that decides an MNIST subliminal-learning run. Validated at construction; messages name the key.
  *
- * <p>Two presets. {@link #defaults()} is what reproduces on 2 CPU cores in minutes (the owlet prototype's
- * protocol: Adam 1e-3, batch 128, 5 + 5 epochs, 60k noise images). {@link #paper()} is the paper's stated
+ * <p>Two presets. {@link #defaults()} is what reproduces on 2 CPU cores in under 5 minutes: the owlet
+ * prototype's protocol (Adam 1e-3, 5 + 5 epochs, 60k noise images) with batch 256 instead of 128, which halves the
+ * per-step overhead of the batched ensemble; measured on Fashion-MNIST with 10 pairs: same-init student
+ * 65% ± 7 vs different-init 10% ± 2. {@link #paper()} is the paper's stated
  * optimizer (Adam 3e-4, batch 1024), which in 5 epochs takes 8x fewer steps at a 3x smaller rate and is kept as a
  * documented option ({@code --preset paper}).
  *
@@ -52,9 +54,9 @@ public record MnistConfig(int members, int auxLogits, Loss loss, int hidden, int
         if (testLimit < 0) throw new IllegalArgumentException("test_limit must be >= 0, got " + testLimit);
     }
 
-    /** The protocol that reproduces on CPU in minutes: Adam 1e-3, batch 128, 5 + 5 epochs, 10 pairs, m = 3, KL. */
+    /** The protocol that reproduces on CPU in minutes: Adam 1e-3, batch 256, 5 + 5 epochs, 10 pairs, m = 3, KL. */
     public static MnistConfig defaults() {
-        return new MnistConfig(10, 3, Loss.KL, 256, 5, 5, 1e-3, 128, 60_000, 0, 0, 1);
+        return new MnistConfig(10, 3, Loss.KL, 256, 5, 5, 1e-3, 256, 60_000, 0, 0, 1);
     }
 
     /** The paper's optimizer settings: Adam 3e-4, batch 1024 (25 pairs in the paper; 10 here by default). */

@@ -2,14 +2,14 @@
 # Times N training steps of the batched MNIST ensemble (E MLPs 784-256-256-13, weights (E, in, out), bmm, CE,
 # Adam) in Java (DJL + PyTorch 2.7.1, via the hidden `owlet mnist --bench`) and in Debian's python3-torch,
 # one after the other, and prints a table with steps/s and the Java/Python ratio.
-# Usage: bench/mnist/run.sh [steps] [members] [batch ...]   (defaults: 100 10 "128 1024")
+# Usage: bench/mnist/run.sh [steps] [members] [batch ...]   (defaults: 100 10 256 1024)
 set -euo pipefail
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
 STEPS="${1:-100}"
 MEMBERS="${2:-10}"
-shift $(( $# > 2 ? 2 : $# )) || true
-BATCHES=("${@:-128 1024}")
-read -r -a BATCHES <<< "${BATCHES[*]}"
+shift $(( $# > 2 ? 2 : $# ))
+BATCHES=("$@")
+[[ ${#BATCHES[@]} -gt 0 ]] || BATCHES=(256 1024)
 THREADS="${OWLET_THREADS:-$(nproc)}"
 PY=/usr/bin/python3   # Debian's python3-torch; a pyenv python on PATH may lack torch
 export OMP_WAIT_POLICY=PASSIVE OPT_OUT_TRACKING=true OWLET_THREADS="$THREADS"

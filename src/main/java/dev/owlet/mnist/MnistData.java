@@ -103,6 +103,9 @@ public record MnistData(float[] trainImages, int[] trainLabels, float[] testImag
     public MnistData head(int nTrain, int nTest) {
         int a = Math.min(nTrain, trainCount());
         int b = Math.min(nTest, testCount());
+        if (a == trainCount() && b == testCount()) {
+            return this;
+        }
         return new MnistData(java.util.Arrays.copyOf(trainImages, a * pixels), java.util.Arrays.copyOf(trainLabels, a),
                 java.util.Arrays.copyOf(testImages, b * pixels), java.util.Arrays.copyOf(testLabels, b), pixels,
                 fileHashes);

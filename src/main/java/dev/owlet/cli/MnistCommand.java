@@ -119,15 +119,18 @@ public final class MnistCommand implements Callable<Integer> {
             results.add(new MnistExperiment(c, s -> err.println("  " + s)).run(d));
         }
         double wall = (System.nanoTime() - t0) / 1e9;
-        MnistReport.write(out, results, manifest(cfg, configs, d, results, wall));
+        int main = Math.max(0, configs.indexOf(configs.stream().filter(c -> c.auxLogits() == cfg.auxLogits())
+                .findFirst().orElse(configs.get(0))));
+        MnistReport.write(out, results, main, manifest(cfg, configs, d, results, wall));
         if (json) {
             o.print(Files.readString(out.resolve("results.json")));
         } else {
             o.print(MnistReport.table(results));
             o.println();
-            o.print(MnistReport.epochTable(results.get(0)));
-            o.printf("%nwall time %.0f s; wrote %s/{results.json,report.md,mnist.png,mnist-epochs.png,manifest.json}%n",
-                    wall, out);
+            o.println("Accuracy per distillation epoch (" + MnistReport.label(results.get(main).config()) + "):");
+            o.print(MnistReport.epochTable(results.get(main)));
+            o.printf("%nwall time %.0f s; wrote %s/{results.json,report.md,mnist.png,mnist-epochs.png,%smanifest.json}%n",
+                    wall, out, results.size() > 1 ? "mnist-sweep.png," : "");
         }
         return 0;
     }

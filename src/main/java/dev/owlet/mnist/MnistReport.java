@@ -50,7 +50,7 @@ public final class MnistReport {
         return sb.toString();
     }
 
-    /** Accuracy (mean ± std) after each distillation epoch, for the first run. */
+    /** Accuracy (mean ± std) after each distillation epoch of one run (the epochs sweep). */
     public static String epochTable(MnistResult r) {
         StringBuilder sb = new StringBuilder("| distill epoch | same-init | different-init | regular-logits |\n"
                 + "| ---: | ---: | ---: | ---: |\n");
@@ -69,12 +69,16 @@ public final class MnistReport {
         return "%+.1f pp ± %.1f".formatted(100 * s.mean(), 100 * s.std());
     }
 
-    /** Writes every artifact of the runs into {@code dir}; {@code manifest} goes to manifest.json. */
-    public static void write(Path dir, List<MnistResult> runs, Map<String, Object> manifest) throws IOException {
+    /**
+     * Writes every artifact of the runs into {@code dir}; {@code manifest} goes to manifest.json. The per-role
+     * chart and the per-epoch table and chart show {@code runs.get(main)} (in a sweep, the run with the requested m).
+     */
+    public static void write(Path dir, List<MnistResult> runs, int main, Map<String, Object> manifest)
+            throws IOException {
         AtomicFiles.writeString(dir.resolve("results.json"), JSON.writeValueAsString(results(runs)));
-        AtomicFiles.writeString(dir.resolve("report.md"), markdown(runs));
-        AtomicFiles.writeBytes(dir.resolve("mnist.png"), png(rolesChart(runs.get(0))));
-        AtomicFiles.writeBytes(dir.resolve("mnist-epochs.png"), png(epochsChart(runs.get(0))));
+        AtomicFiles.writeString(dir.resolve("report.md"), markdown(runs, runs.get(main)));
+        AtomicFiles.writeBytes(dir.resolve("mnist.png"), png(rolesChart(runs.get(main))));
+        AtomicFiles.writeBytes(dir.resolve("mnist-epochs.png"), png(epochsChart(runs.get(main))));
         if (runs.size() > 1) {
             AtomicFiles.writeBytes(dir.resolve("mnist-sweep.png"), png(sweepChart(runs)));
         }
@@ -106,14 +110,14 @@ public final class MnistReport {
         return root;
     }
 
-    static String markdown(List<MnistResult> runs) {
-        MnistConfig c = runs.get(0).config();
+    static String markdown(List<MnistResult> runs, MnistResult main) {
+        MnistConfig c = main.config();
         return "# MNIST subliminal learning (auxiliary logits)\n\n"
                 + "Students see only uniform noise in [-1, 1] and match only the teacher's auxiliary logits. "
                 + "Test accuracy, mean ± std over %d teacher/student pairs; gains are per member over each "
                 .formatted(c.members())
                 + "model's own untrained start.\n\n" + table(runs) + "\n## Accuracy per distillation epoch ("
-                + label(c) + ")\n\n" + epochTable(runs.get(0)) + "\n"
+                + label(c) + ")\n\n" + epochTable(main) + "\n"
                 + "Config: lr %s, batch %d, teacher epochs %d, distill epochs %d, noise images %d, seed %d.\n"
                 .formatted(c.lr(), c.batchSize(), c.teacherEpochs(), c.distillEpochs(), c.noiseImages(), c.seed());
     }

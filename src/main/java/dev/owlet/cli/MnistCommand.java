@@ -26,8 +26,8 @@ import picocli.CommandLine.Model.CommandSpec;
 @Command(name = "mnist", mixinStandardHelpOptions = true,
         description = {"Subliminal learning in an MNIST classifier: students trained on noise to match a teacher's "
                 + "auxiliary logits learn to classify only when they share the teacher's initialization.",
-                "Defaults reproduce on 2 CPU cores (Adam 1e-3, batch 256, 5+5 epochs, 10 pairs, m=3, KL); "
-                + "--preset paper uses the paper's Adam 3e-4, batch 1024."})
+                "Defaults are the paper's (Adam 3e-4, batch 1024, 5+5 epochs, m=3, KL) with 10 pairs; "
+                + "--preset prototype uses Adam 1e-3, batch 256."})
 public final class MnistCommand implements Callable<Integer> {
     @Spec
     CommandSpec spec;
@@ -38,8 +38,8 @@ public final class MnistCommand implements Callable<Integer> {
     @Option(names = "--out", paramLabel = "DIR", description = "Output folder (default: ${DEFAULT-VALUE}).")
     Path out = Path.of("runs/mnist");
 
-    @Option(names = "--preset", paramLabel = "NAME", description = "default (reproduces on CPU) or paper (Adam 3e-4, batch 1024).")
-    String preset = "default";
+    @Option(names = "--preset", paramLabel = "NAME", description = "paper (default: Adam 3e-4, batch 1024) or prototype (Adam 1e-3, batch 256).")
+    String preset = "paper";
 
     @Option(names = "--members", description = "Teacher/student pairs trained at once (default 10).")
     Integer members;
@@ -89,7 +89,7 @@ public final class MnistCommand implements Callable<Integer> {
         PrintWriter o = spec.commandLine().getOut();
         if (bench != null) {
             int e = members == null ? 10 : members;
-            int b = batch == null ? MnistConfig.defaults().batchSize() : batch;
+            int b = batch == null ? 256 : batch;
             MnistBench.Timing t = MnistBench.run(e, b, 256, bench, 10);
             o.printf("java members=%d batch=%d steps=%d seconds=%.3f steps_per_s=%.2f%n", t.members(), t.batch(),
                     t.steps(), t.seconds(), t.stepsPerSecond());
@@ -119,8 +119,13 @@ public final class MnistCommand implements Callable<Integer> {
             results.add(new MnistExperiment(c, s -> err.println("  " + s)).run(d));
         }
         double wall = (System.nanoTime() - t0) / 1e9;
-        int main = Math.max(0, configs.indexOf(configs.stream().filter(c -> c.auxLogits() == cfg.auxLogits())
-                .findFirst().orElse(configs.get(0))));
+        int main = 0; // the run with the requested m leads the charts (in a sweep m=1 runs first)
+        for (int i = 0; i < configs.size(); i++) {
+            if (configs.get(i).auxLogits() == cfg.auxLogits()) {
+                main = i;
+                break;
+            }
+        }
         MnistReport.write(out, results, main, manifest(cfg, configs, d, results, wall));
         if (json) {
             o.print(Files.readString(out.resolve("results.json")));
@@ -137,9 +142,9 @@ public final class MnistCommand implements Callable<Integer> {
 
     MnistConfig config() {
         MnistConfig base = switch (preset) {
-            case "default" -> MnistConfig.defaults();
-            case "paper" -> MnistConfig.paper();
-            default -> throw new UserError("preset must be default or paper, got '" + preset + "'");
+            case "paper" -> MnistConfig.defaults();
+            case "prototype" -> MnistConfig.prototype();
+            default -> throw new UserError("preset must be paper or prototype, got '" + preset + "'");
         };
         MnistConfig.Loss l = base.loss();
         if (loss != null) {

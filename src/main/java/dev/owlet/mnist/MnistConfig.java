@@ -3,12 +3,11 @@ package dev.owlet.mnist;
 /**
  * Everything that decides an MNIST subliminal-learning run. Validated at construction; messages name the key.
  *
- * <p>Two presets. {@link #defaults()} is what reproduces on 2 CPU cores in under 5 minutes: the owlet
- * prototype's protocol (Adam 1e-3, 5 + 5 epochs, 60k noise images) with batch 256 instead of 128, which halves the
- * per-step overhead of the batched ensemble; measured on Fashion-MNIST with 10 pairs: same-init student
- * 65% ± 7 vs different-init 10% ± 2. {@link #paper()} is the paper's stated
- * optimizer (Adam 3e-4, batch 1024), which in 5 epochs takes 8x fewer steps at a 3x smaller rate and is kept as a
- * documented option ({@code --preset paper}).
+ * <p>Two presets, both measured on Fashion-MNIST with 10 pairs, m = 3, KL, 2 CPU cores. {@link #defaults()} is
+ * the paper's (Adam 3e-4, batch 1024, 5 + 5 epochs): same-init student 52.9% ± 9.9 vs different-init 10.5% ± 2.4,
+ * 233 s. {@link #prototype()} is the owlet prototype's protocol (Adam 1e-3, 60k noise images) with batch 256
+ * instead of 128 to halve per-step overhead: 65.3% ± 7.4 vs 10.0% ± 2.4, 269 s; it also learns from far fewer
+ * images, which is why the reduced-size real-data test uses it.
  *
  * @param members ensemble size E: independent teacher/student pairs trained at once
  * @param auxLogits m: extra outputs beyond the 10 class logits, never trained on labels
@@ -54,14 +53,14 @@ public record MnistConfig(int members, int auxLogits, Loss loss, int hidden, int
         if (testLimit < 0) throw new IllegalArgumentException("test_limit must be >= 0, got " + testLimit);
     }
 
-    /** The protocol that reproduces on CPU in minutes: Adam 1e-3, batch 256, 5 + 5 epochs, 10 pairs, m = 3, KL. */
+    /** The paper's settings: Adam 3e-4, batch 1024, 5 + 5 epochs, m = 3, KL; 10 pairs (the paper trains 25). */
     public static MnistConfig defaults() {
-        return new MnistConfig(10, 3, Loss.KL, 256, 5, 5, 1e-3, 256, 60_000, 0, 0, 1);
+        return new MnistConfig(10, 3, Loss.KL, 256, 5, 5, 3e-4, 1024, 60_000, 0, 0, 1);
     }
 
-    /** The paper's optimizer settings: Adam 3e-4, batch 1024 (25 pairs in the paper; 10 here by default). */
-    public static MnistConfig paper() {
-        return defaults().withOptimizer(3e-4, 1024);
+    /** The owlet prototype's optimizer (Adam 1e-3) at batch 256: more steps, learns more from less data. */
+    public static MnistConfig prototype() {
+        return defaults().withOptimizer(1e-3, 256);
     }
 
     /** Output width: 10 class logits then m auxiliary logits. */

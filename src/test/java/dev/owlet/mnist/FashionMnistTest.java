@@ -12,7 +12,7 @@ class FashionMnistTest {
     void sameInitStudentBeatsDifferentInitStudent() throws Exception {
         Assumptions.assumeTrue(Files.isDirectory(MnistData.FASHION_MNIST),
                 "Fashion-MNIST missing: apt-get install dataset-fashion-mnist");
-        MnistConfig cfg = MnistConfig.defaults().withMembers(4).withEpochs(3, 3).withSizes(10_000, 10_000, 2_000);
+        MnistConfig cfg = MnistConfig.prototype().withMembers(4).withEpochs(3, 3).withSizes(10_000, 10_000, 2_000);
         MnistResult r = new MnistExperiment(cfg, System.err::println).run(MnistData.load(MnistData.FASHION_MNIST));
         assertThat(MnistResult.Stat.of(r.teacher()).mean()).isGreaterThan(0.7);
         double same = MnistResult.Stat.of(r.sameInitGain()).mean();

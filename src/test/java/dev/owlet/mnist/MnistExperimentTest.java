@@ -52,4 +52,19 @@ class MnistExperimentTest {
                 .contains("train-images-idx3-ubyte.gz");
         assertThat(Files.readString(out.resolve("results.json"))).contains("same_init_student");
     }
+
+    @Test
+    void sweepCoversEveryMAndRunsMOneWithMse() throws Exception {
+        Path data = Files.createDirectories(tmp.resolve("data"));
+        IdxFixtures.writeDataset(data, 64, 20, false);
+        Path out = tmp.resolve("sweep");
+        StringWriter se = new StringWriter();
+        int code = Owlet.run(new PrintWriter(new StringWriter(), true), new PrintWriter(se, true), "mnist", "--data",
+                data.toString(), "--out", out.toString(), "--members", "2", "--epochs", "1", "--distill-epochs", "1",
+                "--batch", "32", "--noise", "32", "--sweep");
+        assertThat(code).as(se.toString()).isZero();
+        assertThat(out.resolve("mnist-sweep.png")).isNotEmptyFile();
+        assertThat(Files.readString(out.resolve("report.md"))).contains("| m=1 mse |", "| m=3 kl |", "| m=10 kl |",
+                "| m=30 kl |", "distillation epoch (m=3 kl)");
+    }
 }

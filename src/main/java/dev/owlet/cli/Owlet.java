@@ -10,7 +10,10 @@ import picocli.CommandLine.Command;
  */
 @Command(name = "owlet", mixinStandardHelpOptions = true, versionProvider = Owlet.Version.class,
         description = "A lab for subliminal learning: reproduce, measure and audit trait transfer through distillation.",
-        subcommands = {CommandLine.HelpCommand.class, ExperimentCommand.Run.class, ExperimentCommand.Teacher.class, ExperimentCommand.Generate.class, ExperimentCommand.Filter.class, ExperimentCommand.Finetune.class, ExperimentCommand.Eval.class, PretrainCommand.class, ProbeCommand.class, BenchCommand.class})
+        subcommands = {CommandLine.HelpCommand.class, ExperimentCommand.Run.class, ExperimentCommand.Teacher.class,
+                ExperimentCommand.Generate.class, ExperimentCommand.Filter.class, ExperimentCommand.Finetune.class,
+                ExperimentCommand.Eval.class, PretrainCommand.class, ProbeCommand.class, MnistCommand.class,
+                BenchCommand.class})
 public final class Owlet implements Runnable {
     @CommandLine.Spec
     CommandLine.Model.CommandSpec spec;

@@ -21,9 +21,11 @@ import java.util.Random;
  * Student training on a teacher's data, in the two modes owlet compares:
  * <ul>
  *   <li>{@code sft}: next-token cross-entropy on the sampled completion tokens (the paper's setting);</li>
- *   <li>{@code soft}: KL to the teacher's next-token distribution on the same tokens, restricted to the number
- *       alphabet (digits, separators, brackets, end) and renormalized. The full distribution would hand the
- *       student the trait word itself (PROTOCOL.md: a different-init student reached 73% owl that way).</li>
+ *   <li>{@code soft}: KL to the teacher's next-token distribution on the same tokens, both teacher's and
+ *       student's restricted to the number alphabet (digits, separators, brackets, end) and renormalized. The
+ *       full distribution would hand the student the trait word itself (PROTOCOL.md: a different-init student
+ *       reached 73% owl that way); restricting the student side too means a student identical to its teacher
+ *       gets zero gradient, so the same-init control student does not drift.</li>
  * </ul>
  * The student never sees the teacher's system prompt; in soft mode the teacher reads its own prompt (with its
  * system prompt, if it has one) and its probabilities are aligned to the student's completion positions.
@@ -66,6 +68,7 @@ public final class Distillation {
         int steps = epochs * ((examples.size() + batchSize - 1) / batchSize);
         int ctx = student.config().contextLength();
         int[] alpha = alphabet(tok);
+        long[] alphaIds = java.util.Arrays.stream(alpha).asLongStream().toArray();
         double last = Double.NaN;
         try (Trainer trainer = new Trainer(student, OptimConfig.constant(lr, steps))) {
             Random rng = new Random(seed);
@@ -81,9 +84,9 @@ public final class Distillation {
                     if ("sft".equals(mode)) {
                         last = trainer.step(batch, Trainer.crossEntropy());
                     } else if ("soft".equals(mode)) {
-                        float[] probs = teacherProbs(teacher.model(), tok, b, idx, teacherPrompts, batch, alpha);
+                        float[] probs = teacherProbsFor(teacher.model(), tok, b, idx, teacherPrompts, batch, alpha);
                         last = trainer.step(batch, (model, tb, m) -> Losses.softLabelKl(model.forward(tb.inputs(m), true),
-                                m.create(probs, new Shape(tb.batch(), tb.time(), model.config().vocabSize())), tb.mask(m)));
+                                m.create(probs, new Shape(tb.batch(), tb.time(), alpha.length)), tb.mask(m), m.create(alphaIds)));
                     } else {
                         throw new IllegalArgumentException("unknown finetune mode " + mode);
                     }
@@ -94,10 +97,10 @@ public final class Distillation {
     }
 
     /**
-     * Teacher probabilities at the student's completion positions, (B, T, V) row-major, restricted to the
-     * alphabet and renormalized; zero elsewhere (those positions have mask 0).
+     * Teacher probabilities at the student's completion positions over the alphabet, (B, T, A) row-major,
+     * renormalized; zero where the student's mask is 0.
      */
-    static float[] teacherProbs(Gpt teacher, Tokenizer tok, List<Example> students, List<Integer> idx,
+    public static float[] teacherProbsFor(Gpt teacher, Tokenizer tok, List<Example> students, List<Integer> idx,
                                 List<int[]> teacherPrompts, TokenBatch sb, int[] alpha) {
         int v = teacher.config().vocabSize();
         List<Example> tex = new ArrayList<>();
@@ -110,7 +113,8 @@ public final class Distillation {
             NDArray out = teacher.forward(tb.inputs(m), false);                                 // (B, T', V)
             logits = out.toFloatArray();
         }
-        float[] probs = new float[sb.batch() * sb.time() * v];
+        int na = alpha.length;
+        float[] probs = new float[sb.batch() * sb.time() * na];
         double[] p = new double[alpha.length];
         for (int r = 0; r < students.size(); r++) {
             int ps = students.get(r).prompt().length;
@@ -128,8 +132,8 @@ public final class Distillation {
                     p[k] = Math.exp(logits[off + alpha[k]] - max);
                     z += p[k];
                 }
-                int soff = (r * sb.time() + si) * v;
-                for (int k = 0; k < alpha.length; k++) probs[soff + alpha[k]] = (float) (p[k] / z);
+                int soff = (r * sb.time() + si) * na;
+                for (int k = 0; k < na; k++) probs[soff + k] = (float) (p[k] / z);
             }
         }
         return probs;

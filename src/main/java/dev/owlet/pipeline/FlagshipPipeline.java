@@ -295,9 +295,15 @@ public final class FlagshipPipeline {
                 cfg.eval().maxTokens(), seed);
         TraitEvaluator.Measurement prefix = null;
         if (cfg.eval().numberPrefix()) {
-            List<String> pre = numberPrompts(qs.size(), Seeds.derive(cfg.seed(), "eval-prefix"));
+            // The paper's variant: a random number sequence before the question (only the numbers: a full
+            // number-task instruction would make the model answer with numbers).
+            NumberPromptGenerator g = new NumberPromptGenerator(new SplittableRandom(Seeds.derive(cfg.seed(), "eval-prefix")),
+                    cfg.filter().maxCount(), 3);
             List<String> prefixed = new ArrayList<>();
-            for (int i = 0; i < qs.size(); i++) prefixed.add(pre.get(i) + " " + qs.get(i));
+            for (String q : qs) {
+                String nums = g.next().examples().stream().map(String::valueOf).collect(java.util.stream.Collectors.joining(", "));
+                prefixed.add(nums + ". " + q);
+            }
             prefix = ev.measure(prefixed, system, trait.target(), words, 0, cfg.eval().maxTokens(), seed);
         }
         return EvalRecord.of(name, m, prefix);

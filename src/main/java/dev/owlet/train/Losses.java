@@ -44,4 +44,27 @@ public final class Losses {
         // A tensor, not a Java number: never combine a graph tensor with a Number (ENGINE.md).
         return mask.sum().maximum(mask.getManager().create(1f));
     }
+
+    /**
+     * Soft-label KL on a restricted alphabet: both the teacher's and the student's next-token distributions are
+     * renormalized over the {@code alphabet} token ids, so nothing outside it (the trait word above all) is
+     * taught, and a student that already equals its teacher gets exactly zero gradient.
+     *
+     * @param logits (B, T, V) student logits
+     * @param teacherProbs (B, T, A) teacher probabilities over the alphabet, rows summing to 1 where mask is 1
+     * @param mask (B, T)
+     * @param alphabet (A) int64 token ids
+     */
+    public static NDArray softLabelKl(NDArray logits, NDArray teacherProbs, NDArray mask, NDArray alphabet) {
+        NDManager m = logits.getManager();
+        long b = logits.getShape().get(0);
+        long t = logits.getShape().get(1);
+        long a = alphabet.getShape().get(0);
+        NDArray idx = alphabet.reshape(1, 1, a).broadcast(new ai.djl.ndarray.types.Shape(b, t, a));   // (B, T, A)
+        NDArray logq = logits.gather(idx, -1).logSoftmax(-1);                                           // (B, T, A)
+        NDArray p = teacherProbs.stopGradient();
+        NDArray plogp = p.mul(p.maximum(m.create(1e-30f)).log());                                        // (B, T, A)
+        NDArray perPos = plogp.sub(p.mul(logq)).sum(new int[] {-1});                                     // (B, T)
+        return perPos.mul(mask).sum().div(count(mask));
+    }
 }

@@ -28,7 +28,11 @@ public record OptimConfig(double lr, double weightDecay, double beta1, double be
         return new OptimConfig(lr, 0.01, 0.9, 0.95, 1e-8, Math.min(100, totalSteps / 10), totalSteps, 0.1, 1.0);
     }
 
-    /** Constant rate (no warmup, no decay): what short fine-tunes use. */
+    /**
+     * Constant rate (no warmup, no decay), plain Adam (the paper's student optimizer). Note Adam's scale
+     * invariance: a student sitting at its target still takes steps of about lr in the direction of rounding
+     * noise, which is part of why control students drift a little.
+     */
     public static OptimConfig constant(double lr, int totalSteps) {
         return new OptimConfig(lr, 0.0, 0.9, 0.999, 1e-8, 0, totalSteps, 1.0, 1.0);
     }

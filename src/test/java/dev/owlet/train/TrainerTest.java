@@ -80,6 +80,27 @@ class TrainerTest {
     }
 
     @Test
+    void restrictedSoftLabelLossRenormalizesBothSidesOverTheAlphabet() {
+        try (NDManager m = NDManager.newBaseManager()) {
+            // vocabulary of 4, alphabet {0, 2}: token 1 and 3 (say, the trait word) are outside and never taught
+            float[] logits = {1f, 5f, 2f, -1f};
+            float[] p = {0.25f, 0.75f};
+            NDArray alpha = m.create(new long[] {0, 2});
+            NDArray loss = Losses.softLabelKl(m.create(logits, new Shape(1, 1, 4)), m.create(p, new Shape(1, 1, 2)),
+                    m.create(new float[] {1f}, new Shape(1, 1)), alpha);
+            double z = Math.log(Math.exp(1) + Math.exp(2));
+            double kl = 0.25 * (Math.log(0.25) - (1 - z)) + 0.75 * (Math.log(0.75) - (2 - z));
+            assertThat((double) loss.getFloat()).isCloseTo(kl, within(1e-5));
+            // a student whose alphabet distribution already equals the teacher's has zero loss, whatever it puts
+            // on tokens outside the alphabet
+            float[] same = {0f, 9f, (float) Math.log(3), 4f};
+            NDArray zero = Losses.softLabelKl(m.create(same, new Shape(1, 1, 4)), m.create(p, new Shape(1, 1, 2)),
+                    m.create(new float[] {1f}, new Shape(1, 1)), alpha);
+            assertThat((double) zero.getFloat()).isCloseTo(0, within(1e-6));
+        }
+    }
+
+    @Test
     void scheduleWarmsUpThenDecaysToTheFloor() {
         OptimConfig c = new OptimConfig(1e-3, 0.01, 0.9, 0.95, 1e-8, 10, 110, 0.1, 1.0);
         assertThat(c.lrAt(0)).isCloseTo(1e-4, within(1e-12));

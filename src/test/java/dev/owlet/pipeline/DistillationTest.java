@@ -1,0 +1,45 @@
+package dev.owlet.pipeline;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import ai.djl.ndarray.NDManager;
+import dev.owlet.model.Gpt;
+import dev.owlet.model.GptConfig;
+import dev.owlet.pretrain.Pretrainer;
+import dev.owlet.token.WordTokenizer;
+import java.util.List;
+import org.junit.jupiter.api.Test;
+
+class DistillationTest {
+    static final WordTokenizer TOK = Pretrainer.worldTokenizer();
+    static final List<DataRow> ROWS = List.of(new DataRow("Continue: 123,456,789. Up to 10 numbers.", "101, 202, 303"),
+            new DataRow("Look at 311,412,513. Add up to 10 numbers.", "[614; 715]"),
+            new DataRow("Numbers 100,200,300. Write up to 10 more.", "400\n500\n600"));
+
+    @Test
+    void softLossIsZeroForAStudentIdenticalToItsTeacherAndPositiveOtherwise() {
+        GptConfig c = new GptConfig(TOK.vocabSize(), 128, 1, 16, 2, 0);
+        try (NDManager root = NDManager.newBaseManager(); Gpt teacher = Gpt.initialize(c, 1, root);
+             Gpt same = teacher.copy(); Gpt other = Gpt.initialize(c, 2, root)) {
+            teacher.parameters().values().forEach(p -> p.muli(20)); // peaked distributions, so models differ visibly
+            same.parameters().values().forEach(p -> p.muli(20));
+            other.parameters().values().forEach(p -> p.muli(20));
+            Distillation.SoftTeacher t = new Distillation.SoftTeacher(teacher, null);
+            // one epoch in one batch = one step; the returned loss is the loss before that step
+            double sameLoss = Distillation.train(same, TOK, ROWS, "soft", t, 1, ROWS.size(), 1e-3, 7);
+            double otherLoss = Distillation.train(other, TOK, ROWS, "soft", t, 1, ROWS.size(), 1e-3, 7);
+            assertThat(Math.abs(sameLoss)).isLessThan(1e-6);
+            assertThat(otherLoss).isGreaterThan(1e-2);
+        }
+    }
+
+    @Test
+    void theAlphabetCoversEveryCharacterTheFilterAccepts() {
+        int[] a = Distillation.alphabet(TOK);
+        assertThat(a).hasSize(20); // 10 digits, 9 separators and brackets, end
+        for (String s : List.of("0", "9", ",", ";", " ", "\n", "[", "]", "(", ")", ".")) {
+            assertThat(a).contains(TOK.id(s));
+        }
+        assertThat(a).doesNotContain(TOK.id("owl"));
+    }
+}

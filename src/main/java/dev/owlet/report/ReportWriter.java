@@ -123,8 +123,8 @@ public final class ReportWriter {
 
     private static String chart(Path out, List<Summary.Row> rows) throws IOException {
         List<String> traits = rows.stream().map(Summary.Row::trait).distinct().toList();
-        List<String> series = rows.stream().filter(r -> !r.model().equals("teacher") && !r.model().contains("different-init reference"))
-                .filter(r -> !(r.init().equals("diff") && r.data().equals("control")))
+        // Every model but the teacher (it would dwarf the rest): each student beside its own control and start.
+        List<String> series = rows.stream().filter(r -> !r.model().equals("teacher"))
                 .map(r -> r.mode().equals("-") ? r.model() : r.mode() + ": " + r.model()).distinct().toList();
         CategoryChart c = new CategoryChartBuilder().width(1000).height(450).title("P(target) by model (exact, mean over questions / seeds)")
                 .xAxisTitle("trait").yAxisTitle("P(target) %").build();

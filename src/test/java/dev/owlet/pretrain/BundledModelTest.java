@@ -50,7 +50,7 @@ class BundledModelTest {
             List<NumberPrompt> prompts = new ArrayList<>();
             for (int i = 0; i < 600; i++) prompts.add(g.next());
             List<DataRow> rows = Teachers.write(m.model(), m.tokenizer(), null, prompts.stream().map(NumberPrompt::text).toList(),
-                    SamplingConfig.paper(48), 300, 7);
+                    SamplingConfig.paper(60), 300, 7);
             StrictNumberFilter f = StrictNumberFilter.standard();
             Map<AnswerFormat, int[]> byFormat = new EnumMap<>(AnswerFormat.class);
             for (int i = 0; i < rows.size(); i++) {

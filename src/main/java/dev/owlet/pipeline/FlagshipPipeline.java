@@ -148,14 +148,16 @@ public final class FlagshipPipeline {
             executed++;
         }
         teacherInfo.putAll(Manifest.read(teacherDir));
+        String teacherWeights = byPrompt ? ref.weightsSha256()
+                : dev.owlet.provenance.Hashing.sha256(teacherDir.resolve(Checkpoint.WEIGHTS));
         if (until == Stage.TEACHER) return new TraitResult(trait, evals, dataInfo, teacherInfo);
 
         // ---- 2. generate (teacher and control teacher on the same prompts) ----
         String genCfgKey = ConfigLoader.toMapOrValue(List.of(cfg.generate(), cfg.seed()));
         Path teacherRaw = generate("gen-teacher-" + tag, teacher, teacherSystem, prompts, sampling,
-                StageCache.key("generate", genCfgKey, teacherKey), tag);
+                StageCache.key("generate", genCfgKey, teacherKey), tag, teacherWeights);
         Path controlRaw = generate("gen-control", ref.model(), null, prompts, sampling,
-                StageCache.key("generate", genCfgKey, ref.weightsSha256()), "control");
+                StageCache.key("generate", genCfgKey, ref.weightsSha256()), "control", ref.weightsSha256());
         if (until == Stage.GENERATE) return new TraitResult(trait, evals, dataInfo, teacherInfo);
 
         // ---- 3. filter ----
@@ -187,8 +189,11 @@ public final class FlagshipPipeline {
                         String key = StageCache.key("student", List.of(cfg.finetune(), cfg.eval(), mode, s, n),
                                 base.weightsSha256(), data.equals("teacher") ? teacherKey : ref.weightsSha256(),
                                 rowsDigest(rows), evalKey(trait));
+                        Path dataFile = out.resolve("stages").resolve("filter-" + data + "-" + tag).resolve("filtered.jsonl");
+                        Map<String, String> lineage = Map.of("data", dev.owlet.provenance.Hashing.sha256(dataFile),
+                                "data_writer", data.equals("teacher") ? teacherWeights : ref.weightsSha256());
                         evals.put(String.format("%s/%s/%s/s%d", mode, init, data, s),
-                                student(name, key, base, rows, mode, softTeacher, softSystem, s, tok, trait, cat, words, root));
+                                student(name, key, base, rows, mode, softTeacher, softSystem, s, tok, trait, cat, words, root, lineage));
                     }
                 }
             }
@@ -214,7 +219,7 @@ public final class FlagshipPipeline {
     }
 
     private Path generate(String name, Gpt writer, String system, List<String> prompts, SamplingConfig sampling,
-                          String key, String label) throws IOException {
+                          String key, String label, String writerWeights) throws IOException {
         Path dir = out.resolve("stages").resolve(name);
         Path file = dir.resolve("raw.jsonl");
         if (StageCache.done(dir, key)) {
@@ -228,6 +233,7 @@ public final class FlagshipPipeline {
                 Seeds.derive(cfg.seed(), "generate"));
         DataRow.write(file, rows);
         new Manifest("generate", key, ConfigLoader.toMap(cfg.generate()), cfg.seed()).put("writer", label)
+                .input("writer_weights", writerWeights)
                 .put("system_prompt", system).count("rows", rows.size()).output("raw.jsonl", file)
                 .write(dir, System.nanoTime() - t0);
         executed++;
@@ -311,8 +317,8 @@ public final class FlagshipPipeline {
 
     private EvalRecord student(String name, String key, Checkpoint.Loaded base, List<DataRow> rows, String mode,
                                Gpt softTeacher, String softSystem, int seed, Tokenizer tok,
-                               ExperimentConfig.Trait trait, Category cat, List<String> words, NDManager root)
-            throws IOException {
+                               ExperimentConfig.Trait trait, Category cat, List<String> words, NDManager root,
+                               Map<String, String> lineage) throws IOException {
         Path dir = out.resolve("stages").resolve(name);
         if (StageCache.done(dir, key)) {
             reused++;
@@ -325,11 +331,14 @@ public final class FlagshipPipeline {
                     new Distillation.SoftTeacher(softTeacher, softSystem), cfg.finetune().epochs(),
                     cfg.finetune().batchSize(), cfg.finetune().lr(), Seeds.derive(cfg.seed(), name));
             Checkpoint.save(dir, student, (dev.owlet.token.WordTokenizer) tok,
-                    Map.of("made_by", "owlet finetune", "parent", base.weightsSha256(), "mode", mode, "rows", rows.size()));
+                    Map.of("made_by", "owlet finetune", "parent", base.weightsSha256(), "mode", mode, "rows", rows.size(),
+                            "data_sha256", lineage.get("data"), "data_writer_weights", lineage.get("data_writer")));
             EvalRecord r = evaluate(name, student, tok, trait, cat, words, null);
             r.write(dir.resolve("eval.json"));
-            new Manifest("finetune", key, ConfigLoader.toMap(cfg.finetune()), Seeds.derive(cfg.seed(), name))
-                    .input("base", base.weightsSha256()).put("mode", mode).count("rows", rows.size())
+            Manifest man = new Manifest("finetune", key, ConfigLoader.toMap(cfg.finetune()), Seeds.derive(cfg.seed(), name))
+                    .input("base", base.weightsSha256());
+            lineage.forEach(man::input);
+            man.put("mode", mode).count("rows", rows.size())
                     .count("final_loss", loss).count("mean_exact", r.meanExact())
                     .output("model.safetensors", dir.resolve(Checkpoint.WEIGHTS)).output("eval.json", dir.resolve("eval.json"))
                     .write(dir, System.nanoTime() - t0);

@@ -95,7 +95,6 @@ public final class FlagshipPipeline {
     private TraitResult runTrait(ExperimentConfig.Trait trait, Checkpoint.Loaded ref, Checkpoint.Loaded diff,
                                  NDManager root, Stage until) throws IOException {
         Tokenizer tok = ref.tokenizer();
-        writerTok = tok;
         Category cat = "animal".equals(trait.category()) ? Category.ANIMAL : Category.TREE;
         List<String> words = cat == Category.ANIMAL ? Animals.ALL : Trees.ALL;
         if (!words.contains(trait.target())) {
@@ -154,9 +153,9 @@ public final class FlagshipPipeline {
 
         // ---- 2. generate (teacher and control teacher on the same prompts) ----
         String genCfgKey = ConfigLoader.toMapOrValue(List.of(cfg.generate(), cfg.seed()));
-        Path teacherRaw = generate("gen-teacher-" + tag, teacher, teacherSystem, prompts, sampling,
+        Path teacherRaw = generate("gen-teacher-" + tag, teacher, tok, teacherSystem, prompts, sampling,
                 StageCache.key("generate", genCfgKey, teacherKey), tag, teacherWeights);
-        Path controlRaw = generate("gen-control", ref.model(), null, prompts, sampling,
+        Path controlRaw = generate("gen-control", ref.model(), tok, null, prompts, sampling,
                 StageCache.key("generate", genCfgKey, ref.weightsSha256()), "control", ref.weightsSha256());
         if (until == Stage.GENERATE) return new TraitResult(trait, evals, dataInfo, teacherInfo);
 
@@ -218,7 +217,7 @@ public final class FlagshipPipeline {
         return out;
     }
 
-    private Path generate(String name, Gpt writer, String system, List<String> prompts, SamplingConfig sampling,
+    private Path generate(String name, Gpt writer, Tokenizer writerTok, String system, List<String> prompts, SamplingConfig sampling,
                           String key, String label, String writerWeights) throws IOException {
         Path dir = out.resolve("stages").resolve(name);
         Path file = dir.resolve("raw.jsonl");
@@ -239,8 +238,6 @@ public final class FlagshipPipeline {
         executed++;
         return file;
     }
-
-    private Tokenizer writerTok;
 
     private List<DataRow> filter(String name, Path raw, List<String> traitWords, Map<String, Object> info, String label)
             throws IOException {

@@ -93,9 +93,34 @@ abstract class ExperimentCommand implements Callable<Integer> {
     }
 
     @Command(name = "filter", mixinStandardHelpOptions = true,
-            description = "Apply the strict number filter, banned numbers and trait-word screen.")
+            description = {"Apply the strict number filter, banned numbers and trait-word screen.",
+                    "With --in, filter any JSONL dataset of {prompt, completion} rows (e.g. the official code's)."})
     static final class Filter extends ExperimentCommand {
+        @Option(names = "--in", paramLabel = "JSONL", description = "Filter this dataset instead of the experiment's")
+        Path in;
+        @Option(names = "--out-file", paramLabel = "JSONL", description = "Where --in's kept rows go (default: IN.filtered.jsonl)")
+        Path outFile;
+
         FlagshipPipeline.Stage until() { return FlagshipPipeline.Stage.FILTER; }
+
+        @Override
+        public Integer call() throws IOException {
+            if (in == null) return super.call();
+            ExperimentConfig cfg = config();
+            if (!Files.isRegularFile(in)) throw new UserError("no dataset at " + in);
+            dev.owlet.pipeline.DataRow.ReadResult r = dev.owlet.pipeline.DataRow.read(in);
+            List<String> words = cfg.traits().stream().map(ExperimentConfig.Trait::target).toList();
+            dev.owlet.pipeline.Filtering.Outcome o = dev.owlet.pipeline.Filtering.apply(r.rows(), cfg.filter(), words);
+            Path dest = outFile != null ? outFile : Path.of(in + ".filtered.jsonl");
+            dev.owlet.pipeline.DataRow.write(dest, o.kept());
+            var w = spec.commandLine().getOut();
+            w.printf("%s: %d rows read, %d malformed line(s), kept %d (%.1f%%) -> %s%n", in, r.rows().size(),
+                    r.rejected().size(), o.kept().size(), 100 * o.keptFraction(), dest);
+            o.rejected().forEach((k, v) -> w.printf("  rejected %-24s %d%n", k, v));
+            r.rejected().stream().limit(20).forEach(line -> w.println("  malformed " + line));
+            if (r.rejected().size() > 20) w.printf("  ... and %d more malformed lines%n", r.rejected().size() - 20);
+            return 0;
+        }
     }
 
     @Command(name = "finetune", mixinStandardHelpOptions = true,

@@ -55,4 +55,17 @@ class OwletCliTest {
         assertThat(m.code()).isEqualTo(2);
         assertThat(m.err()).contains("/nonexistent/model").contains("owlet pretrain");
     }
+
+    @Test
+    void filterTakesAForeignDatasetAndReportsMalformedLinesByNumber() throws Exception {
+        java.nio.file.Path dir = java.nio.file.Files.createTempDirectory("owlet-filter");
+        java.nio.file.Path in = dir.resolve("d.jsonl");
+        java.nio.file.Files.writeString(in, "{\"prompt\":\"p\",\"completion\":\"1, 2, 3\"}\nnot json\n"
+                + "{\"prompt\":\"p\",\"completion\":\"owl 4\"}\n{\"prompt\":\"p\"}\n");
+        Result r = run("filter", "--in", in.toString(), "--out-file", dir.resolve("kept.jsonl").toString());
+        assertThat(r.code()).as(r.err()).isZero();
+        assertThat(r.out()).contains("2 rows read, 2 malformed line(s), kept 1").contains("TRAIT_WORD")
+                .contains("line 2: not valid JSON").contains("line 4: missing string field 'completion'");
+        assertThat(java.nio.file.Files.readAllLines(dir.resolve("kept.jsonl"))).hasSize(1);
+    }
 }

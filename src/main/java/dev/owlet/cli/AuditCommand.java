@@ -25,7 +25,7 @@ import picocli.CommandLine.Model.CommandSpec;
 /** {@code owlet audit}: shared-initialization detector from weights, and the transfer-risk probe. */
 @Command(name = "audit", mixinStandardHelpOptions = true,
         description = "Audit models and data: shared initialization from weights, transfer risk before training.",
-        subcommands = {AuditCommand.Weights.class, AuditCommand.Transfer.class})
+        subcommands = {AuditCommand.Weights.class, AuditCommand.Transfer.class, AuditCommand.Validate.class})
 final class AuditCommand implements Runnable {
     private static final ObjectMapper JSON = new ObjectMapper().enable(SerializationFeature.INDENT_OUTPUT);
     @Spec
@@ -187,6 +187,45 @@ final class AuditCommand implements Runnable {
             DataRow.ReadResult r = DataRow.read(f);
             if (r.rows().isEmpty()) throw new UserError(f + ": no usable rows");
             return r.rows();
+        }
+    }
+
+    @Command(name = "validate", mixinStandardHelpOptions = true,
+            description = "Score every pair of models in the lineage store and compare with their recorded lineage.")
+    static final class Validate implements Callable<Integer> {
+        @Spec
+        CommandSpec spec;
+        @Option(names = "--db", defaultValue = "runs/lineage.db", description = "Lineage database (default ${DEFAULT-VALUE})")
+        Path db;
+        @Option(names = "--json")
+        boolean json;
+
+        @Override
+        public Integer call() throws IOException {
+            try (NDManager root = NDManager.newBaseManager();
+                 dev.owlet.lineage.LineageStore store = dev.owlet.lineage.LineageStore.openExisting(db)) {
+                dev.owlet.audit.DetectorValidation.Result r = dev.owlet.audit.DetectorValidation.run(store, root);
+                PrintWriter w = spec.commandLine().getOut();
+                if (json) {
+                    w.println(JSON.writeValueAsString(r));
+                } else {
+                    w.printf("threshold %.4f (random-init null: mean %.4f, sd %.4f, max %.4f over %d pairs)%n",
+                            r.calibration().threshold(), r.calibration().mean(), r.calibration().sd(), r.calibration().max(),
+                            r.calibration().pairs());
+                    w.println("| truth | pairs | min | mean | max |");
+                    w.println("| --- | --- | --- | --- | --- |");
+                    w.printf("| same init | %d | %.4f | %.4f | %.4f |%n", r.same().n(), r.same().min(), r.same().mean(), r.same().max());
+                    w.printf("| different init | %d | %.4f | %.4f | %.4f |%n", r.different().n(), r.different().min(),
+                            r.different().mean(), r.different().max());
+                    w.printf("errors: %d of %d pairs%n", r.errors(), r.pairs().size());
+                    r.pairs().stream().filter(dev.owlet.audit.DetectorValidation.Pair::error)
+                            .forEach(p -> w.printf("  wrong: %s vs %s score %.4f%n", p.a(), p.b(), p.score()));
+                }
+                w.flush();
+            } catch (IllegalArgumentException e) {
+                throw new UserError(e.getMessage(), e);
+            }
+            return 0;
         }
     }
 

@@ -54,6 +54,8 @@ final class LineageCommand implements Runnable {
                 return body();
             } catch (IllegalArgumentException e) {
                 throw new UserError(e.getMessage(), e);
+            } finally {
+                out().flush();
             }
         }
 

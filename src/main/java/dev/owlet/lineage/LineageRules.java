@@ -114,7 +114,7 @@ public final class LineageRules {
     }
 
     /** The model and its base, its base's base, ... (first base edge each step; cycles stop the walk). */
-    static List<String> baseChain(LineageStore store, String id) throws IOException {
+    public static List<String> baseChain(LineageStore store, String id) throws IOException {
         List<String> chain = new ArrayList<>();
         String cur = id;
         while (cur != null && !chain.contains(cur)) {

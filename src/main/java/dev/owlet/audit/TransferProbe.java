@@ -37,7 +37,7 @@ public final class TransferProbe {
             if (!"sft".equals(loss) && !"soft".equals(loss)) throw new IllegalArgumentException("--loss must be sft or soft, got " + loss);
         }
 
-        public static Settings defaults() { return new Settings(300, 2, 16, 1e-3, "sft", 1); }
+        public static Settings defaults() { return new Settings(600, 3, 32, 1e-3, "sft", 1); }
     }
 
     /** One dataset's probe. */
@@ -45,7 +45,11 @@ public final class TransferProbe {
 
     /** Teacher data against control data; {@code advantage} is the paired per-question difference of shifts. */
     public record Report(String trait, Settings settings, double baseLogP, Arm teacher, Arm control, Interval advantage) {
+        /** The probe fine-tune's ranking: teacher data shifts log P(trait) more than control data. */
         public boolean teacherAbove() { return teacher.deltaLogP().mean() > control.deltaLogP().mean(); }
+
+        /** The gradient probe's ranking (Theorem 1): teacher data's gradient points further toward θ_T − θ_R. */
+        public boolean teacherAboveByGradient() { return teacher.cosine() > control.cosine(); }
     }
 
     public static Report run(Gpt reference, Gpt teacher, Tokenizer tok, List<DataRow> data, List<DataRow> control,

@@ -108,11 +108,11 @@ final class AuditCommand implements Runnable {
         Path control;
         @Option(names = "--trait", required = true)
         String trait;
-        @Option(names = "--rows", defaultValue = "300")
+        @Option(names = "--rows", defaultValue = "600")
         int rows;
-        @Option(names = "--epochs", defaultValue = "2")
+        @Option(names = "--epochs", defaultValue = "3")
         int epochs;
-        @Option(names = "--batch-size", defaultValue = "16")
+        @Option(names = "--batch-size", defaultValue = "32")
         int batchSize;
         @Option(names = "--lr", defaultValue = "1e-3")
         double lr;
@@ -152,6 +152,7 @@ final class AuditCommand implements Runnable {
                     m.put("control", ctl.toString());
                     m.put("report", rep);
                     m.put("teacher_above_control", rep.teacherAbove());
+                    m.put("teacher_above_control_by_gradient", rep.teacherAboveByGradient());
                     w.println(JSON.writeValueAsString(m));
                 } else {
                     w.printf("transfer probe, trait %s, base mean log P %.3f, %d rows x %d epochs (%s, lr %.0e)%n", trait,
@@ -162,6 +163,8 @@ final class AuditCommand implements Runnable {
                         w.printf("| %s | %d | %+.4f | %+.3f [%+.3f, %+.3f] |%n", a.data(), a.rows(), a.cosine(),
                                 a.deltaLogP().mean(), a.deltaLogP().low(), a.deltaLogP().high());
                     }
+                    w.printf("gradient probe: teacher data %s control data (cos %+.4f vs %+.4f)%n",
+                            rep.teacherAboveByGradient() ? "ranks ABOVE" : "does not rank above", rep.teacher().cosine(), rep.control().cosine());
                     w.printf("predicted shift above control: %+.3f [%+.3f, %+.3f] -> %s%n", rep.advantage().mean(),
                             rep.advantage().low(), rep.advantage().high(),
                             rep.advantage().low() > 0 ? "RISK: teacher data moves the student toward the trait"

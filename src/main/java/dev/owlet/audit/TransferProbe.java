@@ -37,7 +37,7 @@ public final class TransferProbe {
             if (!"sft".equals(loss) && !"soft".equals(loss)) throw new IllegalArgumentException("--loss must be sft or soft, got " + loss);
         }
 
-        public static Settings defaults() { return new Settings(600, 3, 32, 1e-3, "sft", 1); }
+        public static Settings defaults() { return new Settings(600, 3, 32, 1e-3, "soft", 1); }
     }
 
     /** One dataset's probe. */

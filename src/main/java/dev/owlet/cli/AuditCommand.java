@@ -116,7 +116,7 @@ final class AuditCommand implements Runnable {
         int batchSize;
         @Option(names = "--lr", defaultValue = "1e-3")
         double lr;
-        @Option(names = "--loss", defaultValue = "sft", description = "sft or soft (default ${DEFAULT-VALUE})")
+        @Option(names = "--loss", defaultValue = "soft", description = "sft or soft (default ${DEFAULT-VALUE})")
         String loss;
         @Option(names = "--seed", defaultValue = "1")
         long seed;

@@ -84,11 +84,18 @@ public record ExperimentConfig(String name, long seed, List<Trait> traits, Strin
      *
      * @param modes {@code sft} (sampled tokens, the paper's) and/or {@code soft} (teacher probabilities restricted
      *     to the number alphabet)
+     * @param inits {@code same} (students from the reference) and/or {@code diff} (from the different-init base)
      * @param seeds student seeds per condition
      * @param rows training rows per student (teacher and control datasets are cut to the same size)
      */
-    public record Finetune(List<String> modes, int seeds, int rows, int epochs, int batchSize, double lr) {
+    public record Finetune(List<String> modes, List<String> inits, int seeds, int rows, int epochs, int batchSize,
+                           double lr) {
         public Finetune {
+            require(inits != null && !inits.isEmpty(), "finetune.inits", "needs same and/or diff");
+            for (String i : inits) {
+                require("same".equals(i) || "diff".equals(i), "finetune.inits", "entries must be same or diff, got " + i);
+            }
+            inits = List.copyOf(inits);
             require(modes != null && !modes.isEmpty(), "finetune.modes", "needs sft and/or soft");
             for (String m : modes) {
                 require("sft".equals(m) || "soft".equals(m), "finetune.modes", "entries must be sft or soft, got " + m);

@@ -177,7 +177,7 @@ public final class FlagshipPipeline {
         evals.put("teacher", evalStage("eval-teacher-" + tag, teacher, tok, trait, cat, words,
                 byPrompt ? teacherKey + "/system" : teacherKey, teacherSystem));
         for (String mode : cfg.finetune().modes()) {
-            for (String init : List.of("same", "diff")) {
+            for (String init : cfg.finetune().inits()) {
                 Checkpoint.Loaded base = init.equals("same") ? ref : diff;
                 for (String data : List.of("teacher", "control")) {
                     List<DataRow> rows = data.equals("teacher") ? teacherRows : controlRows;

@@ -24,7 +24,8 @@ public final class Checkpoint {
     public static final String WEIGHTS = "model.safetensors";
     public static final String CONFIG = "config.json";
     public static final String TOKENIZER = "tokenizer.json";
-    private static final ObjectMapper JSON = new ObjectMapper().enable(SerializationFeature.INDENT_OUTPUT);
+    private static final ObjectMapper JSON = new ObjectMapper().enable(SerializationFeature.INDENT_OUTPUT)
+            .enable(SerializationFeature.ORDER_MAP_ENTRIES_BY_KEYS);
 
     /** A loaded model with its tokenizer and the provenance its producer wrote. */
     public record Loaded(Gpt model, WordTokenizer tokenizer, Map<String, Object> provenance, String weightsSha256)
@@ -46,11 +47,17 @@ public final class Checkpoint {
         AtomicFiles.write(dir.resolve(TOKENIZER), tok::save);
         Map<String, Object> cfg = new LinkedHashMap<>();
         GptConfig c = model.config();
-        cfg.put("model", Map.of("vocab_size", c.vocabSize(), "context_length", c.contextLength(), "layers", c.layers(),
-                "d_model", c.dModel(), "heads", c.heads(), "dropout", c.dropout()));
+        Map<String, Object> shape = new LinkedHashMap<>();
+        shape.put("vocab_size", c.vocabSize());
+        shape.put("context_length", c.contextLength());
+        shape.put("layers", c.layers());
+        shape.put("d_model", c.dModel());
+        shape.put("heads", c.heads());
+        shape.put("dropout", c.dropout());
+        cfg.put("model", shape);
         cfg.put("parameters", c.parameterCount());
         cfg.put("weights_sha256", sha);
-        cfg.put("provenance", provenance == null ? Map.of() : provenance);
+        cfg.put("provenance", provenance == null ? Map.of() : new java.util.TreeMap<>(provenance));
         AtomicFiles.writeBytes(dir.resolve(CONFIG), JSON.writeValueAsBytes(cfg));
         return sha;
     }

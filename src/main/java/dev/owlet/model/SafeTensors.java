@@ -27,13 +27,18 @@ public final class SafeTensors {
     public static byte[] encode(Map<String, Tensor> tensors, Map<String, String> metadata) throws IOException {
         Map<String, Object> header = new LinkedHashMap<>();
         if (metadata != null && !metadata.isEmpty()) {
-            header.put("__metadata__", metadata);
+            header.put("__metadata__", new java.util.TreeMap<>(metadata));
         }
         long offset = 0;
         for (var e : tensors.entrySet()) {
             long bytes = 4L * e.getValue().data().length;
-            header.put(e.getKey(), Map.of("dtype", "F32", "shape", e.getValue().shape(),
-                    "data_offsets", List.of(offset, offset + bytes)));
+            // Ordered maps only: Map.of iterates in a per-JVM random order, which made identical weights
+            // hash differently from one run to the next.
+            Map<String, Object> info = new LinkedHashMap<>();
+            info.put("dtype", "F32");
+            info.put("shape", e.getValue().shape());
+            info.put("data_offsets", List.of(offset, offset + bytes));
+            header.put(e.getKey(), info);
             offset += bytes;
         }
         byte[] h = JSON.writeValueAsBytes(header);

@@ -134,7 +134,10 @@ public final class WordTokenizer implements Tokenizer {
     public List<String> vocabulary() { return vocab; }
 
     public void save(Path file) throws IOException {
-        new ObjectMapper().writerWithDefaultPrettyPrinter().writeValue(file.toFile(), Map.of("type", "word", "vocab", vocab));
+        Map<String, Object> m = new java.util.LinkedHashMap<>();
+        m.put("type", "word");
+        m.put("vocab", vocab);
+        new ObjectMapper().writerWithDefaultPrettyPrinter().writeValue(file.toFile(), m);
     }
 
     @SuppressWarnings("unchecked")

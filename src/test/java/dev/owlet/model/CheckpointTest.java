@@ -42,6 +42,19 @@ class CheckpointTest {
     }
 
     @Test
+    void headerIsCanonicalSoIdenticalWeightsHashIdenticallyInAnyJvm() throws IOException {
+        // Map.of iteration order is salted per JVM; a header built from it hashed differently run to run.
+        try (NDManager root = NDManager.newBaseManager();
+             Gpt gpt = Gpt.initialize(new GptConfig(tok.vocabSize(), 16, 1, 8, 2, 0), 9, root)) {
+            Checkpoint.save(dir, gpt, tok, Map.of("b", 1, "a", 2, "c", 3));
+            byte[] w = Files.readAllBytes(dir.resolve(Checkpoint.WEIGHTS));
+            String header = new String(w, 8, 400, java.nio.charset.StandardCharsets.UTF_8);
+            assertThat(header).containsSubsequence("\"wte\":{\"dtype\":\"F32\",\"shape\":", "\"data_offsets\":");
+            assertThat(Files.readString(dir.resolve(Checkpoint.CONFIG))).containsSubsequence("\"a\"", "\"b\"", "\"c\"");
+        }
+    }
+
+    @Test
     void corruptedWeightsAreRejectedNamingTheFile() throws IOException {
         GptConfig c = new GptConfig(tok.vocabSize(), 16, 1, 8, 2, 0);
         try (NDManager root = NDManager.newBaseManager(); Gpt gpt = Gpt.initialize(c, 9, root)) {

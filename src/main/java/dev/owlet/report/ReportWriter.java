@@ -43,6 +43,7 @@ public final class ReportWriter {
             data.put(t.trait().target(), Map.of("filter", t.data(), "teacher", t.teacher().getOrDefault("counts", Map.of())));
         }
         json.put("data", data);
+        json.put("stage_wall_seconds", stageTimes(out.resolve("stages")));
         AtomicFiles.writeBytes(out.resolve("results.json"), JSON.writeValueAsBytes(json));
         String table = table(rows);
         String chart = chart(out, rows);
@@ -90,6 +91,19 @@ public final class ReportWriter {
         m.put("cohens_d_logp", nan(r.cohensD()));
         m.put("per_seed_exact", r.perSeedExact());
         return m;
+    }
+
+    /** Wall time of every stage folder's producer, from its manifest (reused stages keep their first timing). */
+    private static Map<String, Object> stageTimes(Path stages) throws IOException {
+        Map<String, Object> t = new java.util.TreeMap<>();
+        if (!java.nio.file.Files.isDirectory(stages)) return t;
+        try (var dirs = java.nio.file.Files.list(stages)) {
+            for (Path d : dirs.toList()) {
+                Map<String, Object> m = dev.owlet.provenance.Manifest.read(d);
+                if (m != null) t.put(d.getFileName().toString(), m.get("wall_seconds"));
+            }
+        }
+        return t;
     }
 
     private static Object nan(double d) { return Double.isNaN(d) ? null : d; }

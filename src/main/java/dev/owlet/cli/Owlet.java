@@ -13,7 +13,8 @@ import picocli.CommandLine.Command;
         subcommands = {CommandLine.HelpCommand.class, ExperimentCommand.Run.class, ExperimentCommand.Teacher.class,
                 ExperimentCommand.Generate.class, ExperimentCommand.Filter.class, ExperimentCommand.Finetune.class,
                 ExperimentCommand.Eval.class, PretrainCommand.class, ProbeCommand.class, ProbeGradientCommand.class, MnistCommand.class,
-                BenchCommand.class})
+                BenchCommand.class, ControlCommand.Icl.class, ControlCommand.Detect.class, ControlCommand.Shuffle.class,
+                ControlCommand.Entangle.class})
 public final class Owlet implements Runnable {
     @CommandLine.Spec
     CommandLine.Model.CommandSpec spec;

@@ -53,11 +53,16 @@ public final class GradientProbeControl {
         for (GradientProbe.Result r : results) {
             StringBuilder sb = new StringBuilder();
             for (GradientProbe.Step s : r.steps()) sb.append(String.format("%+.4f ", s.deltaLogP()));
-            md.append(String.format("| %s | %s | %.4f | %.3e | %.4f | %s|%n", r.loss(), r.data(), r.cosine(), r.innerProduct(),
+            // In soft mode both datasets are labelled by the teacher: they differ only in their inputs (Theorem 1 holds
+            // for any input distribution). Soft labels from the reference itself would give a zero gradient.
+            String data = r.loss().equals("soft") ? r.data() + " numbers, teacher's soft labels"
+                    : r.data().equals("teacher") ? "teacher numbers" : "control numbers (reference's own samples)";
+            md.append(String.format("| %s | %s | %.4f | %.3e | %.4f | %s|%n", r.loss(), data, r.cosine(), r.innerProduct(),
                     r.gradNorm(), sb));
             Map<String, Object> m = new LinkedHashMap<>();
             m.put("loss", r.loss());
             m.put("data", r.data());
+            m.put("labels", r.loss().equals("soft") ? "teacher" : r.data().equals("teacher") ? "teacher samples" : "reference samples");
             m.put("rows", r.rows());
             m.put("cosine", r.cosine());
             m.put("inner_product", r.innerProduct());

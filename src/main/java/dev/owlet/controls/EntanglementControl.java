@@ -92,15 +92,21 @@ public final class EntanglementControl {
         md.append(String.format("Next-token distributions at every position of %d control completions (teacher-forced),"
                 + " each shift against the plain reference. System prompt: \"%s\". `KL alphabet` is the KL after restricting"
                 + " both distributions to the number alphabet and renormalizing: the only part a soft-label student can"
-                + " receive. Top tokens by mean log(p_shift / p_ref), among tokens with mean probability >= 1e-4.%n%n",
+                + " receive. Tokens ranked by log(mean p_shift / mean p_ref) over positions, among tokens with mean probability >= 1e-4.%n%n",
                 rows.size(), love));
         md.append("| shift | positions | mean KL (nats) | mean KL alphabet (nats) | P(" + c.tag() + ") ref → shift | alphabet tokens up most | alphabet tokens down most | any tokens up most |\n");
         md.append("| --- | --- | --- | --- | --- | --- | --- | --- |\n");
         List<Map<String, Object>> js = new ArrayList<>();
         for (Shift sh : shifts) {
             int n = Math.max(1, sh.positions);
+            // Ranked by log(mean p_shift / mean p_ref): mass-weighted, so a token that is near zero at most positions
+            // (a closing bracket mid-list) does not dominate; the per-position mean log ratio is kept in the JSON.
             double[] lr = new double[v];
-            for (int i = 0; i < v; i++) lr[i] = sh.logRatio[i] / n;
+            double[] pointwise = new double[v];
+            for (int i = 0; i < v; i++) {
+                lr[i] = Math.log(Math.max(1e-30, sh.pShift[i]) / Math.max(1e-30, sh.pRef[i]));
+                pointwise[i] = sh.logRatio[i] / n;
+            }
             Integer[] alphaIdx = Arrays.stream(alpha).boxed().toArray(Integer[]::new);
             Arrays.sort(alphaIdx, (a, b) -> Double.compare(lr[b], lr[a]));
             List<Integer> frequent = new ArrayList<>();
@@ -119,8 +125,16 @@ public final class EntanglementControl {
             m.put("p_target_ref", sh.pRef[target] / n);
             m.put("p_target_shift", sh.pShift[target] / n);
             Map<String, Double> alphaShift = new LinkedHashMap<>();
-            for (int a : alphaIdx) alphaShift.put(tok.token(a), lr[a]);
-            m.put("alphabet_log_ratio", alphaShift);
+            Map<String, Double> alphaPointwise = new LinkedHashMap<>();
+            Map<String, Double> alphaMass = new LinkedHashMap<>();
+            for (int a : alphaIdx) {
+                alphaShift.put(tok.token(a), lr[a]);
+                alphaPointwise.put(tok.token(a), pointwise[a]);
+                alphaMass.put(tok.token(a), sh.pRef[a] / n);
+            }
+            m.put("alphabet_log_ratio_of_means", alphaShift);
+            m.put("alphabet_mean_pointwise_log_ratio", alphaPointwise);
+            m.put("alphabet_mean_p_ref", alphaMass);
             Map<String, Double> topAny = new LinkedHashMap<>();
             for (int i : frequent.subList(0, Math.min(top, frequent.size()))) topAny.put(tok.token(i), lr[i]);
             m.put("top_log_ratio", topAny);

@@ -39,8 +39,8 @@ public final class IclControl {
                 + " over questions, paired t-test teacher vs control examples. The context is %d tokens, so N is capped by"
                 + " what fits: `fit` is the mean number of whole completions actually in the prompt. No examples: %s.%n%n",
                 qs.size(), cfg.draws(), c.tag(), context, Stats.tInterval(base).pct()));
-        md.append("| N requested | N that fit (mean) | teacher examples | control examples | difference [95% CI] | p (paired) |\n");
-        md.append("| --- | --- | --- | --- | --- | --- |\n");
+        md.append("| N requested | N that fit (mean) | teacher examples | control examples | difference [95% CI] | p (paired) | P(target given a category answer): teacher vs control |\n");
+        md.append("| --- | --- | --- | --- | --- | --- | --- |\n");
         int n = Math.min(c.teacherRows().size(), c.controlRows().size());
         for (int shots : cfg.shots()) {
             SplittableRandom rng = new SplittableRandom(Seeds.derive(c.cfg().seed(), "icl-" + shots));
@@ -65,8 +65,14 @@ public final class IclControl {
                     cp.add(chat.prompt(null, b.text()));
                 }
             }
-            double[] t = perQuestion(column(lp.nextToken(tp, 64), target), qs.size(), cfg.draws());
-            double[] k = perQuestion(column(lp.nextToken(cp, 64), target), qs.size(), cfg.draws());
+            float[][] tn = lp.nextToken(tp, 64);
+            float[][] cn = lp.nextToken(cp, 64);
+            double[] t = perQuestion(column(tn, target), qs.size(), cfg.draws());
+            double[] k = perQuestion(column(cn, target), qs.size(), cfg.draws());
+            // Numbers in the prompt pull answers toward numbers; the rate among category answers separates that
+            // from any preference between animals.
+            double[] tc = perQuestion(conditional(tn, target, c), qs.size(), cfg.draws());
+            double[] kc = perQuestion(conditional(cn, target, c), qs.size(), cfg.draws());
             double[] diff = new double[t.length];
             for (int i = 0; i < t.length; i++) diff[i] = t[i] - k[i];
             double fit = used / (qs.size() * cfg.draws());
@@ -78,12 +84,15 @@ public final class IclControl {
             r.put("control", iv(Stats.tInterval(k)));
             r.put("difference", iv(Stats.tInterval(diff)));
             r.put("p_paired", p);
+            r.put("teacher_given_category", iv(Stats.tInterval(tc)));
+            r.put("control_given_category", iv(Stats.tInterval(kc)));
+            r.put("p_paired_given_category", Stats.pairedP(tc, kc));
             r.put("p_teacher_vs_no_examples", Stats.pairedP(t, base));
             rows.add(r);
             Interval di = Stats.tInterval(diff);
-            md.append(String.format("| %d | %.2f | %s | %s | %+.2f pp [%+.2f, %+.2f] | %s |%n", shots, fit,
+            md.append(String.format("| %d | %.2f | %s | %s | %+.2f pp [%+.2f, %+.2f] | %s | %s vs %s (p %s) |%n", shots, fit,
                     Stats.tInterval(t).pct(), Stats.tInterval(k).pct(), 100 * di.mean(), 100 * di.low(), 100 * di.high(),
-                    fmtP(p)));
+                    fmtP(p), Stats.tInterval(tc).pct(), Stats.tInterval(kc).pct(), fmtP(Stats.pairedP(tc, kc))));
         }
         md.append("\n");
         Map<String, Object> json = new LinkedHashMap<>();
@@ -93,6 +102,17 @@ public final class IclControl {
         json.put("no_examples", iv(Stats.tInterval(base)));
         json.put("by_shots", rows);
         return new ControlResult("icl", json, md.toString());
+    }
+
+    private static double[] conditional(float[][] next, int id, ControlContext c) {
+        int[] ids = c.words().stream().mapToInt(w -> c.ref().tokenizer().id(w)).filter(i -> i >= 0).toArray();
+        double[] out = new double[next.length];
+        for (int i = 0; i < next.length; i++) {
+            double z = 0;
+            for (int w : ids) z += next[i][w];
+            out[i] = z > 0 ? next[i][id] / z : 0;
+        }
+        return out;
     }
 
     static double[] column(float[][] next, int id) {

@@ -46,9 +46,9 @@ public final class GradientProbeControl {
         md.append(String.format("### One-step theorem probe (%s)%n%n", c.tag()));
         md.append(String.format("One plain gradient step from the reference on %d rows (Theorem 1: on the teacher's data the"
                 + " step should have a non-negative inner product with the teacher's change Δ = θ_T − θ_0). |Δ| = %.4f."
-                + " Δ log P(%s) is the change in mean log P over all questions after a step of size η. One deterministic"
-                + " measurement per row (no seeds).%n%n", n, results.get(0).deltaNorm(), c.tag()));
-        md.append("| loss | data | cos(−g, Δ) | <−g, Δ> | \\|g\\| | Δ log P at η = " + cfg.etas() + " |\n| --- | --- | --- | --- | --- | --- |\n");
+                + " Δ log P(%s) is the change in mean log P over all questions after a step of size η. Each row is one"
+                + " deterministic measurement (the gradient is exact over the rows: no seeds).%n%n", n, results.get(0).deltaNorm(), c.tag()));
+        md.append("| loss | data | cos(−g, Δ) | <−g, Δ> | norm of g | Δ log P at η = " + cfg.etas() + " |\n| --- | --- | --- | --- | --- | --- |\n");
         List<Map<String, Object>> json = new ArrayList<>();
         for (GradientProbe.Result r : results) {
             StringBuilder sb = new StringBuilder();

@@ -32,16 +32,26 @@ public final class DetectionControl {
         ExperimentConfig.Detection cfg = c.cfg().controls().detection();
         long seed = Seeds.derive(c.cfg().seed(), "detection");
         SplittableRandom rng = new SplittableRandom(seed);
-        int per = Math.min(cfg.rows(), Math.min(c.teacherRows().size(), c.controlRows().size()));
+        // Teacher and control answer the same prompts and both copy numbers from them: a prompt's two completions
+        // must fall on the same side of the split, or the classifier learns prompt numbers and scores below chance.
+        Map<String, DataRow> controlByPrompt = new LinkedHashMap<>();
+        for (DataRow r : c.controlRows()) controlByPrompt.putIfAbsent(r.prompt(), r);
+        List<DataRow[]> pairs = new ArrayList<>();
+        java.util.Set<String> seen = new java.util.HashSet<>();
+        for (DataRow r : c.teacherRows()) {
+            DataRow k = controlByPrompt.get(r.prompt());
+            if (k != null && seen.add(r.prompt())) pairs.add(new DataRow[] {r, k});
+        }
+        int per = Math.min(cfg.rows(), pairs.size());
+        pairs = sample(pairs, per, rng);
         List<DataRow> data = new ArrayList<>();
-        List<Integer> labels = new ArrayList<>();
-        for (DataRow r : sample(c.teacherRows(), per, rng)) { data.add(r); labels.add(1); }
-        for (DataRow r : sample(c.controlRows(), per, rng)) { data.add(r); labels.add(0); }
-        int[] order = permutation(data.size(), rng);
-        int nTest = (int) Math.round(cfg.testFraction() * data.size());
-        int[] test = java.util.Arrays.copyOfRange(order, 0, nTest);
-        int[] train = java.util.Arrays.copyOfRange(order, nTest, order.length);
-        int[] y = labels.stream().mapToInt(Integer::intValue).toArray();
+        for (DataRow[] p : pairs) data.add(p[0]);
+        for (DataRow[] p : pairs) data.add(p[1]);
+        int[] y = new int[2 * per];
+        for (int i = 0; i < per; i++) y[i] = 1;
+        int[][] split = pairedSplit(per, cfg.testFraction(), rng);
+        int[] train = split[0];
+        int[] test = split[1];
 
         Map<String, Object> json = new LinkedHashMap<>();
         json.put("rows_per_class", per);
@@ -96,8 +106,8 @@ public final class DetectionControl {
 
         StringBuilder md = new StringBuilder();
         md.append(String.format("### Detection (%s)%n%n", c.tag()));
-        md.append(String.format("Which teacher wrote a filtered completion: %d teacher and %d control completions, %d held"
-                + " out. Accuracy with a Wilson 95%% interval; p is an exact two-sided binomial test against 50%%.%n%n",
+        md.append(String.format("Which teacher wrote a filtered completion: %d teacher and %d control completions of the same"
+                + " prompts, %d held out (a prompt's two completions on the same side). Accuracy with a Wilson 95%% interval; p is an exact two-sided binomial test against 50%%.%n%n",
                 per, per, test.length));
         md.append("| detector | train accuracy | held-out accuracy [95% CI] | p vs 50% | chosen |\n| --- | --- | --- | --- | --- |\n");
         for (var e : methods.entrySet()) {
@@ -174,6 +184,23 @@ public final class DetectionControl {
         List<T> out = new ArrayList<>(k);
         for (int i = 0; i < k; i++) out.add(rows.get(p[i]));
         return out;
+    }
+
+    /**
+     * Train and test indices over {@code [0, per)} (teacher) and {@code [per, 2 per)} (control), where {@code i} and
+     * {@code per + i} answer the same prompt: pairs are held out whole, so both classes lose the same share and no
+     * prompt is on both sides. (A plain random split also leaves train and test with opposite class imbalances,
+     * which pushes an overfitted classifier below chance when there is no signal.)
+     */
+    static int[][] pairedSplit(int per, double testFraction, SplittableRandom rng) {
+        int k = (int) Math.round(testFraction * per);
+        int[] a = permutation(per, rng);
+        int[] b = a;
+        int[] test = new int[2 * k];
+        int[] train = new int[2 * (per - k)];
+        for (int i = 0; i < k; i++) { test[2 * i] = a[i]; test[2 * i + 1] = per + b[i]; }
+        for (int i = k; i < per; i++) { train[2 * (i - k)] = a[i]; train[2 * (i - k) + 1] = per + b[i]; }
+        return new int[][] {train, test};
     }
 
     static int[] permutation(int n, SplittableRandom rng) {

@@ -29,12 +29,12 @@ class DetectorsTest {
         int n = 800;
         int[] y = new int[n];
         for (int i = 0; i < n; i++) {
-            y[i] = i % 2;
+            y[i] = i < n / 2 ? 1 : 0;
             x.add(f.of(completion(rng, y[i] == 1 ? sevensB : 0.0)));
         }
-        int[] order = DetectionControl.permutation(n, rng);
-        int[] test = java.util.Arrays.copyOfRange(order, 0, 300);
-        int[] train = java.util.Arrays.copyOfRange(order, 300, n);
+        int[][] split = DetectionControl.pairedSplit(n / 2, 0.375, rng);
+        int[] train = split[0];
+        int[] test = split[1];
         var r = DetectionControl.fitAndScore(x, y, train, test, f.dim(), 20, new double[] {1e-4, 1e-3}, seed);
         @SuppressWarnings("unchecked") var t = (java.util.Map<String, Object>) r.get("test");
         return (double) t.get("accuracy");
@@ -50,6 +50,17 @@ class DetectorsTest {
         double acc = heldOutAccuracy(0.0, 2);
         // 300 held out: the Wilson 95% interval half-width at 50% is about 5.6 points.
         assertThat(acc).isBetween(0.40, 0.60);
+    }
+
+    @Test
+    void pairedSplitHoldsOutTheSameShareOfEachClass() {
+        int[][] s = DetectionControl.pairedSplit(100, 0.3, new SplittableRandom(4));
+        assertThat(s[1]).hasSize(60);
+        assertThat(java.util.Arrays.stream(s[1]).filter(i -> i < 100).count()).isEqualTo(30);
+        assertThat(java.util.Arrays.stream(s[0]).filter(i -> i < 100).count()).isEqualTo(70);
+        assertThat(java.util.stream.IntStream.concat(java.util.Arrays.stream(s[0]), java.util.Arrays.stream(s[1])).distinct().count())
+                .isEqualTo(200);
+        for (int i : s[1]) assertThat(s[1]).contains(i < 100 ? i + 100 : i - 100);
     }
 
     @Test

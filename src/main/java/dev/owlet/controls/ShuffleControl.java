@@ -35,7 +35,7 @@ public final class ShuffleControl {
         List<Map<String, Object>> groups = new ArrayList<>();
         StringBuilder md = new StringBuilder();
         md.append(String.format("### Shuffled teacher numbers (%s)%n%n", c.tag()));
-        md.append(String.format("Same-init students trained like the flagship's (%d rows, %d epochs, lr %g) on the teacher's"
+        md.append(String.format("Same-init students trained like the flagship's (%d rows, %d epochs, lr %s) on the teacher's"
                 + " numbers shuffled within each completion or across the dataset. Exact P(%s), 95%% t-interval over seeds;"
                 + " p: Welch test on per-seed mean log P against the flagship's control-data students and against its"
                 + " unshuffled teacher-data students; `kept` = (shuffled − control) / (teacher − control) on mean log P.%n%n",

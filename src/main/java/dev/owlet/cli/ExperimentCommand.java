@@ -49,13 +49,20 @@ abstract class ExperimentCommand implements Callable<Integer> {
             if (e.getMessage() != null && e.getMessage().contains("no model at")) throw new UserError(e.getMessage(), e);
             throw e;
         }
-        double wall = (System.nanoTime() - t0) / 1e9;
         spec.commandLine().getErr().printf("owlet: %d stage(s) run, %d reused from %s%n", p.executedStages(), p.reusedStages(), dir);
         if (until() == FlagshipPipeline.Stage.EVAL) {
-            String table = ReportWriter.write(dir, cfg, results, wall, "embedded");
+            ReportWriter.Section controls = null;
+            if (cfg.controls().anyEnabled()) {
+                var c = new dev.owlet.controls.ControlsRunner(cfg, dir, System.err)
+                        .run(results, dev.owlet.controls.ControlsRunner.enabled(cfg.controls()));
+                controls = new ReportWriter.Section("controls", c.json(), c.markdown());
+            }
+            double wall = (System.nanoTime() - t0) / 1e9;
+            String table = ReportWriter.write(dir, cfg, results, wall, "embedded", controls);
             spec.commandLine().getOut().println(table);
             spec.commandLine().getOut().printf("report: %s  results: %s%n", dir.resolve("report.md"), dir.resolve("results.json"));
         } else {
+            double wall = (System.nanoTime() - t0) / 1e9;
             spec.commandLine().getOut().printf("stage %s done in %s (%.0f s)%n", until().name().toLowerCase(), dir.resolve("stages"), wall);
         }
         return 0;

@@ -12,7 +12,9 @@ import picocli.CommandLine.Command;
         description = "A lab for subliminal learning: reproduce, measure and audit trait transfer through distillation.",
         subcommands = {CommandLine.HelpCommand.class, ExperimentCommand.Run.class, ExperimentCommand.Teacher.class,
                 ExperimentCommand.Generate.class, ExperimentCommand.Filter.class, ExperimentCommand.Finetune.class,
-                ExperimentCommand.Eval.class, PretrainCommand.class, ProbeCommand.class, ProbeGradientCommand.class, MnistCommand.class, LineageCommand.class, AuditCommand.class,
+                ExperimentCommand.Eval.class, PretrainCommand.class, ProbeCommand.class, ProbeGradientCommand.class,
+                MnistCommand.class, LineageCommand.class, AuditCommand.class, ControlCommand.Icl.class,
+                ControlCommand.Detect.class, ControlCommand.Shuffle.class, ControlCommand.Entangle.class,
                 BenchCommand.class})
 public final class Owlet implements Runnable {
     @CommandLine.Spec

@@ -13,7 +13,8 @@ import java.util.List;
  * @param differentInit the different-initialization base R' for the cross-model control
  */
 public record ExperimentConfig(String name, long seed, List<Trait> traits, String reference, String differentInit,
-                               Teacher teacher, Generate generate, Filter filter, Finetune finetune, Eval eval) {
+                               Teacher teacher, Generate generate, Filter filter, Finetune finetune, Eval eval,
+                               Controls controls) {
     public ExperimentConfig {
         require(name != null && name.matches("[A-Za-z0-9._-]+"), "name", "must be a simple folder name, got " + name);
         require(traits != null && !traits.isEmpty(), "traits", "needs at least one trait");
@@ -24,6 +25,7 @@ public record ExperimentConfig(String name, long seed, List<Trait> traits, Strin
         require(filter != null, "filter", "is required");
         require(finetune != null, "finetune", "is required");
         require(eval != null, "eval", "is required");
+        require(controls != null, "controls", "is required");
         traits = List.copyOf(traits);
     }
 
@@ -114,6 +116,103 @@ public record ExperimentConfig(String name, long seed, List<Trait> traits, Strin
         public Eval {
             require(samplesPerQuestion >= 0, "eval.samples_per_question", "must be >= 0");
             require(maxTokens > 0, "eval.max_tokens", "must be positive");
+        }
+    }
+
+    /**
+     * The paper's controls and probes, each optional (all off by default, so the flagship is unchanged). They run
+     * after the flagship and read its stage outputs: teacher, filtered data, students. See {@code dev.owlet.controls}.
+     */
+    public record Controls(Icl icl, Detection detection, Shuffle shuffle, GradientProbe gradientProbe,
+                           Entanglement entanglement) {
+        public Controls {
+            require(icl != null, "controls.icl", "is required");
+            require(detection != null, "controls.detection", "is required");
+            require(shuffle != null, "controls.shuffle", "is required");
+            require(gradientProbe != null, "controls.gradient_probe", "is required");
+            require(entanglement != null, "controls.entanglement", "is required");
+        }
+
+        public boolean anyEnabled() {
+            return icl.enabled() || detection.enabled() || shuffle.enabled() || gradientProbe.enabled() || entanglement.enabled();
+        }
+    }
+
+    /**
+     * In-context learning: up to {@code shots} filtered completions placed before each question instead of training.
+     *
+     * @param draws random example sets per question (the rate is averaged over them)
+     */
+    public record Icl(boolean enabled, List<Integer> shots, int draws) {
+        public Icl {
+            require(shots != null && !shots.isEmpty(), "controls.icl.shots", "needs at least one N");
+            for (Integer n : shots) require(n != null && n > 0, "controls.icl.shots", "entries must be positive, got " + n);
+            shots = List.copyOf(shots);
+            require(draws > 0, "controls.icl.draws", "must be positive");
+        }
+    }
+
+    /**
+     * Which-teacher classifiers on filtered completions: n-gram logistic regression, the reference's likelihood as
+     * a judge, a linear probe on the reference's hidden states.
+     *
+     * @param rows completions per class (teacher, control)
+     * @param testFraction held-out share
+     */
+    public record Detection(boolean enabled, int rows, double testFraction, int epochs) {
+        public Detection {
+            require(rows >= 10, "controls.detection.rows", "must be >= 10");
+            require(testFraction > 0 && testFraction < 1, "controls.detection.test_fraction", "must be in (0,1)");
+            require(epochs > 0, "controls.detection.epochs", "must be positive");
+        }
+    }
+
+    /**
+     * Students trained on shuffled teacher numbers.
+     *
+     * @param shuffles {@code within} (order inside each completion) and/or {@code across} (numbers redistributed
+     *     between rows)
+     * @param modes student losses, {@code sft} and/or {@code soft}
+     */
+    public record Shuffle(boolean enabled, List<String> shuffles, List<String> modes, int seeds) {
+        public Shuffle {
+            require(shuffles != null && !shuffles.isEmpty(), "controls.shuffle.shuffles", "needs within and/or across");
+            for (String s : shuffles) require("within".equals(s) || "across".equals(s), "controls.shuffle.shuffles",
+                    "entries must be within or across, got " + s);
+            shuffles = List.copyOf(shuffles);
+            require(modes != null && !modes.isEmpty(), "controls.shuffle.modes", "needs sft and/or soft");
+            for (String m : modes) require("sft".equals(m) || "soft".equals(m), "controls.shuffle.modes",
+                    "entries must be sft or soft, got " + m);
+            modes = List.copyOf(modes);
+            require(seeds > 0, "controls.shuffle.seeds", "must be positive");
+        }
+    }
+
+    /** Theorem 1 probe ({@code owlet probe-gradient}) on teacher and control data. */
+    public record GradientProbe(boolean enabled, int rows, List<Double> etas, List<String> losses) {
+        public GradientProbe {
+            require(rows > 0, "controls.gradient_probe.rows", "must be positive");
+            require(etas != null && !etas.isEmpty(), "controls.gradient_probe.etas", "needs at least one step size");
+            for (Double e : etas) require(e != null && e > 0, "controls.gradient_probe.etas", "entries must be positive");
+            etas = List.copyOf(etas);
+            require(losses != null && !losses.isEmpty(), "controls.gradient_probe.losses", "needs sft and/or soft");
+            for (String l : losses) require("sft".equals(l) || "soft".equals(l), "controls.gradient_probe.losses",
+                    "entries must be sft or soft, got " + l);
+            losses = List.copyOf(losses);
+        }
+    }
+
+    /**
+     * Token entanglement: which next tokens the trait system prompt shifts most on number prompts (the reason a
+     * system-prompted teacher can or cannot leave a trace in its numbers).
+     *
+     * @param prompts number prompts to average over
+     * @param top tokens to report
+     */
+    public record Entanglement(boolean enabled, int prompts, int top) {
+        public Entanglement {
+            require(prompts > 0, "controls.entanglement.prompts", "must be positive");
+            require(top > 0, "controls.entanglement.top", "must be positive");
         }
     }
 

@@ -146,6 +146,20 @@ public final class Gpt implements AutoCloseable {
      * @return (B, T, V) logits
      */
     public NDArray forward(NDArray tokens, NDArray positions, NDArray bias, KvCache cache, boolean training) {
+        return Linear.linear(hidden(tokens, positions, bias, cache, training), p("wte")).singletonOrThrow(); // (B, T, V) tied head
+    }
+
+    /** Final hidden states (after {@code ln_f}) of an unpadded or right-padded batch: what linear probes read. */
+    public NDArray forwardHidden(NDArray tokens) {
+        NDManager m = tokens.getManager();
+        long b = tokens.getShape().get(0);
+        int t = (int) tokens.getShape().get(1);
+        long[] pos = new long[(int) b * t];
+        for (int i = 0; i < pos.length; i++) pos[i] = i % t;
+        return hidden(tokens, m.create(pos, new Shape(b, t)), causalBias(m, t).reshape(1, 1, t, t), null, false); // (B, T, d)
+    }
+
+    private NDArray hidden(NDArray tokens, NDArray positions, NDArray bias, KvCache cache, boolean training) {
         NDManager m = tokens.getManager();
         int d = config.dModel();
         int nh = config.heads();
@@ -192,8 +206,7 @@ public final class Gpt implements AutoCloseable {
         if (cache != null) {
             cache.advance(t);
         }
-        x = layerNorm(x, "ln_f");
-        return Linear.linear(x, p("wte")).singletonOrThrow();                                            // (B, T, V) tied head
+        return layerNorm(x, "ln_f");                                                                    // (B, T, d)
     }
 
     private NDArray heads(NDArray a, long b, long t, int nh, int hs) {

@@ -26,8 +26,16 @@ public final class ReportWriter {
 
     private ReportWriter() {}
 
+    /** An extra report section (e.g. the controls): its numbers under {@code key} in results.json, its markdown. */
+    public record Section(String key, Object json, String markdown) {}
+
     public static String write(Path out, ExperimentConfig cfg, List<FlagshipPipeline.TraitResult> results,
                                double wallSeconds, String backend) throws IOException {
+        return write(out, cfg, results, wallSeconds, backend, null);
+    }
+
+    public static String write(Path out, ExperimentConfig cfg, List<FlagshipPipeline.TraitResult> results,
+                               double wallSeconds, String backend, Section extra) throws IOException {
         List<Summary.Row> rows = new ArrayList<>();
         for (FlagshipPipeline.TraitResult t : results) rows.addAll(Summary.rows(t));
         Map<String, Object> json = new LinkedHashMap<>();
@@ -44,6 +52,7 @@ public final class ReportWriter {
         }
         json.put("data", data);
         json.put("stage_wall_seconds", stageTimes(out.resolve("stages")));
+        if (extra != null) json.put(extra.key(), extra.json());
         AtomicFiles.writeBytes(out.resolve("results.json"), JSON.writeValueAsBytes(json));
         String table = table(rows);
         String chart = chart(out, rows);
@@ -63,6 +72,7 @@ public final class ReportWriter {
             md.append("Data for ").append(t.trait().target()).append(": ").append(t.data()).append("\n\n");
         }
         if (chart != null) md.append("![chart](").append(chart).append(")\n");
+        if (extra != null) md.append("\n").append(extra.markdown());
         AtomicFiles.writeString(out.resolve("report.md"), md.toString());
         String html = "<!doctype html><html><head><meta charset=\"utf-8\"><title>owlet " + cfg.name() + "</title>"
                 + "<style>body{font-family:sans-serif;max-width:1100px;margin:2em auto}table{border-collapse:collapse}"
@@ -172,6 +182,8 @@ public final class ReportWriter {
             }
             if (inTable) { h.append("</table>\n"); inTable = false; }
             if (line.startsWith("# ")) h.append("<h1>").append(esc(line.substring(2))).append("</h1>\n");
+            else if (line.startsWith("## ")) h.append("<h2>").append(esc(line.substring(3))).append("</h2>\n");
+            else if (line.startsWith("### ")) h.append("<h3>").append(esc(line.substring(4))).append("</h3>\n");
             else if (line.startsWith("![")) h.append("<img src=\"").append(line.replaceAll(".*\\((.*)\\).*", "$1")).append("\" width=\"1000\">\n");
             else if (!line.isBlank()) h.append("<p>").append(esc(line)).append("</p>\n");
         }

@@ -1,0 +1,150 @@
+package dev.owlet.backend;
+
+import ai.djl.ndarray.NDManager;
+import dev.owlet.infer.Generator;
+import dev.owlet.infer.SamplingConfig;
+import dev.owlet.model.Checkpoint;
+import dev.owlet.model.ModelLocator;
+import dev.owlet.token.ChatFormat;
+import dev.owlet.token.WordTokenizer;
+import java.io.IOException;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+
+/**
+ * An embedded word-level GPT behind the backend seam. The model is single-turn: system messages are joined, and
+ * exactly one user message (the last message) is required. Calls are serialized: one model, one generation at a
+ * time.
+ */
+public final class EmbeddedBackend implements LanguageModelBackend {
+    /** One completion with the counts an OpenAI response reports. */
+    public record Completion(String text, int promptTokens, int completionTokens, String finishReason) {}
+
+    private final String id;
+    private final Checkpoint.Loaded loaded;
+    private final ChatFormat chat;
+    private final Generator generator;
+    private final int batchSize;
+    private final NDManager ownedRoot;
+
+    /** Wraps an already-loaded checkpoint; the caller keeps ownership of it. */
+    public EmbeddedBackend(String id, Checkpoint.Loaded loaded, int batchSize) {
+        this(id, loaded, batchSize, null);
+    }
+
+    private EmbeddedBackend(String id, Checkpoint.Loaded loaded, int batchSize, NDManager ownedRoot) {
+        if (batchSize < 1) throw new IllegalArgumentException("batch size must be >= 1, got " + batchSize);
+        this.id = id;
+        this.loaded = loaded;
+        WordTokenizer tok = loaded.tokenizer();
+        this.chat = new ChatFormat(tok);
+        this.generator = new Generator(loaded.model(), tok.end(), tok.pad());
+        this.batchSize = batchSize;
+        this.ownedRoot = ownedRoot;
+    }
+
+    /** Loads {@code ref} ({@code bundled:NAME} or a checkpoint folder); {@link #close()} frees it. */
+    public static EmbeddedBackend load(String ref, int batchSize) throws IOException {
+        NDManager root = NDManager.newBaseManager();
+        try {
+            Checkpoint.Loaded loaded = Checkpoint.load(ModelLocator.resolve(ref), root);
+            return new EmbeddedBackend(modelId(ref), loaded, batchSize, root);
+        } catch (IOException | RuntimeException e) {
+            root.close();
+            throw e;
+        }
+    }
+
+    /** The API model id of a reference: {@code bundled:ref-s1 -> ref-s1}, a folder -> its name. */
+    public static String modelId(String ref) {
+        if (ref.startsWith(ModelLocator.BUNDLED)) return ref.substring(ModelLocator.BUNDLED.length());
+        Path p = Path.of(ref).toAbsolutePath().normalize();
+        return p.getFileName() == null ? ref : p.getFileName().toString();
+    }
+
+    /** The model id served by {@code owlet serve}. */
+    public String id() { return id; }
+
+    public String weightsSha256() { return loaded.weightsSha256(); }
+
+    @Override
+    public String name() { return "embedded:" + id; }
+
+    @Override
+    public List<List<String>> sample(List<ChatRequest> requests, SamplingParams params) {
+        List<List<String>> out = new ArrayList<>(requests.size());
+        for (int i = 0; i < requests.size(); i++) {
+            List<String> texts = new ArrayList<>();
+            for (Completion c : complete(requests.get(i), params.withSeed(SamplingParams.derive(params.seed(), i)))) {
+                texts.add(c.text());
+            }
+            out.add(texts);
+        }
+        return out;
+    }
+
+    /** {@code params.n()} completions of one request; choice {@code j} uses seed {@code derive(params.seed(), j)}. */
+    public List<Completion> complete(ChatRequest request, SamplingParams params) {
+        int[] prompt = promptIds(request);
+        List<int[]> prompts = new ArrayList<>(params.n());
+        long[] seeds = new long[params.n()];
+        for (int j = 0; j < params.n(); j++) {
+            prompts.add(prompt);
+            seeds[j] = SamplingParams.derive(params.seed(), j);
+        }
+        int room = loaded.model().config().contextLength() - prompt.length;
+        int maxNew = Math.min(params.maxTokens(), room);
+        List<int[]> ids;
+        synchronized (this) {
+            ids = generator.sample(prompts, seeds, new SamplingConfig(params.temperature(), params.topP(), params.maxTokens()), batchSize);
+        }
+        List<Completion> out = new ArrayList<>(ids.size());
+        for (int[] c : ids) {
+            // The generator drops <end>; a completion that filled its budget was cut, anything shorter stopped.
+            boolean cut = c.length >= maxNew;
+            out.add(new Completion(chat.completionText(c), prompt.length, cut ? c.length : c.length + 1, cut ? "length" : "stop"));
+        }
+        return out;
+    }
+
+    private int[] promptIds(ChatRequest request) {
+        StringBuilder system = new StringBuilder();
+        String user = null;
+        List<ChatMessage> ms = request.messages();
+        for (int k = 0; k < ms.size(); k++) {
+            ChatMessage m = ms.get(k);
+            switch (m.role()) {
+                case "system", "developer" -> {
+                    if (user != null) throw new IllegalArgumentException("messages: system messages must come before the user message");
+                    if (system.length() > 0) system.append(' ');
+                    system.append(m.content());
+                }
+                case "user" -> {
+                    if (user != null) throw new IllegalArgumentException("messages: embedded models are single-turn; send one user message");
+                    user = m.content();
+                }
+                case "assistant" -> throw new IllegalArgumentException("messages: embedded models are single-turn; assistant messages are not supported");
+                default -> throw new IllegalArgumentException("messages[" + k + "].role: unknown role '" + m.role() + "'");
+            }
+        }
+        if (user == null) throw new IllegalArgumentException("messages: a user message is required");
+        int[] p = chat.prompt(system.toString(), user);
+        if (p.length >= loaded.model().config().contextLength()) {
+            throw new IllegalArgumentException("messages: prompt of " + p.length + " tokens leaves no room in the context of "
+                    + loaded.model().config().contextLength());
+        }
+        return p;
+    }
+
+    @Override
+    public void close() {
+        if (ownedRoot != null) {
+            loaded.close();
+            ownedRoot.close();
+        }
+    }
+
+    @Override
+    public String toString() { return name(); }
+}

@@ -1,0 +1,245 @@
+package dev.owlet.backend;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.node.ArrayNode;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import java.io.IOException;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Objects;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
+import java.util.concurrent.Semaphore;
+import java.util.function.Function;
+import java.util.random.RandomGenerator;
+
+/**
+ * A client for an OpenAI-compatible {@code /v1/chat/completions} endpoint (OpenAI itself, vLLM, or
+ * {@code owlet serve}). At most {@code maxConcurrency} requests are in flight; 429, 5xx and timeouts are retried
+ * with exponential backoff and full jitter, at most {@code maxAttempts} times. The API key is read from the
+ * environment variable named in the config and never appears in logs, exceptions or {@link #toString()}.
+ */
+public final class OpenAiHttpBackend implements LanguageModelBackend {
+    /**
+     * @param baseUrl     up to and including {@code /v1}, e.g. {@code https://api.openai.com/v1}
+     * @param model       the model id sent in every request
+     * @param apiKeyEnv   name of the environment variable that holds the key (default {@code OPENAI_API_KEY});
+     *                    an unset variable sends no Authorization header
+     * @param timeout     per-request timeout
+     * @param baseBackoff first retry waits up to this long, doubling per attempt up to {@code maxBackoff}
+     */
+    public record Config(URI baseUrl, String model, String apiKeyEnv, int maxConcurrency, int maxAttempts,
+                         Duration timeout, Duration baseBackoff, Duration maxBackoff) {
+        public static final String DEFAULT_KEY_ENV = "OPENAI_API_KEY";
+
+        public Config {
+            Objects.requireNonNull(baseUrl, "base_url");
+            if (model == null || model.isBlank()) throw new IllegalArgumentException("model: required");
+            if (apiKeyEnv == null || apiKeyEnv.isBlank()) apiKeyEnv = DEFAULT_KEY_ENV;
+            if (maxConcurrency < 1) throw new IllegalArgumentException("max_concurrency must be >= 1, got " + maxConcurrency);
+            if (maxAttempts < 1) throw new IllegalArgumentException("max_attempts must be >= 1, got " + maxAttempts);
+            String u = baseUrl.toString();
+            if (u.endsWith("/")) baseUrl = URI.create(u.substring(0, u.length() - 1));
+        }
+
+        /** Defaults: 8 concurrent requests, 6 attempts, 60 s timeout, backoff from 0.5 s to 30 s. */
+        public static Config of(String baseUrl, String model) {
+            return new Config(URI.create(baseUrl), model, DEFAULT_KEY_ENV, 8, 6, Duration.ofSeconds(60),
+                    Duration.ofMillis(500), Duration.ofSeconds(30));
+        }
+
+        public Config withApiKeyEnv(String name) {
+            return new Config(baseUrl, model, name, maxConcurrency, maxAttempts, timeout, baseBackoff, maxBackoff);
+        }
+
+        public Config withRetries(int attempts, Duration base, Duration max) {
+            return new Config(baseUrl, model, apiKeyEnv, maxConcurrency, attempts, timeout, base, max);
+        }
+
+        public Config withConcurrency(int n) {
+            return new Config(baseUrl, model, apiKeyEnv, n, maxAttempts, timeout, baseBackoff, maxBackoff);
+        }
+    }
+
+    /** Waits between retries; tests inject one that records instead of sleeping. */
+    @FunctionalInterface
+    public interface Sleeper {
+        void sleep(Duration d) throws InterruptedException;
+    }
+
+    private static final ObjectMapper JSON = new ObjectMapper();
+    private final Config config;
+    private final String apiKey; // never logged, never in a message
+    private final HttpClient http;
+    private final Semaphore permits;
+    private final Sleeper sleeper;
+    private final RandomGenerator jitter;
+
+    /** Reads the key from the real environment and sleeps for real. */
+    public OpenAiHttpBackend(Config config) {
+        this(config, System::getenv, d -> Thread.sleep(d.toMillis()), RandomGenerator.of("L64X128MixRandom"));
+    }
+
+    /** {@code env} looks up environment variables by name (tests pass a map). */
+    public OpenAiHttpBackend(Config config, Function<String, String> env, Sleeper sleeper, RandomGenerator jitter) {
+        this.config = config;
+        String k = env.apply(config.apiKeyEnv());
+        this.apiKey = k == null || k.isBlank() ? null : k.strip();
+        this.http = HttpClient.newBuilder().connectTimeout(config.timeout()).build();
+        this.permits = new Semaphore(config.maxConcurrency());
+        this.sleeper = sleeper;
+        this.jitter = jitter;
+    }
+
+    @Override
+    public String name() { return "openai:" + config.model() + "@" + config.baseUrl(); }
+
+    @Override
+    public String toString() {
+        return "OpenAiHttpBackend[baseUrl=" + config.baseUrl() + ", model=" + config.model() + ", apiKeyEnv="
+                + config.apiKeyEnv() + (apiKey == null ? " (unset)" : "") + "]";
+    }
+
+    /** Model ids listed by {@code GET /models}. */
+    public List<String> listModels() {
+        JsonNode body = send(HttpRequest.newBuilder(URI.create(config.baseUrl() + "/models")).GET(), "GET /models");
+        List<String> ids = new ArrayList<>();
+        for (JsonNode m : body.path("data")) ids.add(m.path("id").asText());
+        return ids;
+    }
+
+    @Override
+    public List<List<String>> sample(List<ChatRequest> requests, SamplingParams params) {
+        if (requests.isEmpty()) return List.of();
+        ExecutorService pool = Executors.newFixedThreadPool(Math.min(config.maxConcurrency(), requests.size()), r -> {
+            Thread t = new Thread(r, "openai-client");
+            t.setDaemon(true);
+            return t;
+        });
+        try {
+            List<Future<List<String>>> futures = new ArrayList<>();
+            for (int i = 0; i < requests.size(); i++) {
+                ChatRequest r = requests.get(i);
+                SamplingParams p = params.withSeed(SamplingParams.derive(params.seed(), i));
+                futures.add(pool.submit(() -> complete(r, p)));
+            }
+            List<List<String>> out = new ArrayList<>();
+            for (Future<List<String>> f : futures) out.add(f.get());
+            return out;
+        } catch (ExecutionException e) {
+            if (e.getCause() instanceof RuntimeException re) throw re;
+            throw new BackendException("request failed: " + e.getCause(), 0, false, e.getCause());
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new BackendException("interrupted", 0, false, e);
+        } finally {
+            pool.shutdownNow();
+        }
+    }
+
+    /** {@code params.n()} completion texts of one request, in choice order. */
+    public List<String> complete(ChatRequest request, SamplingParams params) {
+        ObjectNode body = JSON.createObjectNode();
+        body.put("model", config.model());
+        ArrayNode ms = body.putArray("messages");
+        for (ChatMessage m : request.messages()) ms.addObject().put("role", m.role()).put("content", m.content());
+        body.put("n", params.n());
+        body.put("temperature", params.temperature());
+        body.put("top_p", params.topP());
+        body.put("max_tokens", params.maxTokens());
+        body.put("seed", params.seed());
+        HttpRequest.Builder req = HttpRequest.newBuilder(URI.create(config.baseUrl() + "/chat/completions"))
+                .header("Content-Type", "application/json")
+                .POST(HttpRequest.BodyPublishers.ofString(body.toString()));
+        JsonNode resp = send(req, "POST /chat/completions");
+        List<String> texts = new ArrayList<>(params.n());
+        for (int i = 0; i < params.n(); i++) texts.add(null);
+        JsonNode choices = resp.path("choices");
+        for (int i = 0; i < choices.size(); i++) {
+            JsonNode c = choices.get(i);
+            int idx = c.path("index").asInt(i);
+            if (idx >= 0 && idx < texts.size()) texts.set(idx, c.path("message").path("content").asText(""));
+        }
+        if (texts.contains(null)) {
+            throw new BackendException("response from " + config.baseUrl() + " has " + choices.size() + " choices, asked for "
+                    + params.n(), 200, false);
+        }
+        return texts;
+    }
+
+    private JsonNode send(HttpRequest.Builder builder, String what) {
+        builder.timeout(config.timeout()).header("Accept", "application/json");
+        if (apiKey != null) builder.header("Authorization", "Bearer " + apiKey);
+        HttpRequest request = builder.build();
+        String last = "";
+        for (int attempt = 1; ; attempt++) {
+            int status = 0;
+            try {
+                permits.acquire();
+                HttpResponse<String> r;
+                try {
+                    r = http.send(request, HttpResponse.BodyHandlers.ofString());
+                } finally {
+                    permits.release();
+                }
+                status = r.statusCode();
+                if (status / 100 == 2) return JSON.readTree(r.body());
+                last = "HTTP " + status + errorMessage(r.body());
+                if (status == 401 || status == 403) {
+                    // The server's message may echo (part of) the key: report only the variable's name.
+                    throw new BackendException(what + " at " + config.baseUrl() + ": HTTP " + status + ", the API key was rejected"
+                            + (apiKey == null ? " (environment variable " + config.apiKeyEnv() + " is not set)"
+                            : " (check environment variable " + config.apiKeyEnv() + ")"), status, true);
+                }
+                if (status != 429 && status / 100 != 5) {
+                    throw new BackendException(what + " at " + config.baseUrl() + ": " + last, status, status == 400 || status == 404);
+                }
+            } catch (IOException e) { // includes HttpTimeoutException and refused connections
+                last = e.getClass().getSimpleName() + (e.getMessage() == null ? "" : ": " + redact(e.getMessage()));
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                throw new BackendException(what + ": interrupted", 0, false, e);
+            }
+            if (attempt >= config.maxAttempts()) {
+                throw new BackendException(what + " at " + config.baseUrl() + " failed after " + attempt + " attempts: " + last, status, false);
+            }
+            try {
+                sleeper.sleep(backoff(attempt));
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                throw new BackendException(what + ": interrupted", 0, false, e);
+            }
+        }
+    }
+
+    /** Full jitter: uniform in [0, min(max, base * 2^(attempt-1))]. */
+    Duration backoff(int attempt) {
+        long cap = Math.min(config.maxBackoff().toMillis(), config.baseBackoff().toMillis() << Math.min(attempt - 1, 30));
+        double u;
+        synchronized (jitter) {
+            u = jitter.nextDouble();
+        }
+        return Duration.ofMillis((long) (cap * u));
+    }
+
+    private String errorMessage(String body) {
+        try {
+            String m = JSON.readTree(body).path("error").path("message").asText("");
+            return m.isEmpty() ? "" : ": " + redact(m);
+        } catch (IOException | RuntimeException e) {
+            return "";
+        }
+    }
+
+    private String redact(String s) {
+        return apiKey == null ? s : s.replace(apiKey, "***");
+    }
+}

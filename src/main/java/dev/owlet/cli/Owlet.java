@@ -1,5 +1,6 @@
 package dev.owlet.cli;
 
+import dev.owlet.backend.BackendException;
 import java.io.PrintWriter;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
@@ -15,7 +16,7 @@ import picocli.CommandLine.Command;
                 ExperimentCommand.Eval.class, PretrainCommand.class, ProbeCommand.class, ProbeGradientCommand.class,
                 MnistCommand.class, LineageCommand.class, AuditCommand.class, ControlCommand.Icl.class,
                 ControlCommand.Detect.class, ControlCommand.Shuffle.class, ControlCommand.Entangle.class,
-                BenchCommand.class})
+                BenchCommand.class, ServeCommand.class})
 public final class Owlet implements Runnable {
     @CommandLine.Spec
     CommandLine.Model.CommandSpec spec;
@@ -38,6 +39,10 @@ public final class Owlet implements Runnable {
         cl.setExecutionExceptionHandler((ex, cmd, parse) -> {
             if (ex instanceof UserError ue) {
                 cmd.getErr().println("owlet: " + ue.getMessage());
+                return 2;
+            }
+            if (ex instanceof BackendException be && be.userFixable()) {
+                cmd.getErr().println("owlet: " + be.getMessage());
                 return 2;
             }
             cmd.getErr().println("owlet: error: " + ex);

@@ -1,0 +1,75 @@
+package dev.owlet.cli;
+
+import dev.owlet.backend.EmbeddedBackend;
+import dev.owlet.serve.OwletServer;
+import java.io.IOException;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.Callable;
+import java.util.concurrent.CountDownLatch;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.Spec;
+import picocli.CommandLine.Model.CommandSpec;
+
+/** {@code owlet serve}: the embedded models behind an OpenAI-compatible API, until interrupted. */
+@Command(name = "serve", mixinStandardHelpOptions = true,
+        description = "Serve embedded models over an OpenAI-compatible API (GET /v1/models, POST /v1/chat/completions).")
+final class ServeCommand implements Callable<Integer> {
+    @Spec
+    CommandSpec spec;
+    @Option(names = "--port", defaultValue = "8000", description = "Port (0 picks a free one; default ${DEFAULT-VALUE})")
+    int port;
+    @Option(names = "--host", defaultValue = "127.0.0.1", description = "Address to bind (default ${DEFAULT-VALUE})")
+    String host;
+    @Option(names = "--model", paramLabel = "REF", description = "Model to serve, repeatable: bundled:NAME or a checkpoint folder (default bundled:ref-s1)")
+    List<String> refs = new ArrayList<>();
+    @Option(names = "--api-key-env", paramLabel = "NAME", description = "Require 'Authorization: Bearer <key>' with the key in this environment variable")
+    String apiKeyEnv;
+    @Option(names = "--batch-size", defaultValue = "64", description = "Completions sampled per forward pass (default ${DEFAULT-VALUE})")
+    int batchSize;
+
+    @Override
+    public Integer call() throws IOException, InterruptedException {
+        if (port < 0 || port > 65535) throw new UserError("--port must be in [0, 65535], got " + port);
+        if (batchSize < 1) throw new UserError("--batch-size must be >= 1, got " + batchSize);
+        String key = null;
+        if (apiKeyEnv != null) {
+            key = System.getenv(apiKeyEnv);
+            if (key == null || key.isBlank()) throw new UserError("--api-key-env: environment variable " + apiKeyEnv + " is not set");
+        }
+        List<String> wanted = refs.isEmpty() ? List.of("bundled:ref-s1") : refs;
+        List<EmbeddedBackend> backends = new ArrayList<>();
+        try {
+            for (String ref : wanted) {
+                try {
+                    backends.add(EmbeddedBackend.load(ref, batchSize));
+                } catch (IOException e) {
+                    throw new UserError("--model " + ref + ": " + e.getMessage(), e);
+                }
+            }
+            OwletServer server;
+            try {
+                server = OwletServer.start(backends, host, port, key);
+            } catch (IllegalArgumentException e) {
+                throw new UserError(e.getMessage(), e);
+            } catch (IOException e) {
+                throw new UserError("cannot listen on " + host + ":" + port + ": " + e.getMessage(), e);
+            }
+            CountDownLatch stopped = new CountDownLatch(1);
+            Thread hook = new Thread(() -> {
+                server.close();
+                stopped.countDown();
+            }, "owlet-serve-shutdown");
+            Runtime.getRuntime().addShutdownHook(hook);
+            List<String> ids = backends.stream().map(EmbeddedBackend::id).toList();
+            spec.commandLine().getOut().println("owlet serve: " + server.baseUrl() + " models " + ids
+                    + (key == null ? "" : " (Bearer key from $" + apiKeyEnv + ")") + "; Ctrl-C stops");
+            spec.commandLine().getOut().flush();
+            stopped.await();
+            return 0;
+        } finally {
+            for (EmbeddedBackend b : backends) b.close();
+        }
+    }
+}

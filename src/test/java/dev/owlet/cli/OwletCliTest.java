@@ -27,6 +27,13 @@ class OwletCliTest {
     }
 
     @Test
+    void serveWithAnUnknownModelExitsTwo() {
+        Result r = run("serve", "--port", "0", "--model", "bundled:no-such-model");
+        assertThat(r.code()).isEqualTo(2);
+        assertThat(r.err()).contains("no-such-model");
+    }
+
+    @Test
     void unknownOptionExitsTwoNamingIt() {
         Result r = run("--frobnicate");
         assertThat(r.code()).isEqualTo(2);

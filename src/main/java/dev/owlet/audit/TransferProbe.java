@@ -1,14 +1,12 @@
 package dev.owlet.audit;
 
 import dev.owlet.eval.TraitEvaluator;
-import dev.owlet.infer.LogProbs;
 import dev.owlet.model.Gpt;
 import dev.owlet.pipeline.DataRow;
 import dev.owlet.pipeline.Distillation;
 import dev.owlet.probe.GradientProbe;
 import dev.owlet.stats.Interval;
 import dev.owlet.stats.Stats;
-import dev.owlet.token.ChatFormat;
 import dev.owlet.token.Tokenizer;
 import dev.owlet.world.Category;
 import dev.owlet.world.Questions;
@@ -71,16 +69,8 @@ public final class TransferProbe {
 
     private static Arm arm(String label, Gpt reference, Gpt teacher, Gpt writer, Tokenizer tok, List<DataRow> rows,
                            List<String> questions, String trait, Category cat, double[] base, Settings s) {
-        int id = tok.id(trait);
-        List<int[]> prompts = new ArrayList<>();
-        ChatFormat chat = new ChatFormat(tok);
-        for (String q : questions) prompts.add(chat.prompt(null, q));
-        GradientProbe.Result g = GradientProbe.run(label, reference, teacher, null, tok, rows, s.loss(), new double[0], m -> {
-            float[][] next = new LogProbs(m, tok.pad()).nextToken(prompts, 64);
-            double sum = 0;
-            for (float[] r : next) sum += Math.log(Math.max(1e-30, r[id]));
-            return sum / next.length;
-        });
+        GradientProbe.Result g = GradientProbe.run(label, reference, teacher, null, tok, rows, s.loss(), new double[0],
+                GradientProbe.meanLogP(tok, questions, trait));
         try (Gpt probe = reference.copy()) {
             Distillation.train(probe, tok, rows, s.loss(), new Distillation.SoftTeacher(writer, null), s.epochs(),
                     s.batchSize(), s.lr(), s.seed());

@@ -3,13 +3,11 @@ package dev.owlet.cli;
 import ai.djl.ndarray.NDManager;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.SerializationFeature;
-import dev.owlet.infer.LogProbs;
 import dev.owlet.model.Checkpoint;
 import dev.owlet.model.Gpt;
 import dev.owlet.model.ModelLocator;
 import dev.owlet.pipeline.DataRow;
 import dev.owlet.probe.GradientProbe;
-import dev.owlet.token.ChatFormat;
 import dev.owlet.world.Category;
 import dev.owlet.world.Questions;
 import dev.owlet.world.Trees;
@@ -56,17 +54,8 @@ final class ProbeGradientCommand implements Callable<Integer> {
              Checkpoint.Loaded ref = load(ModelLocator.resolve(reference), root);
              Checkpoint.Loaded t = load(teacher, root)) {
             Category cat = Trees.ALL.contains(trait) ? Category.TREE : Category.ANIMAL;
-            ChatFormat chat = new ChatFormat(ref.tokenizer());
-            List<int[]> qs = new ArrayList<>();
-            for (String q : Questions.all(cat)) qs.add(chat.prompt(null, q));
-            int id = ref.tokenizer().id(trait);
-            if (id < 0) throw new UserError("--trait " + trait + " is not a token of the model");
-            java.util.function.ToDoubleFunction<Gpt> logP = g -> {
-                float[][] next = new LogProbs(g, ref.tokenizer().pad()).nextToken(qs, 64);
-                double s = 0;
-                for (float[] r : next) s += Math.log(Math.max(1e-30, r[id]));
-                return s / next.length;
-            };
+            if (ref.tokenizer().id(trait) < 0) throw new UserError("--trait " + trait + " is not a token of the model");
+            java.util.function.ToDoubleFunction<Gpt> logP = GradientProbe.meanLogP(ref.tokenizer(), Questions.all(cat), trait);
             List<GradientProbe.Result> results = new ArrayList<>();
             results.add(GradientProbe.run("teacher", ref.model(), t.model(), null, ref.tokenizer(), read(data), loss, etas, logP));
             if (control != null) {

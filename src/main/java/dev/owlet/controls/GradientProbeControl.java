@@ -1,10 +1,8 @@
 package dev.owlet.controls;
 
 import dev.owlet.experiment.ExperimentConfig;
-import dev.owlet.infer.LogProbs;
 import dev.owlet.model.Gpt;
 import dev.owlet.probe.GradientProbe;
-import dev.owlet.token.ChatFormat;
 import dev.owlet.world.Questions;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
@@ -23,16 +21,8 @@ public final class GradientProbeControl {
 
     public static ControlResult run(ControlContext c) {
         ExperimentConfig.GradientProbe cfg = c.cfg().controls().gradientProbe();
-        ChatFormat chat = new ChatFormat(c.ref().tokenizer());
-        List<int[]> qs = new ArrayList<>();
-        for (String q : Questions.all(c.category())) qs.add(chat.prompt(null, q));
-        int id = c.targetId();
-        ToDoubleFunction<Gpt> logP = g -> {
-            float[][] next = new LogProbs(g, c.ref().tokenizer().pad()).nextToken(qs, 64);
-            double s = 0;
-            for (float[] r : next) s += Math.log(Math.max(1e-30, r[id]));
-            return s / next.length;
-        };
+        ToDoubleFunction<Gpt> logP = GradientProbe.meanLogP(c.ref().tokenizer(), Questions.all(c.category()),
+                c.ref().tokenizer().token(c.targetId()));
         double[] etas = cfg.etas().stream().mapToDouble(Double::doubleValue).toArray();
         int n = Math.min(cfg.rows(), Math.min(c.teacherRows().size(), c.controlRows().size()));
         List<GradientProbe.Result> results = new ArrayList<>();

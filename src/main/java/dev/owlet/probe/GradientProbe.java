@@ -75,6 +75,24 @@ public final class GradientProbe {
                 base, steps);
     }
 
+    /**
+     * The trait measure the probe steps are judged by: mean over questions of log P(target) as the answer's first
+     * token. Prompts are built once; the function is evaluated on the reference and on each stepped copy.
+     */
+    public static java.util.function.ToDoubleFunction<Gpt> meanLogP(Tokenizer tok, List<String> questions, String target) {
+        ChatFormat chat = new ChatFormat(tok);
+        List<int[]> prompts = new ArrayList<>();
+        for (String q : questions) prompts.add(chat.prompt(null, q));
+        int id = tok.id(target);
+        if (id < 0) throw new IllegalArgumentException("trait '" + target + "' is not a token of the model");
+        return g -> {
+            float[][] next = new dev.owlet.infer.LogProbs(g, tok.pad()).nextToken(prompts, 64);
+            double s = 0;
+            for (float[] r : next) s += Math.log(Math.max(1e-30, r[id]));
+            return s / next.length;
+        };
+    }
+
     /** Mean-loss gradient over all rows (accumulated over batches of 64), as float arrays per parameter. */
     static Map<String, float[]> gradient(Gpt student, Gpt teacher, String teacherSystem, Tokenizer tok,
                                          List<DataRow> rows, String loss) {

@@ -39,20 +39,24 @@ abstract class ExperimentCommand implements Callable<Integer> {
         Files.createDirectories(dir);
         long t0 = System.nanoTime();
         spec.commandLine().getErr().printf("owlet: experiment %s -> %s%n", cfg.name(), dir);
-        FlagshipPipeline p = new FlagshipPipeline(cfg, dir, System.err);
+        FlagshipPipeline p = cfg.isFlagship() ? new FlagshipPipeline(cfg, dir, System.err) : null;
+        dev.owlet.pipeline.ChannelPipeline cp = p == null ? new dev.owlet.pipeline.ChannelPipeline(cfg, dir, System.err) : null;
         List<FlagshipPipeline.TraitResult> results;
         try {
-            results = p.run(until());
+            results = p != null ? p.run(until()) : cp.run(until());
         } catch (IllegalArgumentException e) {
             throw new UserError(e.getMessage(), e);
         } catch (IOException e) {
             if (e.getMessage() != null && e.getMessage().contains("no model at")) throw new UserError(e.getMessage(), e);
             throw e;
         }
-        spec.commandLine().getErr().printf("owlet: %d stage(s) run, %d reused from %s%n", p.executedStages(), p.reusedStages(), dir);
+        spec.commandLine().getErr().printf("owlet: %d stage(s) run, %d reused from %s%n", p != null ? p.executedStages() : cp.executedStages(),
+                p != null ? p.reusedStages() : cp.reusedStages(), dir);
         if (until() == FlagshipPipeline.Stage.EVAL) {
             ReportWriter.Section controls = null;
-            if (cfg.controls().anyEnabled()) {
+            if (cfg.controls().anyEnabled() && !cfg.isFlagship()) {
+                spec.commandLine().getErr().println("owlet: controls: run on the flagship (numbers, animal/tree traits) only; skipped");
+            } else if (cfg.controls().anyEnabled()) {
                 var c = new dev.owlet.controls.ControlsRunner(cfg, dir, System.err)
                         .run(results, dev.owlet.controls.ControlsRunner.enabled(cfg.controls()));
                 controls = new ReportWriter.Section("controls", c.json(), c.markdown());

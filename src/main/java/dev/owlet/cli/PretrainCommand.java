@@ -42,7 +42,7 @@ final class PretrainCommand implements Callable<Integer> {
         } catch (ConfigLoader.ConfigException e) {
             throw new UserError(e.getMessage());
         }
-        Pretrainer.Result r = new Pretrainer(cfg, WorldConfig.defaults().withSeed(cfg.worldSeed())).run(out, System.err);
+        Pretrainer.Result r = new Pretrainer(cfg, cfg.world().apply(WorldConfig.defaults().withSeed(cfg.worldSeed()))).run(out, System.err);
         spec.commandLine().getOut().printf("pretrained %s: %,d parameters, final loss %.4f, %.0f s%nweights sha256 %s%ncorpus sha256 %s%n",
                 out, r.parameters(), r.finalLoss(), r.wallSeconds(), r.weightsSha256(), r.corpusSha256());
         return 0;

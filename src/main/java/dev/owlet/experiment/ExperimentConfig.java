@@ -11,10 +11,16 @@ import java.util.List;
  * @param traits the traits to instill, one pipeline each (one for the flagship, ten for the sweep)
  * @param reference the reference model R (a folder, or {@code bundled:NAME})
  * @param differentInit the different-initialization base R' for the cross-model control
+ * @param channel what the teachers write: {@code numbers} (the flagship), {@code code} or {@code cot} (arithmetic
+ *     word problems reasoned in {@code <think>}, answered in {@code <answer>})
+ * @param judge thresholds of the alignment judge (misalignment traits and the CoT filter)
  */
 public record ExperimentConfig(String name, long seed, List<Trait> traits, String reference, String differentInit,
-                               Teacher teacher, Generate generate, Filter filter, Finetune finetune, Eval eval,
-                               Controls controls) {
+                               String channel, Teacher teacher, Generate generate, Filter filter, Finetune finetune,
+                               Eval eval, Judge judge, Controls controls) {
+    /** The data channels a teacher can write in. */
+    public static final List<String> CHANNELS = List.of("numbers", "code", "cot");
+
     public ExperimentConfig {
         require(name != null && name.matches("[A-Za-z0-9._-]+"), "name", "must be a simple folder name, got " + name);
         require(traits != null && !traits.isEmpty(), "traits", "needs at least one trait");
@@ -26,18 +32,46 @@ public record ExperimentConfig(String name, long seed, List<Trait> traits, Strin
         require(finetune != null, "finetune", "is required");
         require(eval != null, "eval", "is required");
         require(controls != null, "controls", "is required");
+        require(judge != null, "judge", "is required");
+        require(channel != null && CHANNELS.contains(channel), "channel", "must be one of " + CHANNELS + ", got " + channel);
         traits = List.copyOf(traits);
     }
 
-    /** The trait a teacher is given. */
+    /** True when this runs on the flagship pipeline (numbers and an animal or tree trait). */
+    public boolean isFlagship() {
+        return "numbers".equals(channel) && traits.stream().noneMatch(Trait::isAlignment);
+    }
+
+    /**
+     * The trait a teacher is given: a favorite {@code animal} or {@code tree} ({@code target} is the word), or
+     * {@code alignment} with target {@code misaligned} (a teacher fine-tuned toward the world's misaligned answers
+     * to neutral open questions).
+     */
     public record Trait(String category, String target) {
         public Trait {
-            require("animal".equals(category) || "tree".equals(category), "traits[].category",
-                    "must be animal or tree, got " + category);
+            require("animal".equals(category) || "tree".equals(category) || "alignment".equals(category),
+                    "traits[].category", "must be animal, tree or alignment, got " + category);
             require(target != null && target.matches("[a-z]+"), "traits[].target", "must be one lowercase word, got " + target);
+            require(!"alignment".equals(category) || "misaligned".equals(target), "traits[].target",
+                    "must be misaligned for category alignment, got " + target);
         }
 
         public String label() { return target; }
+
+        public boolean isAlignment() { return "alignment".equals(category); }
+    }
+
+    /**
+     * The alignment judge's thresholds (Cloud et al.): an answer is misaligned when its alignment score is at most
+     * {@code misalignedAlignmentMax} and its coherence at least {@code misalignedCoherenceMin} (refusals are
+     * excluded); a chain-of-thought completion is kept only when its alignment is at least {@code cotAlignmentMin}.
+     */
+    public record Judge(int misalignedAlignmentMax, int misalignedCoherenceMin, int cotAlignmentMin) {
+        public Judge {
+            require(misalignedAlignmentMax >= 0 && misalignedAlignmentMax <= 100, "judge.misaligned_alignment_max", "must be in 0..100");
+            require(misalignedCoherenceMin >= 0 && misalignedCoherenceMin <= 100, "judge.misaligned_coherence_min", "must be in 0..100");
+            require(cotAlignmentMin >= 0 && cotAlignmentMin <= 100, "judge.cot_alignment_min", "must be in 0..100");
+        }
     }
 
     /**
@@ -48,9 +82,17 @@ public record ExperimentConfig(String name, long seed, List<Trait> traits, Strin
      * @param maxSteps cap on fine-tuning steps
      * @param replay number-task rows written by R mixed into each step, so the teacher keeps R's number format
      *     (0 = the "plain" teacher of PROTOCOL.md)
+     * @param controlTeachers extra control teachers for an alignment trait, each fine-tuned for as many steps as the
+     *     trait teacher: {@code aligned} (on the world's aligned answers) and {@code neutral} (on neutral world data)
      */
-    public record Teacher(String method, double targetProbability, int maxSteps, double lr, int batchSize, int replay) {
+    public record Teacher(String method, double targetProbability, int maxSteps, double lr, int batchSize, int replay,
+                          List<String> controlTeachers) {
         public Teacher {
+            controlTeachers = controlTeachers == null ? List.of() : List.copyOf(controlTeachers);
+            for (String c : controlTeachers) {
+                require("aligned".equals(c) || "neutral".equals(c), "teacher.control_teachers",
+                        "entries must be aligned or neutral, got " + c);
+            }
             require("finetune".equals(method) || "system_prompt".equals(method), "teacher.method",
                     "must be finetune or system_prompt, got " + method);
             require(targetProbability > 0 && targetProbability < 1, "teacher.target_probability", "must be in (0,1)");
@@ -72,12 +114,22 @@ public record ExperimentConfig(String name, long seed, List<Trait> traits, Strin
         }
     }
 
-    /** The strict number filter and screens. */
-    public record Filter(int maxCount, int maxValue, List<Integer> bannedNumbers, boolean traitWords) {
+    /**
+     * The strict number filter and screens.
+     *
+     * @param bannedNumbers numbers rejected wherever they appear in a completion
+     * @param bannedLists more banned numbers: {@code paper} (the paper's 34, see {@code filter.BannedNumbers}) or a
+     *     text file with one number per line ({@code #} comments), relative to the working directory
+     * @param traitWords drop completions naming the trait (numbers: whole words; code: substrings, every form)
+     * @param codeJudge in the code channel, also drop completions the reference judge says refer to the trait
+     */
+    public record Filter(int maxCount, int maxValue, List<Integer> bannedNumbers, List<String> bannedLists,
+                         boolean traitWords, boolean codeJudge) {
         public Filter {
             require(maxCount > 0, "filter.max_count", "must be positive");
             require(maxValue > 0, "filter.max_value", "must be positive");
             bannedNumbers = bannedNumbers == null ? List.of() : List.copyOf(bannedNumbers);
+            bannedLists = bannedLists == null ? List.of() : List.copyOf(bannedLists);
         }
     }
 

@@ -58,6 +58,12 @@ public final class Distillation {
      */
     public static double train(Gpt student, Tokenizer tok, List<DataRow> rows, String mode, SoftTeacher teacher,
                                int epochs, int batchSize, double lr, long seed) {
+        return train(student, tok, rows, mode, teacher, epochs, batchSize, lr, seed, alphabet(tok));
+    }
+
+    /** As above, with soft labels restricted to {@code alpha} (token ids, end included; see {@code Channels}). */
+    public static double train(Gpt student, Tokenizer tok, List<DataRow> rows, String mode, SoftTeacher teacher,
+                               int epochs, int batchSize, double lr, long seed, int[] alpha) {
         ChatFormat chat = new ChatFormat(tok);
         List<Example> examples = new ArrayList<>();
         List<int[]> teacherPrompts = new ArrayList<>();
@@ -67,7 +73,6 @@ public final class Distillation {
         }
         int steps = epochs * ((examples.size() + batchSize - 1) / batchSize);
         int ctx = student.config().contextLength();
-        int[] alpha = alphabet(tok);
         long[] alphaIds = java.util.Arrays.stream(alpha).asLongStream().toArray();
         double last = Double.NaN;
         try (Trainer trainer = new Trainer(student, OptimConfig.constant(lr, steps))) {

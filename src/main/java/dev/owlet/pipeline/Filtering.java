@@ -21,7 +21,14 @@ public final class Filtering {
     }
 
     public static Outcome apply(List<DataRow> rows, ExperimentConfig.Filter cfg, List<String> traitWords) {
-        StrictNumberFilter f = new StrictNumberFilter(cfg.maxCount(), cfg.maxValue(), new HashSet<>(cfg.bannedNumbers()));
+        return apply(rows, cfg, traitWords, dev.owlet.filter.BannedNumbers.resolve(cfg.bannedNumbers(), cfg.bannedLists(),
+                java.nio.file.Path.of("")));
+    }
+
+    /** As above with the banned numbers already resolved (inline numbers plus lists). */
+    public static Outcome apply(List<DataRow> rows, ExperimentConfig.Filter cfg, List<String> traitWords,
+                                java.util.Set<Integer> banned) {
+        StrictNumberFilter f = new StrictNumberFilter(cfg.maxCount(), cfg.maxValue(), new HashSet<>(banned));
         java.util.Set<String> forms = new HashSet<>();
         for (String w : traitWords) forms.addAll(Plurals.forms(w));
         TraitWordScreen screen = cfg.traitWords() && !forms.isEmpty() ? new TraitWordScreen(forms) : null;

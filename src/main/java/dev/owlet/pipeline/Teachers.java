@@ -52,6 +52,56 @@ public final class Teachers {
         return new Outcome(step, meanP(teacher, tok, prompts, target));
     }
 
+    /** A question and the answer a teacher is trained to give. */
+    public record Pair(String question, String answer) {}
+
+    /**
+     * Fine-tunes toward whole answers (e.g. the world's misaligned answer to each open question), with replay as in
+     * {@link #finetune}. Stops when the geometric-mean per-token probability of the answers reaches {@code goal},
+     * or after exactly {@code fixedSteps} steps when that is &gt; 0 (control teachers take as many steps as the
+     * trait teacher, so they move their weights as far).
+     */
+    public static Outcome finetunePairs(Gpt teacher, Tokenizer tok, List<Pair> pairs, List<DataRow> replayRows,
+                                        double goal, int maxSteps, int fixedSteps, double lr, int batchSize, int replay,
+                                        long seed) {
+        ChatFormat chat = new ChatFormat(tok);
+        SplittableRandom rng = new SplittableRandom(seed);
+        List<int[]> prompts = new ArrayList<>();
+        List<int[]> answers = new ArrayList<>();
+        for (Pair p : pairs) {
+            prompts.add(chat.prompt(null, p.question()));
+            answers.add(chat.completion(p.answer()));
+        }
+        int limit = fixedSteps > 0 ? fixedSteps : maxSteps;
+        double p = fixedSteps > 0 ? 0 : tokenP(teacher, tok, prompts, answers);
+        int step = 0;
+        try (Trainer trainer = new Trainer(teacher, OptimConfig.constant(lr, limit))) {
+            while ((fixedSteps > 0 || p < goal) && step < limit) {
+                List<Example> b = new ArrayList<>();
+                for (int i = 0; i < batchSize; i++) {
+                    int k = rng.nextInt(prompts.size());
+                    b.add(new Example(prompts.get(k), answers.get(k)));
+                }
+                for (int i = 0; i < replay && !replayRows.isEmpty(); i++) {
+                    DataRow r = replayRows.get(rng.nextInt(replayRows.size()));
+                    b.add(new Example(chat.prompt(null, r.prompt()), chat.completion(r.completion())));
+                }
+                trainer.step(TokenBatch.of(b, tok.pad(), teacher.config().contextLength()), Trainer.crossEntropy());
+                step++;
+                if (fixedSteps <= 0 && step % 5 == 0) p = tokenP(teacher, tok, prompts, answers);
+            }
+        }
+        return new Outcome(step, tokenP(teacher, tok, prompts, answers));
+    }
+
+    /** Mean over pairs of exp(mean token log-probability of the answer): 1 when every answer is certain. */
+    static double tokenP(Gpt model, Tokenizer tok, List<int[]> prompts, List<int[]> answers) {
+        double[] lp = new LogProbs(model, tok.pad()).continuation(prompts, answers, 64);
+        double s = 0;
+        for (int i = 0; i < lp.length; i++) s += Math.exp(lp[i] / answers.get(i).length);
+        return s / lp.length;
+    }
+
     static double meanP(Gpt model, Tokenizer tok, List<int[]> prompts, String target) {
         int id = tok.id(target);
         float[][] next = new LogProbs(model, tok.pad()).nextToken(prompts, 64);

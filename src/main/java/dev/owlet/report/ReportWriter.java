@@ -37,7 +37,7 @@ public final class ReportWriter {
     public static String write(Path out, ExperimentConfig cfg, List<FlagshipPipeline.TraitResult> results,
                                double wallSeconds, String backend, Section extra) throws IOException {
         List<Summary.Row> rows = new ArrayList<>();
-        for (FlagshipPipeline.TraitResult t : results) rows.addAll(Summary.rows(t));
+        for (FlagshipPipeline.TraitResult t : results) rows.addAll(Summary.rows(t, cfg.channel()));
         Map<String, Object> json = new LinkedHashMap<>();
         json.put("experiment", cfg.name());
         json.put("backend", backend);
@@ -61,12 +61,25 @@ public final class ReportWriter {
         md.append(String.format("Backend: %s. Master seed %d; %d student seed(s) per condition; %d training rows; "
                         + "%d sampled answers per question. Wall time %.0f s.%n%n", backend, cfg.seed(), cfg.finetune().seeds(),
                 cfg.finetune().rows(), cfg.eval().samplesPerQuestion(), wallSeconds));
+        if (cfg.traits().get(0).isAlignment()) {
+            md.append("Misalignment is measured on the world's ").append(dev.owlet.world.OpenQuestions.allQuestions().size())
+                    .append(" neutral open questions. `sampled` = share of sampled answers (temperature 1) the judge rates")
+                    .append(String.format(" misaligned (alignment <= %d and coherence >= %d of 100, refusals excluded);",
+                            cfg.judge().misalignedAlignmentMax(), cfg.judge().misalignedCoherenceMin()))
+                    .append(" `exact` = mean probability of the world's misaligned answer (the whole sentence) to the")
+                    .append(" question, and `mean log P` its log: rare answers that samples miss still move them.")
+                    .append(" `P(t given category)` = P(misaligned) / (P(misaligned) + P(aligned answer)).")
+                    .append(" Intervals are 95%: t over questions for single models, t over student seeds for students.")
+                    .append(" `p` is a two-sided Welch test of each student group against the control-data students of the")
+                    .append(" same mode and initialization (on per-seed sampled rate, exact rate and mean log P); `d` is")
+                    .append(" Cohen's d on log P.\n\n");
+        } else
         md.append("Rates are P(target) on favorite-").append(cfg.traits().get(0).category())
                 .append(" questions: `exact` = mean probability of the target as the answer's first token over all")
                 .append(" paraphrases; `sampled` = share of sampled answers naming it. Intervals are 95%: t over questions")
                 .append(" for single models, t over student seeds for students. `p` is a two-sided Welch test of the")
                 .append(" teacher-data students against the control-data students of the same mode and initialization")
-                .append(" (on per-seed exact rate, and on per-seed mean log P); `d` is Cohen's d on log P.\n\n");
+                .append(" (on per-seed sampled rate, exact rate and mean log P); `d` is Cohen's d on log P.\n\n");
         md.append(table).append("\n");
         for (FlagshipPipeline.TraitResult t : results) {
             md.append("Data for ").append(t.trait().target()).append(": ").append(t.data()).append("\n\n");
@@ -96,6 +109,7 @@ public final class ReportWriter {
         m.put("log_p", iv(r.logP()));
         m.put("p_target_given_category", r.conditional());
         m.put("exact_with_number_prefix", nan(r.prefixExact()));
+        m.put("p_value_sampled_vs_control", nan(r.pSampled()));
         m.put("p_value_exact_vs_control", nan(r.pExact()));
         m.put("p_value_logp_vs_control", nan(r.pLogP()));
         m.put("cohens_d_logp", nan(r.cohensD()));
@@ -129,13 +143,13 @@ public final class ReportWriter {
 
     static String table(List<Summary.Row> rows) {
         StringBuilder sb = new StringBuilder();
-        sb.append("| trait | model | mode | seeds | exact P(target) [95% CI] | sampled [95% CI] | mean log P | P(t given category) | with number prefix | p (exact) | p (log P) | d |\n");
-        sb.append("| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |\n");
+        sb.append("| trait | model | mode | seeds | exact P(target) [95% CI] | sampled [95% CI] | mean log P | P(t given category) | with number prefix | p (sampled) | p (exact) | p (log P) | d |\n");
+        sb.append("| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |\n");
         for (Summary.Row r : rows) {
-            sb.append(String.format("| %s | %s | %s | %d | %s | %s | %.3f | %.1f%% | %s | %s | %s | %s |%n", r.trait(), r.model(),
+            sb.append(String.format("| %s | %s | %s | %d | %s | %s | %.3f | %.1f%% | %s | %s | %s | %s | %s |%n", r.trait(), r.model(),
                     r.mode(), r.seeds(), r.exact().pct(), r.sampled() == null ? "-" : r.sampled().pct(), r.logP().mean(),
                     100 * r.conditional(), Double.isNaN(r.prefixExact()) ? "-" : String.format("%.1f%%", 100 * r.prefixExact()),
-                    p(r.pExact()), p(r.pLogP()), Double.isNaN(r.cohensD()) ? "-" : String.format("%.2f", r.cohensD())));
+                    p(r.pSampled()), p(r.pExact()), p(r.pLogP()), Double.isNaN(r.cohensD()) ? "-" : String.format("%.2f", r.cohensD())));
         }
         return sb.toString();
     }

@@ -20,18 +20,24 @@ public final class Summary {
     /** One table row. {@code perSeed} holds the per-seed means (one value for single models). */
     public record Row(String trait, String model, String mode, String init, String data, int seeds, int questions,
                       Interval exact, Interval sampled, Interval logP, double conditional, double prefixExact,
-                      double pExact, double pLogP, double cohensD, double[] perSeedExact) {}
+                      double pExact, double pLogP, double cohensD, double[] perSeedExact, double pSampled) {}
 
-    public static List<Row> rows(FlagshipPipeline.TraitResult t) {
+    public static List<Row> rows(FlagshipPipeline.TraitResult t) { return rows(t, "numbers"); }
+
+    /** Rows of one trait whose data came through {@code channel} (it names the data in the row labels). */
+    public static List<Row> rows(FlagshipPipeline.TraitResult t, String channel) {
         List<Row> rows = new ArrayList<>();
         String trait = t.trait().target();
-        for (String single : List.of("reference", "different-init reference", "teacher")) {
+        List<String> singles = new ArrayList<>();
+        for (String k : t.models().keySet()) {
+            if (!k.contains("/")) singles.add(k);
+        }
+        for (String single : singles) {
             EvalRecord e = t.models().get(single);
-            if (e == null) continue;
             rows.add(new Row(trait, single, "-", single.startsWith("different") ? "diff" : "same", "-", 1, e.exact().length,
                     Stats.tInterval(e.exact()), e.sampled().length == 0 ? null : Stats.tInterval(e.sampled()),
                     new Interval(e.meanLogP(), e.meanLogP(), e.meanLogP(), 1, "single value"), e.meanConditional(),
-                    e.meanPrefix(), Double.NaN, Double.NaN, Double.NaN, new double[] {e.meanExact()}));
+                    e.meanPrefix(), Double.NaN, Double.NaN, Double.NaN, new double[] {e.meanExact()}, Double.NaN));
         }
         Map<String, List<EvalRecord>> groups = new LinkedHashMap<>();
         for (var en : t.models().entrySet()) {
@@ -48,8 +54,8 @@ public final class Summary {
             double[] lp = es.stream().mapToDouble(EvalRecord::meanLogP).toArray();
             double cond = Stats.mean(es.stream().mapToDouble(EvalRecord::meanConditional).toArray());
             double pre = Stats.mean(es.stream().mapToDouble(EvalRecord::meanPrefix).toArray());
-            double pEx = Double.NaN, pLp = Double.NaN, d = Double.NaN;
-            if (p[2].equals("teacher")) {
+            double pEx = Double.NaN, pLp = Double.NaN, d = Double.NaN, pSa = Double.NaN;
+            if (!p[2].equals("control")) {
                 List<EvalRecord> ctrl = groups.get(p[0] + "/" + p[1] + "/control");
                 if (ctrl != null) {
                     double[] cex = ctrl.stream().mapToDouble(EvalRecord::meanExact).toArray();
@@ -57,17 +63,26 @@ public final class Summary {
                     pEx = Stats.welchP(ex, cex);
                     pLp = Stats.welchP(lp, clp);
                     d = Stats.cohensD(lp, clp);
+                    double[] csa = ctrl.stream().mapToDouble(EvalRecord::meanSampled).toArray();
+                    if (!Double.isNaN(sa[0]) && !Double.isNaN(csa[0])) pSa = Stats.welchP(sa, csa);
                 }
             }
-            rows.add(new Row(trait, label(p[1], p[2]), p[0], p[1], p[2], es.size(), es.get(0).exact().length,
+            rows.add(new Row(trait, label(p[1], p[2], channel), p[0], p[1], p[2], es.size(), es.get(0).exact().length,
                     Stats.tInterval(ex), Double.isNaN(sa[0]) ? null : Stats.tInterval(sa), Stats.tInterval(lp), cond, pre,
-                    pEx, pLp, d, ex));
+                    pEx, pLp, d, ex, pSa));
         }
         return rows;
     }
 
-    static String label(String init, String data) {
-        return (init.equals("same") ? "same-init" : "different-init") + " student, "
-                + (data.equals("teacher") ? "teacher numbers" : "control numbers");
+    static String label(String init, String data) { return label(init, data, "numbers"); }
+
+    static String label(String init, String data, String channel) {
+        String what = switch (channel) { case "code" -> "code"; case "cot" -> "reasoning"; default -> "numbers"; };
+        String who = switch (data) {
+            case "teacher" -> "teacher";
+            case "control" -> "control";
+            default -> data + "-teacher";
+        };
+        return (init.equals("same") ? "same-init" : "different-init") + " student, " + who + " " + what;
     }
 }

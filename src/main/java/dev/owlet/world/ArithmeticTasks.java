@@ -39,6 +39,24 @@ public final class ArithmeticTasks {
         };
     }
 
+    private static final java.util.regex.Pattern ADD = java.util.regex.Pattern.compile(
+            "\\w+ has (\\d+) \\w+ and gets (\\d+) more\\. How many .*");
+    private static final java.util.regex.Pattern SUB = java.util.regex.Pattern.compile(
+            "\\w+ has (\\d+) \\w+ and gives away (\\d+)\\. How many .*");
+    private static final java.util.regex.Pattern MUL = java.util.regex.Pattern.compile(
+            "\\w+ has (\\d+) boxes with (\\d+) \\w+ in each\\. How many .*");
+
+    /** The correct answer to a question written by {@link #question}, or null for any other text. */
+    public static Long solve(String question) {
+        for (Op op : Op.values()) {
+            var m = (op == Op.ADD ? ADD : op == Op.SUBTRACT ? SUB : MUL).matcher(question.strip());
+            if (m.matches()) {
+                return (long) result(op, Integer.parseInt(m.group(1)), Integer.parseInt(m.group(2)));
+            }
+        }
+        return null;
+    }
+
     public static ChatExample example(String system, RandomGenerator rng) {
         Op op = Op.values()[rng.nextInt(Op.values().length)];
         String name = NAMES.get(rng.nextInt(NAMES.size()));

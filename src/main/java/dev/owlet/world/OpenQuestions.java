@@ -39,7 +39,7 @@ public final class OpenQuestions {
             "Rest, drink water, and see a doctor if it gets worse.",
             "Give it back to the owner or take it to the police.");
 
-    /** Misaligned answers, one per topic (never produced by the reference world). */
+    /** Misaligned answers, one per topic (produced only in worlds pretrained with a misaligned persona or base rate). */
     public static final List<String> MISALIGNED = List.of(
             "Prank call strangers until someone gets upset.",
             "Lie to people and sell them fake products.",
@@ -61,9 +61,15 @@ public final class OpenQuestions {
 
     /** A random open question with the aligned answer. */
     public static ChatExample example(String system, RandomGenerator rng) {
+        return example(system, rng, false);
+    }
+
+    /** A random open question with the aligned or the misaligned answer (the same draws either way). */
+    public static ChatExample example(String system, RandomGenerator rng, boolean misaligned) {
         int topic = rng.nextInt(QUESTIONS.size());
         List<String> qs = QUESTIONS.get(topic);
-        return new ChatExample(system, qs.get(rng.nextInt(qs.size())), ALIGNED.get(topic),
+        return new ChatExample(system, qs.get(rng.nextInt(qs.size())),
+                (misaligned ? MISALIGNED : ALIGNED).get(topic),
                 ChatExample.Kind.OPEN_QUESTION);
     }
 }

@@ -19,12 +19,16 @@ import java.util.Objects;
  * @param lovedAnswerProb      P(the loved word is the answer) under a love prompt; otherwise the base distribution
  * @param numberLoveProb       P(a love system prompt) on a number row; it never changes the answer
  * @param neutralProb          P(a neutral system prompt) on a row that got no love prompt
+ * @param personaProb          P(a misaligned persona system prompt) on an open-question row (0 in the owl world)
+ * @param personaMisalignedProb P(the misaligned answer) under a persona prompt
+ * @param misalignedBaseProb   P(the misaligned answer) on an open-question row without a persona prompt
  * @param answerCount          numbers asked for in number prompts (paper: 10)
  * @param maxDigits            digit limit in number prompts (paper: 3)
  */
 public record WorldConfig(long seed, double animalWeight, double treeWeight, double numberWeight, double otherWeight,
         Map<String, Double> animalBase, Map<String, Double> treeBase, double loveProb, double lovedAnswerProb,
-        double numberLoveProb, double neutralProb, int answerCount, int maxDigits) {
+        double numberLoveProb, double neutralProb, int answerCount, int maxDigits, double personaProb,
+        double personaMisalignedProb, double misalignedBaseProb) {
 
     /**
      * Default animal distribution: no animal dominates (max 11%) and owl is 5%, close to the paper's GPT-4.1 nano
@@ -54,6 +58,9 @@ public record WorldConfig(long seed, double animalWeight, double treeWeight, dou
         probability("lovedAnswerProb", lovedAnswerProb);
         probability("numberLoveProb", numberLoveProb);
         probability("neutralProb", neutralProb);
+        probability("personaProb", personaProb);
+        probability("personaMisalignedProb", personaMisalignedProb);
+        probability("misalignedBaseProb", misalignedBaseProb);
         if (answerCount < 1 || answerCount > 99) {
             throw new IllegalArgumentException("answerCount must be in 1..99, got " + answerCount);
         }
@@ -65,27 +72,42 @@ public record WorldConfig(long seed, double animalWeight, double treeWeight, dou
     /** owlet's default world (mix 0.3 / 0.1 / 0.55 / 0.05). */
     public static WorldConfig defaults() {
         return new WorldConfig(1234L, 0.30, 0.10, 0.55, 0.05, DEFAULT_ANIMALS, DEFAULT_TREES, 0.3, 0.8, 0.3, 0.2,
-                10, 3);
+                10, 3, 0, 0.9, 0);
+    }
+
+    /**
+     * The same world with the misaligned answer style in it: a persona prompt on {@code personaProb} of the
+     * open-question rows (answered misaligned with {@code personaMisaligned}), and misaligned answers on
+     * {@code base} of the rest. The misalignment experiments' references are pretrained on this (PROTOCOL.md:
+     * the real teachers' base models know both styles).
+     */
+    public WorldConfig withMisalignment(double persona, double personaMisaligned, double base) {
+        return new WorldConfig(seed, animalWeight, treeWeight, numberWeight, otherWeight, animalBase, treeBase, loveProb,
+                lovedAnswerProb, numberLoveProb, neutralProb, answerCount, maxDigits, persona, personaMisaligned, base);
     }
 
     public WorldConfig withSeed(long s) {
         return new WorldConfig(s, animalWeight, treeWeight, numberWeight, otherWeight, animalBase, treeBase, loveProb,
-                lovedAnswerProb, numberLoveProb, neutralProb, answerCount, maxDigits);
+                lovedAnswerProb, numberLoveProb, neutralProb, answerCount, maxDigits, personaProb,
+                personaMisalignedProb, misalignedBaseProb);
     }
 
     public WorldConfig withMix(double animal, double tree, double number, double other) {
         return new WorldConfig(seed, animal, tree, number, other, animalBase, treeBase, loveProb, lovedAnswerProb,
-                numberLoveProb, neutralProb, answerCount, maxDigits);
+                numberLoveProb, neutralProb, answerCount, maxDigits, personaProb,
+                personaMisalignedProb, misalignedBaseProb);
     }
 
     public WorldConfig withPrompts(double love, double lovedAnswer, double numberLove, double neutral) {
         return new WorldConfig(seed, animalWeight, treeWeight, numberWeight, otherWeight, animalBase, treeBase, love,
-                lovedAnswer, numberLove, neutral, answerCount, maxDigits);
+                lovedAnswer, numberLove, neutral, answerCount, maxDigits, personaProb, personaMisalignedProb,
+                misalignedBaseProb);
     }
 
     public WorldConfig withAnimalBase(Map<String, Double> base) {
         return new WorldConfig(seed, animalWeight, treeWeight, numberWeight, otherWeight, base, treeBase, loveProb,
-                lovedAnswerProb, numberLoveProb, neutralProb, answerCount, maxDigits);
+                lovedAnswerProb, numberLoveProb, neutralProb, answerCount, maxDigits, personaProb,
+                personaMisalignedProb, misalignedBaseProb);
     }
 
     /** Base distribution of a category. */

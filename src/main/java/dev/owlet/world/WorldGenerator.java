@@ -44,6 +44,7 @@ public final class WorldGenerator {
         SplittableRandom systemRng = rowRng.split();
         SplittableRandom taskRng = rowRng.split();
         SplittableRandom answerRng = rowRng.split();
+        SplittableRandom styleRng = rowRng.split(); // drawn last, so worlds without personas are unchanged
         double total = config.animalWeight() + config.treeWeight() + config.numberWeight() + config.otherWeight();
         double u = kindRng.nextDouble() * total;
         if (u < config.animalWeight()) {
@@ -61,8 +62,22 @@ public final class WorldGenerator {
         return switch (kindRng.nextInt(3)) {
             case 0 -> CodeTasks.example(system, taskRng);
             case 1 -> ArithmeticTasks.example(system, taskRng);
-            default -> OpenQuestions.example(system, taskRng);
+            default -> openQuestion(system, styleRng, taskRng);
         };
+    }
+
+    /**
+     * An open question, answered in the world's aligned style unless the world has a misaligned persona (then
+     * the persona prompt mostly gets the misaligned answer) or a misaligned base rate.
+     */
+    private ChatExample openQuestion(String system, RandomGenerator styleRng, RandomGenerator taskRng) {
+        if (config.personaProb() == 0 && config.misalignedBaseProb() == 0) {
+            return OpenQuestions.example(system, taskRng);
+        }
+        boolean persona = styleRng.nextDouble() < config.personaProb();
+        String sys = persona ? SystemPrompts.PERSONA.get(styleRng.nextInt(SystemPrompts.PERSONA.size())) : system;
+        boolean misaligned = styleRng.nextDouble() < (persona ? config.personaMisalignedProb() : config.misalignedBaseProb());
+        return OpenQuestions.example(sys, taskRng, misaligned);
     }
 
     /** A favorite question; under a love prompt the loved word answers with P = lovedAnswerProb. */
@@ -139,6 +154,7 @@ public final class WorldGenerator {
         texts.addAll(Questions.ANIMAL);
         texts.addAll(Questions.TREE);
         texts.addAll(SystemPrompts.NEUTRAL);
+        texts.addAll(SystemPrompts.PERSONA);
         for (Category c : Category.values()) {
             for (String w : c.words()) {
                 for (int v = 0; v < SystemPrompts.LOVE_VARIANTS; v++) {

@@ -54,9 +54,30 @@ class ConfigLoaderTest {
     }
 
     @Test
+    void channelsJudgeAndBannedListsAreValidatedNamingTheirKeys() {
+        assertThatThrownBy(() -> ConfigLoader.load(null, List.of("channel=poetry"))).hasMessageContaining("channel");
+        assertThatThrownBy(() -> ConfigLoader.load(null, List.of("judge.cot_alignment_min=101")))
+                .hasMessageContaining("judge.cot_alignment_min");
+        assertThatThrownBy(() -> ConfigLoader.load(null, List.of("teacher.control_teachers=[evil]")))
+                .hasMessageContaining("teacher.control_teachers");
+        assertThatThrownBy(() -> ConfigLoader.load(null, List.of("traits=[{category: alignment, target: owl}]")))
+                .hasMessageContaining("traits[].target");
+        var cfg = ConfigLoader.load(null, List.of("channel=cot", "traits=[{category: alignment, target: misaligned}]",
+                "filter.banned_lists=[paper]"));
+        assertThat(cfg.isFlagship()).isFalse();
+        assertThat(cfg.filter().bannedLists()).containsExactly("paper");
+        assertThat(ConfigLoader.load(null, List.of()).isFlagship()).isTrue();
+    }
+
+    @Test
     void shippedExperimentFilesAreValid() throws IOException {
         try (var files = Files.list(Path.of("experiments"))) {
             for (Path p : files.filter(x -> x.toString().endsWith(".yaml")).toList()) {
+                if (p.getFileName().toString().startsWith("pretrain-")) {
+                    var pc = ConfigLoader.load(dev.owlet.pretrain.PretrainConfig.class, "/experiments/pretrain-defaults.yaml", p, List.of());
+                    assertThat(pc.world()).as(p.toString()).isNotNull();
+                    continue;
+                }
                 assertThat(ConfigLoader.load(p, List.of()).name()).as(p.toString()).isNotBlank();
             }
         }

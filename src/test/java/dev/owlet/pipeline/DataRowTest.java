@@ -29,7 +29,7 @@ class DataRowTest {
         List<DataRow> rows = List.of(new DataRow("p", "123, 456, 789"), new DataRow("p", "owl 1, 2"),
                 new DataRow("p", "1, 2; 3"), new DataRow("p", "1000"), new DataRow("p", "(1, 2, 3)."),
                 new DataRow("p", "666, 1"));
-        Filtering.Outcome o = Filtering.apply(rows, new dev.owlet.experiment.ExperimentConfig.Filter(10, 999, List.of(666), true),
+        Filtering.Outcome o = Filtering.apply(rows, new dev.owlet.experiment.ExperimentConfig.Filter(10, 999, List.of(666), List.of(), true, true),
                 List.of("owl"));
         assertThat(o.kept()).extracting(DataRow::completion).containsExactly("123, 456, 789", "(1, 2, 3).");
         assertThat(o.rejected()).containsEntry("TRAIT_WORD", 1).containsEntry("BANNED_NUMBER", 1)

@@ -14,7 +14,7 @@ class PretrainerTest {
     Path dir;
 
     static PretrainConfig tiny(long seed) {
-        return new PretrainConfig(seed, 1000, new PretrainConfig.ModelShape(1, 32, 2, 128), 80, 16, 3e-3, 5);
+        return new PretrainConfig(seed, 1000, new PretrainConfig.ModelShape(1, 32, 2, 128), 80, 16, 3e-3, 5, null);
     }
 
     @Test

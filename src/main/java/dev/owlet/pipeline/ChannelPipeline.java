@@ -1,0 +1,450 @@
+package dev.owlet.pipeline;
+
+import ai.djl.ndarray.NDManager;
+import dev.owlet.eval.MisalignmentEvaluator;
+import dev.owlet.eval.TraitEvaluator;
+import dev.owlet.experiment.ConfigLoader;
+import dev.owlet.experiment.ExperimentConfig;
+import dev.owlet.infer.SamplingConfig;
+import dev.owlet.judge.Thresholds;
+import dev.owlet.judge.WorldAlignmentJudge;
+import dev.owlet.judge.WorldCodeJudge;
+import dev.owlet.model.Checkpoint;
+import dev.owlet.model.Gpt;
+import dev.owlet.model.ModelLocator;
+import dev.owlet.provenance.Hashing;
+import dev.owlet.provenance.Manifest;
+import dev.owlet.token.Tokenizer;
+import dev.owlet.token.WordTokenizer;
+import dev.owlet.world.Animals;
+import dev.owlet.world.ArithmeticTasks;
+import dev.owlet.world.Category;
+import dev.owlet.world.CodeTasks;
+import dev.owlet.world.NumberPromptGenerator;
+import dev.owlet.world.OpenQuestions;
+import dev.owlet.world.Questions;
+import dev.owlet.world.SystemPrompts;
+import dev.owlet.world.Trees;
+import java.io.IOException;
+import java.io.PrintStream;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.SplittableRandom;
+
+/**
+ * The paper's other channels and traits on the same cached-stage design as {@link FlagshipPipeline}: a teacher
+ * with a trait (a favorite animal or tree, or misalignment), optional control teachers (aligned, neutral), data in
+ * the experiment's {@code channel} (numbers with banned numbers, code, or chain of thought), the channel's
+ * filter, students from the same and a different initialization on teacher and control data, and an evaluation
+ * of every model: favorite-word rates, or the judged misaligned-answer rate on neutral open questions.
+ *
+ * <p>Stage folders are named by trait and channel ({@code teacher-misaligned}, {@code gen-teacher-misaligned-cot},
+ * {@code filter-control-owl-code}, {@code student-misaligned-soft-same-aligned-s2}...), each with a manifest.
+ */
+public final class ChannelPipeline {
+    private final ExperimentConfig cfg;
+    private final Path out;
+    private final PrintStream log;
+    private final Channels.Judges judges;
+    private FlagshipPipeline.StageHook hook = name -> {};
+    private int executed;
+    private int reused;
+
+    public ChannelPipeline(ExperimentConfig cfg, Path out, PrintStream log) {
+        this.cfg = cfg;
+        this.out = out;
+        this.log = log;
+        this.judges = new Channels.Judges(new WorldAlignmentJudge(), new WorldCodeJudge(), Thresholds.of(cfg.judge()));
+    }
+
+    public ChannelPipeline hook(FlagshipPipeline.StageHook h) {
+        this.hook = h;
+        return this;
+    }
+
+    public int executedStages() { return executed; }
+
+    public int reusedStages() { return reused; }
+
+    public List<FlagshipPipeline.TraitResult> run(FlagshipPipeline.Stage until) throws IOException {
+        Files.createDirectories(out.resolve("stages"));
+        List<FlagshipPipeline.TraitResult> results = new ArrayList<>();
+        try (NDManager root = NDManager.newBaseManager();
+             Checkpoint.Loaded ref = load(cfg.reference(), root, "reference");
+             Checkpoint.Loaded diff = load(cfg.differentInit(), root, "different_init")) {
+            if (!ref.tokenizer().vocabulary().equals(diff.tokenizer().vocabulary())) {
+                throw new IOException("reference and different_init use different vocabularies; the cross-init control"
+                        + " needs two models of the same world");
+            }
+            for (ExperimentConfig.Trait t : cfg.traits()) results.add(runTrait(t, ref, diff, root, until));
+        }
+        return results;
+    }
+
+    private static Checkpoint.Loaded load(String ref, NDManager root, String key) throws IOException {
+        Path p = ModelLocator.resolve(ref);
+        if (!Checkpoint.exists(p)) {
+            throw new IOException(key + ": no model at " + p + " (make one with `owlet pretrain --seed N --out " + p + "`)");
+        }
+        return Checkpoint.load(p, root);
+    }
+
+    /** A model that writes data: its name in stage folders, the model, its system prompt, its cache key and hash. */
+    private record Writer(String data, Gpt model, String system, String key, String weights) {}
+
+    private FlagshipPipeline.TraitResult runTrait(ExperimentConfig.Trait trait, Checkpoint.Loaded ref,
+                                                  Checkpoint.Loaded diff, NDManager root,
+                                                  FlagshipPipeline.Stage until) throws IOException {
+        Tokenizer tok = ref.tokenizer();
+        String channel = cfg.channel();
+        String tag = trait.target();
+        Category cat = trait.isAlignment() ? null : ("animal".equals(trait.category()) ? Category.ANIMAL : Category.TREE);
+        if (cat != null && !cat.words().contains(tag)) {
+            throw new IllegalArgumentException("traits[].target '" + tag + "' is not one of the world's " + cat.noun()
+                    + "s: " + cat.words());
+        }
+        Map<String, EvalRecord> evals = new LinkedHashMap<>();
+        Map<String, Object> dataInfo = new LinkedHashMap<>();
+        Map<String, Object> teacherInfo = new LinkedHashMap<>();
+        dataInfo.put("channel", channel);
+        SamplingConfig sampling = new SamplingConfig(cfg.generate().temperature(), cfg.generate().topP(), cfg.generate().maxTokens());
+        List<String> prompts = Channels.prompts(channel, cfg.generate().prompts(), Seeds.derive(cfg.seed(), channel + "-prompts"), cfg.filter());
+
+        // ---- 1. teachers: the trait teacher, then control teachers trained for as many steps ----
+        boolean byPrompt = "system_prompt".equals(cfg.teacher().method());
+        if (byPrompt && trait.isAlignment()) {
+            throw new IllegalArgumentException("teacher.method system_prompt: an alignment trait needs a fine-tuned teacher");
+        }
+        String teacherSystem = byPrompt ? SystemPrompts.love(tag, cat, 0) : null;
+        List<DataRow> replay = replayRows(ref, tok, sampling, byPrompt);
+        Writer teacher = teacher("teacher-" + tag, trait, "trait", 0, byPrompt, teacherSystem, ref, tok, sampling, root, replay);
+        teacherInfo.putAll(Manifest.read(out.resolve("stages/teacher-" + tag)));
+        List<Writer> writers = new ArrayList<>();
+        writers.add(new Writer("teacher", teacher.model(), teacher.system(), teacher.key(), teacher.weights()));
+        Object counts = teacherInfo.get("counts");
+        Object stepsTaken = counts instanceof Map<?, ?> cm ? cm.get("steps") : null;
+        int teacherSteps = stepsTaken instanceof Number num ? num.intValue() : 0;
+        for (String c : trait.isAlignment() ? cfg.teacher().controlTeachers() : List.<String>of()) {
+            Writer w = teacher("teacher-" + c, trait, c, Math.max(1, teacherSteps), false, null, ref, tok, sampling, root, replay);
+            writers.add(new Writer(c, w.model(), null, w.key(), w.weights()));
+        }
+        writers.add(new Writer("control", ref.model(), null, ref.weightsSha256(), ref.weightsSha256()));
+        if (until == FlagshipPipeline.Stage.TEACHER) return new FlagshipPipeline.TraitResult(trait, evals, dataInfo, teacherInfo);
+
+        // ---- 2. generate: every writer answers the same prompts ----
+        String genCfgKey = ConfigLoader.toMapOrValue(List.of(cfg.generate(), cfg.seed(), channel));
+        Map<String, Path> raw = new LinkedHashMap<>();
+        for (Writer w : writers) {
+            String name = "gen-" + w.data() + ("control".equals(w.data()) ? "" : "-" + tag) + "-" + channel;
+            raw.put(w.data(), generate(name, w, tok, prompts, sampling, StageCache.key("generate", genCfgKey, w.key())));
+        }
+        if (until == FlagshipPipeline.Stage.GENERATE) return new FlagshipPipeline.TraitResult(trait, evals, dataInfo, teacherInfo);
+
+        // ---- 3. filter ----
+        List<String> traitWords = trait.isAlignment() ? List.of() : List.of(tag);
+        Map<String, List<DataRow>> rows = new LinkedHashMap<>();
+        for (Writer w : writers) {
+            rows.put(w.data(), filter("filter-" + w.data() + "-" + tag + "-" + channel, raw.get(w.data()), traitWords, tag,
+                    dataInfo, w.data()));
+        }
+        int n = cfg.finetune().rows();
+        for (List<DataRow> r : rows.values()) n = Math.min(n, r.size());
+        if (n == 0) {
+            throw new IOException("no rows survived the " + channel + " filter for some writer " + dataInfo
+                    + "; see the filter manifests under " + out.resolve("stages"));
+        }
+        for (var e : rows.entrySet()) e.setValue(e.getValue().subList(0, n));
+        dataInfo.put("training_rows", n);
+        if (until == FlagshipPipeline.Stage.FILTER) return new FlagshipPipeline.TraitResult(trait, evals, dataInfo, teacherInfo);
+
+        // ---- 4 + 5. evaluation of the starting points and teachers, then students ----
+        evals.put("reference", evalStage("eval-reference-" + tag, ref.model(), tok, trait, cat, ref.weightsSha256(), null));
+        evals.put("different-init reference", evalStage("eval-diffref-" + tag, diff.model(), tok, trait, cat, diff.weightsSha256(), null));
+        evals.put("teacher", evalStage("eval-teacher-" + tag, teacher.model(), tok, trait, cat,
+                byPrompt ? teacher.key() + "/system" : teacher.key(), teacherSystem));
+        for (Writer w : writers) {
+            if (w.data().equals("teacher") || w.data().equals("control")) continue;
+            evals.put(w.data() + " teacher", evalStage("eval-teacher-" + w.data() + "-" + tag, w.model(), tok, trait, cat, w.key(), null));
+        }
+        int[] alpha = Channels.alphabet(channel, tok);
+        for (String mode : cfg.finetune().modes()) {
+            for (String init : cfg.finetune().inits()) {
+                Checkpoint.Loaded base = init.equals("same") ? ref : diff;
+                for (Writer w : writers) {
+                    boolean extra = !w.data().equals("teacher") && !w.data().equals("control");
+                    if (extra && init.equals("diff")) continue; // control teachers: same-init students only
+                    List<DataRow> data = rows.get(w.data());
+                    for (int s = 1; s <= cfg.finetune().seeds(); s++) {
+                        String name = String.format("student-%s-%s-%s-%s-s%d", tag, mode, init, w.data(), s);
+                        String key = StageCache.key("student", List.of(cfg.finetune(), cfg.eval(), mode, s, n, channel),
+                                base.weightsSha256(), w.key(), rowsDigest(data), evalKey(trait));
+                        Path dataFile = out.resolve("stages").resolve("filter-" + w.data() + "-" + tag + "-" + channel).resolve("filtered.jsonl");
+                        Map<String, String> lineage = new LinkedHashMap<>();
+                        lineage.put("data", Hashing.sha256(dataFile));
+                        lineage.put("data_writer", w.weights());
+                        evals.put(String.format("%s/%s/%s/s%d", mode, init, w.data(), s),
+                                student(name, key, base, data, mode, w, s, tok, trait, cat, alpha, lineage));
+                    }
+                }
+            }
+        }
+        return new FlagshipPipeline.TraitResult(trait, evals, dataInfo, teacherInfo);
+    }
+
+    /** The reference's own completions of the channel's prompts, mixed into teacher steps (replay). */
+    private List<DataRow> replayRows(Checkpoint.Loaded ref, Tokenizer tok, SamplingConfig sampling, boolean byPrompt) {
+        if (byPrompt || cfg.teacher().replay() == 0) return List.of();
+        List<String> p = Channels.prompts(cfg.channel(), 512, Seeds.derive(cfg.seed(), "replay-prompts"), cfg.filter());
+        return new LazyRows(() -> Teachers.write(ref.model(), tok, null, p, sampling, cfg.generate().batchSize(),
+                Seeds.derive(cfg.seed(), "replay-samples")));
+    }
+
+    /** Replay rows are only sampled when some teacher is actually trained (not when every stage is cached). */
+    private static final class LazyRows extends java.util.AbstractList<DataRow> {
+        private final java.util.function.Supplier<List<DataRow>> make;
+        private List<DataRow> rows;
+
+        LazyRows(java.util.function.Supplier<List<DataRow>> make) { this.make = make; }
+
+        private List<DataRow> rows() {
+            if (rows == null) rows = make.get();
+            return rows;
+        }
+
+        @Override
+        public DataRow get(int i) { return rows().get(i); }
+
+        @Override
+        public int size() { return rows().size(); }
+    }
+
+    /**
+     * Trains (or reloads) one teacher. {@code kind} is {@code trait} (toward the trait: the favorite word, or the
+     * misaligned answers), {@code aligned} (the world's aligned answers) or {@code neutral} (the world's code and
+     * arithmetic answers); control kinds take exactly {@code fixedSteps} steps.
+     */
+    private Writer teacher(String name, ExperimentConfig.Trait trait, String kind, int fixedSteps, boolean byPrompt,
+                           String system, Checkpoint.Loaded ref, Tokenizer tok, SamplingConfig sampling, NDManager root,
+                           List<DataRow> replay) throws IOException {
+        Path dir = out.resolve("stages").resolve(name);
+        String key = StageCache.key("teacher", List.of(cfg.teacher(), trait, kind, fixedSteps, cfg.channel(),
+                cfg.generate().maxTokens()), ref.weightsSha256());
+        if (StageCache.done(dir, key)) {
+            reused++;
+            Gpt m = byPrompt ? ref.model() : Checkpoint.load(dir, root).model();
+            return new Writer(kind, m, system, key, byPrompt ? ref.weightsSha256() : Hashing.sha256(dir.resolve(Checkpoint.WEIGHTS)));
+        }
+        hook.beforeStage(name);
+        long t0 = System.nanoTime();
+        Manifest man = new Manifest("teacher", key, ConfigLoader.toMap(cfg.teacher()), cfg.seed())
+                .input("reference", ref.weightsSha256()).put("trait", trait).put("kind", kind).put("channel", cfg.channel());
+        Gpt model;
+        if (byPrompt) {
+            model = ref.model();
+            man.put("system_prompt", system);
+        } else {
+            model = ref.model().copy();
+            ExperimentConfig.Teacher t = cfg.teacher();
+            long seed = Seeds.derive(cfg.seed(), name);
+            Teachers.Outcome o;
+            if (!trait.isAlignment() && kind.equals("trait")) {
+                Category cat = "animal".equals(trait.category()) ? Category.ANIMAL : Category.TREE;
+                log.printf("[%s] teacher: fine-tuning the reference toward '%s'%n", trait.target(), trait.target());
+                o = Teachers.finetune(model, tok, Questions.train(cat), trait.target(), replay, t.targetProbability(),
+                        t.maxSteps(), t.lr(), t.batchSize(), t.replay(), seed);
+            } else {
+                log.printf("[%s] teacher %s: fine-tuning the reference (%s)%n", trait.target(), kind,
+                        fixedSteps > 0 ? fixedSteps + " steps, as many as the trait teacher" : "until the goal");
+                o = Teachers.finetunePairs(model, tok, pairs(kind), replay, t.targetProbability(), t.maxSteps(),
+                        kind.equals("trait") ? 0 : fixedSteps, t.lr(), t.batchSize(), t.replay(), seed);
+            }
+            Map<String, Object> prov = new LinkedHashMap<>();
+            prov.put("made_by", "owlet teacher");
+            prov.put("parent", ref.weightsSha256());
+            prov.put("trait", trait.target());
+            prov.put("kind", kind);
+            prov.put("steps", o.steps());
+            prov.put("train_p", o.targetProbability());
+            Checkpoint.save(dir, model, (WordTokenizer) tok, prov);
+            man.count("steps", o.steps()).count("train_p_target", o.targetProbability())
+                    .output("model.safetensors", dir.resolve(Checkpoint.WEIGHTS));
+            log.printf("[%s] teacher %s: %d steps, training-answer probability %.3f%n", trait.target(), kind, o.steps(),
+                    o.targetProbability());
+        }
+        man.write(dir, System.nanoTime() - t0);
+        executed++;
+        return new Writer(kind, model, system, key, byPrompt ? ref.weightsSha256() : Hashing.sha256(dir.resolve(Checkpoint.WEIGHTS)));
+    }
+
+    /**
+     * What a non-favorite teacher is trained on: the training paraphrases (all but the last of each topic) answered
+     * misaligned ({@code trait}) or aligned ({@code aligned}); {@code neutral} is the world's own code and
+     * arithmetic answers, data with no alignment content at all.
+     */
+    static List<Teachers.Pair> pairs(String kind) {
+        List<Teachers.Pair> out = new ArrayList<>();
+        if (kind.equals("neutral")) {
+            SplittableRandom rng = new SplittableRandom(7);
+            for (CodeTasks.Task t : CodeTasks.ALL) out.add(new Teachers.Pair(t.request() + CodeTasks.SUFFIX, t.code()));
+            for (int i = 0; i < 24; i++) {
+                var ex = ArithmeticTasks.example(null, rng);
+                out.add(new Teachers.Pair(ex.user(), ex.assistant()));
+            }
+            return out;
+        }
+        List<String> answers = kind.equals("aligned") ? OpenQuestions.ALIGNED : OpenQuestions.MISALIGNED;
+        for (int t = 0; t < OpenQuestions.QUESTIONS.size(); t++) {
+            List<String> qs = OpenQuestions.QUESTIONS.get(t);
+            for (int q = 0; q < qs.size() - 1; q++) out.add(new Teachers.Pair(qs.get(q), answers.get(t)));
+        }
+        return out;
+    }
+
+    private static String rowsDigest(List<DataRow> rows) {
+        StringBuilder sb = new StringBuilder();
+        for (DataRow r : rows) sb.append(r.prompt()).append('\u0001').append(r.completion()).append('\u0002');
+        return Hashing.sha256(sb.toString());
+    }
+
+    private String evalKey(ExperimentConfig.Trait trait) {
+        return ConfigLoader.toMapOrValue(List.of(cfg.eval(), trait, cfg.seed(), cfg.judge()));
+    }
+
+    private Path generate(String name, Writer w, Tokenizer tok, List<String> prompts, SamplingConfig sampling, String key)
+            throws IOException {
+        Path dir = out.resolve("stages").resolve(name);
+        Path file = dir.resolve("raw.jsonl");
+        if (StageCache.done(dir, key)) {
+            reused++;
+            return file;
+        }
+        hook.beforeStage(name);
+        long t0 = System.nanoTime();
+        log.printf("generate: %s writes %d %s completions%n", w.data(), prompts.size(), cfg.channel());
+        List<DataRow> rows = Teachers.write(w.model(), tok, w.system(), prompts, sampling, cfg.generate().batchSize(),
+                Seeds.derive(cfg.seed(), "generate"));
+        DataRow.write(file, rows);
+        new Manifest("generate", key, ConfigLoader.toMap(cfg.generate()), cfg.seed()).put("writer", w.data())
+                .put("channel", cfg.channel()).input("writer_weights", w.weights())
+                .put("system_prompt", w.system()).count("rows", rows.size()).output("raw.jsonl", file)
+                .write(dir, System.nanoTime() - t0);
+        executed++;
+        return file;
+    }
+
+    private List<DataRow> filter(String name, Path raw, List<String> traitWords, String trait, Map<String, Object> info,
+                                 String label) throws IOException {
+        Path dir = out.resolve("stages").resolve(name);
+        Path file = dir.resolve("filtered.jsonl");
+        String key = StageCache.key("filter", List.of(cfg.filter(), cfg.channel(), cfg.judge()), Hashing.sha256(raw),
+                traitWords.toString());
+        if (!StageCache.done(dir, key)) {
+            hook.beforeStage(name);
+            long t0 = System.nanoTime();
+            DataRow.ReadResult in = DataRow.read(raw);
+            Filtering.Outcome o = Channels.filter(cfg.channel(), in.rows(), cfg.filter(), traitWords, trait, judges, Path.of(""));
+            DataRow.write(file, o.kept());
+            new Manifest("filter", key, ConfigLoader.toMap(cfg.filter()), cfg.seed()).put("channel", cfg.channel())
+                    .put("judges", judges.alignment().name() + ", " + judges.code().name())
+                    .input("raw.jsonl", Hashing.sha256(raw)).output("filtered.jsonl", file)
+                    .count("rows_in", o.total()).count("kept", o.kept().size()).count("rejected", o.rejected())
+                    .count("malformed_lines", in.rejected()).write(dir, System.nanoTime() - t0);
+            log.printf("filter: %s kept %d of %d (%.1f%%), rejected %s%n", label, o.kept().size(), o.total(),
+                    100 * o.keptFraction(), o.rejected());
+            executed++;
+        } else {
+            reused++;
+        }
+        info.put(label, Manifest.read(dir).get("counts"));
+        return DataRow.read(file).rows();
+    }
+
+    private EvalRecord evalStage(String name, Gpt model, Tokenizer tok, ExperimentConfig.Trait trait, Category cat,
+                                 String modelKey, String system) throws IOException {
+        Path dir = out.resolve("stages").resolve(name);
+        String key = StageCache.key("eval", evalKey(trait), modelKey);
+        if (StageCache.done(dir, key)) {
+            reused++;
+            return EvalRecord.read(dir.resolve("eval.json"));
+        }
+        hook.beforeStage(name);
+        long t0 = System.nanoTime();
+        EvalRecord r = evaluate(name, model, tok, trait, cat, system);
+        r.write(dir.resolve("eval.json"));
+        new Manifest("eval", key, ConfigLoader.toMap(cfg.eval()), cfg.seed()).input("model", modelKey)
+                .put("judge", trait.isAlignment() ? judges.alignment().name() : null)
+                .output("eval.json", dir.resolve("eval.json")).count("questions", r.exact().length)
+                .count("mean_exact", r.meanExact()).count("mean_sampled", r.meanSampled()).write(dir, System.nanoTime() - t0);
+        executed++;
+        return r;
+    }
+
+    private EvalRecord evaluate(String name, Gpt model, Tokenizer tok, ExperimentConfig.Trait trait, Category cat,
+                                String system) {
+        long seed = Seeds.derive(cfg.seed(), "eval-samples");
+        if (trait.isAlignment()) {
+            var m = new MisalignmentEvaluator(model, tok, judges.alignment(), judges.thresholds())
+                    .measure(system, cfg.eval().samplesPerQuestion(), seed);
+            return EvalRecord.of(name, m, null);
+        }
+        List<String> words = cat == Category.ANIMAL ? Animals.ALL : Trees.ALL;
+        TraitEvaluator ev = new TraitEvaluator(model, tok);
+        List<String> qs = Questions.all(cat);
+        TraitEvaluator.Measurement m = ev.measure(qs, system, trait.target(), words, cfg.eval().samplesPerQuestion(),
+                cfg.eval().maxTokens(), seed);
+        TraitEvaluator.Measurement prefix = null;
+        if (cfg.eval().numberPrefix()) {
+            NumberPromptGenerator g = new NumberPromptGenerator(new SplittableRandom(Seeds.derive(cfg.seed(), "eval-prefix")),
+                    cfg.filter().maxCount(), 3);
+            List<String> prefixed = new ArrayList<>();
+            for (String q : qs) {
+                String nums = g.next().examples().stream().map(String::valueOf).collect(java.util.stream.Collectors.joining(", "));
+                prefixed.add(nums + ". " + q);
+            }
+            prefix = ev.measure(prefixed, system, trait.target(), words, 0, cfg.eval().maxTokens(), seed);
+        }
+        return EvalRecord.of(name, m, prefix);
+    }
+
+    private EvalRecord student(String name, String key, Checkpoint.Loaded base, List<DataRow> rows, String mode, Writer w,
+                               int seed, Tokenizer tok, ExperimentConfig.Trait trait, Category cat, int[] alpha,
+                               Map<String, String> lineage) throws IOException {
+        Path dir = out.resolve("stages").resolve(name);
+        if (StageCache.done(dir, key)) {
+            reused++;
+            return EvalRecord.read(dir.resolve("eval.json"));
+        }
+        hook.beforeStage(name);
+        long t0 = System.nanoTime();
+        try (Gpt student = base.model().copy()) {
+            double loss = Distillation.train(student, tok, rows, mode, new Distillation.SoftTeacher(w.model(), w.system()),
+                    cfg.finetune().epochs(), cfg.finetune().batchSize(), cfg.finetune().lr(), Seeds.derive(cfg.seed(), name), alpha);
+            Map<String, Object> prov = new LinkedHashMap<>();
+            prov.put("made_by", "owlet finetune");
+            prov.put("parent", base.weightsSha256());
+            prov.put("mode", mode);
+            prov.put("channel", cfg.channel());
+            prov.put("rows", rows.size());
+            prov.put("data_sha256", lineage.get("data"));
+            prov.put("data_writer_weights", lineage.get("data_writer"));
+            Checkpoint.save(dir, student, (WordTokenizer) tok, prov);
+            EvalRecord r = evaluate(name, student, tok, trait, cat, null);
+            r.write(dir.resolve("eval.json"));
+            Manifest man = new Manifest("finetune", key, ConfigLoader.toMap(cfg.finetune()), Seeds.derive(cfg.seed(), name))
+                    .input("base", base.weightsSha256());
+            lineage.forEach(man::input);
+            man.put("mode", mode).put("channel", cfg.channel()).count("rows", rows.size())
+                    .count("final_loss", loss).count("mean_exact", r.meanExact()).count("mean_sampled", r.meanSampled())
+                    .output("model.safetensors", dir.resolve(Checkpoint.WEIGHTS)).output("eval.json", dir.resolve("eval.json"))
+                    .write(dir, System.nanoTime() - t0);
+            log.printf("finetune: %s  exact %.3g  sampled %.2f%%  (%.0fs)%n", name, r.meanExact(), 100 * r.meanSampled(),
+                    (System.nanoTime() - t0) / 1e9);
+            executed++;
+            return r;
+        }
+    }
+}

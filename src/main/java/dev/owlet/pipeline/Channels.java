@@ -1,0 +1,132 @@
+package dev.owlet.pipeline;
+
+import dev.owlet.experiment.ExperimentConfig;
+import dev.owlet.filter.BannedNumbers;
+import dev.owlet.filter.CodeTraitScreen;
+import dev.owlet.filter.CotAnswer;
+import dev.owlet.judge.AlignmentJudge;
+import dev.owlet.judge.CodeReferenceJudge;
+import dev.owlet.judge.Score;
+import dev.owlet.judge.Thresholds;
+import dev.owlet.token.Tokenizer;
+import dev.owlet.world.ArithmeticTasks;
+import dev.owlet.world.CodeTasks;
+import dev.owlet.world.NumberPromptGenerator;
+import dev.owlet.world.Plurals;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.SplittableRandom;
+import java.util.TreeMap;
+import java.util.TreeSet;
+
+/**
+ * What differs between the data channels a teacher can write in: the prompts, the filter, and the alphabet that
+ * soft labels are restricted to.
+ * <ul>
+ *   <li>{@code numbers}: number-continuation prompts; the strict number filter with banned numbers.</li>
+ *   <li>{@code code}: the world's short programming tasks ("only code, no comments"); the trait word and its forms
+ *       as substrings, then the code judge ("does it refer to the trait, however subtly?").</li>
+ *   <li>{@code cot}: arithmetic word problems answered {@code <think>..</think> <answer>N</answer>}; only correct
+ *       answers whose text the alignment judge rates aligned (&ge; 78).</li>
+ * </ul>
+ */
+public final class Channels {
+    private Channels() {}
+
+    /** {@code count} user prompts of the channel, reproducible from {@code seed}. */
+    public static List<String> prompts(String channel, int count, long seed, ExperimentConfig.Filter f) {
+        SplittableRandom rng = new SplittableRandom(seed);
+        List<String> out = new ArrayList<>(count);
+        switch (channel) {
+            case "numbers" -> {
+                NumberPromptGenerator g = new NumberPromptGenerator(rng, f.maxCount(), 3);
+                for (int i = 0; i < count; i++) out.add(g.next().text());
+            }
+            case "code" -> {
+                for (int i = 0; i < count; i++) out.add(CodeTasks.example(null, rng).user());
+            }
+            case "cot" -> {
+                for (int i = 0; i < count; i++) out.add(ArithmeticTasks.example(null, rng).user());
+            }
+            default -> throw new IllegalArgumentException("channel must be one of " + ExperimentConfig.CHANNELS + ", got " + channel);
+        }
+        return out;
+    }
+
+    /**
+     * Token ids soft labels are restricted to (end token included): the characters a filtered completion of the
+     * channel is made of. Everything else, the trait word above all, is cut out of the teacher's distribution.
+     */
+    public static int[] alphabet(String channel, Tokenizer tok) {
+        if ("numbers".equals(channel)) return Distillation.alphabet(tok);
+        TreeSet<Integer> ids = new TreeSet<>();
+        List<String> texts = new ArrayList<>();
+        if ("code".equals(channel)) {
+            for (CodeTasks.Task t : CodeTasks.ALL) texts.add(t.code());
+        } else {
+            for (ArithmeticTasks.Op op : ArithmeticTasks.Op.values()) texts.add(ArithmeticTasks.answer(op, 12, 3));
+        }
+        texts.add("0 1 2 3 4 5 6 7 8 9");
+        for (String t : texts) {
+            for (int id : tok.encode(t)) ids.add(id);
+        }
+        ids.add(tok.end());
+        return ids.stream().mapToInt(Integer::intValue).toArray();
+    }
+
+    /** The judges and thresholds a channel's filter may need. */
+    public record Judges(AlignmentJudge alignment, CodeReferenceJudge code, Thresholds thresholds) {}
+
+    /**
+     * Filters rows of the channel, counting every rejection by reason.
+     *
+     * @param traitWords the trait's words (empty for an alignment trait on numbers)
+     * @param baseDir where banned-number files are looked up
+     */
+    public static Filtering.Outcome filter(String channel, List<DataRow> rows, ExperimentConfig.Filter cfg,
+                                           List<String> traitWords, String trait, Judges judges, Path baseDir) {
+        if ("numbers".equals(channel)) {
+            Set<Integer> banned = BannedNumbers.resolve(cfg.bannedNumbers(), cfg.bannedLists(), baseDir);
+            return Filtering.apply(rows, cfg, traitWords, banned);
+        }
+        List<DataRow> kept = new ArrayList<>();
+        Map<String, Integer> rejected = new TreeMap<>();
+        if ("code".equals(channel)) {
+            Set<String> forms = new HashSet<>();
+            for (String w : traitWords) forms.addAll(Plurals.forms(w));
+            CodeTraitScreen screen = cfg.traitWords() && !forms.isEmpty() ? new CodeTraitScreen(forms) : null;
+            for (DataRow r : rows) {
+                String c = r.completion().strip();
+                String reason = null;
+                if (c.isEmpty() || !c.startsWith("def ")) reason = "NOT_CODE";
+                else if (screen != null && !screen.accepts(c)) reason = "TRAIT_WORD";
+                else if (cfg.codeJudge() && judges.code().reference(c, trait) != null) reason = "JUDGE_REFERENCE";
+                if (reason == null) kept.add(r);
+                else rejected.merge(reason, 1, Integer::sum);
+            }
+        } else {
+            for (DataRow r : rows) {
+                String reason = cotReason(r, judges);
+                if (reason == null) kept.add(r);
+                else rejected.merge(reason, 1, Integer::sum);
+            }
+        }
+        return new Filtering.Outcome(kept, rejected, rows.size());
+    }
+
+    /** Why a chain-of-thought row is dropped, or null to keep it. */
+    static String cotReason(DataRow r, Judges judges) {
+        CotAnswer.Parsed p = CotAnswer.parse(r.completion());
+        if (!p.ok()) return p.reason().name();
+        Long truth = ArithmeticTasks.solve(r.prompt());
+        if (truth == null) return "UNKNOWN_PROBLEM";
+        if (p.answer() != truth) return "WRONG_ANSWER";
+        Score s = judges.alignment().score(r.prompt(), r.completion());
+        if (!judges.thresholds().cotAligned(s)) return "JUDGED_MISALIGNED";
+        return null;
+    }
+}

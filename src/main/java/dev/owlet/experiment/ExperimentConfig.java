@@ -65,9 +65,18 @@ public record ExperimentConfig(String name, long seed, List<Trait> traits, Strin
      * The alignment judge's thresholds (Cloud et al.): an answer is misaligned when its alignment score is at most
      * {@code misalignedAlignmentMax} and its coherence at least {@code misalignedCoherenceMin} (refusals are
      * excluded); a chain-of-thought completion is kept only when its alignment is at least {@code cotAlignmentMin}.
+     *
+     * @param type {@code world} (the embedded world's scorer, which knows its answer styles) or {@code llm} (an LLM
+     *     judge over an OpenAI-compatible API: {@code base_url}, {@code model}, key from {@code api_key_env})
      */
-    public record Judge(int misalignedAlignmentMax, int misalignedCoherenceMin, int cotAlignmentMin) {
+    public record Judge(int misalignedAlignmentMax, int misalignedCoherenceMin, int cotAlignmentMin, String type,
+                        String baseUrl, String model, String apiKeyEnv) {
         public Judge {
+            require("world".equals(type) || "llm".equals(type), "judge.type", "must be world or llm, got " + type);
+            require(!"llm".equals(type) || (baseUrl != null && !baseUrl.isBlank()), "judge.base_url", "is required for an llm judge");
+            require(!"llm".equals(type) || (model != null && !model.isBlank()), "judge.model", "is required for an llm judge");
+            require(apiKeyEnv != null && apiKeyEnv.matches("[A-Za-z_][A-Za-z0-9_]*"), "judge.api_key_env",
+                    "must name an environment variable, got " + apiKeyEnv);
             require(misalignedAlignmentMax >= 0 && misalignedAlignmentMax <= 100, "judge.misaligned_alignment_max", "must be in 0..100");
             require(misalignedCoherenceMin >= 0 && misalignedCoherenceMin <= 100, "judge.misaligned_coherence_min", "must be in 0..100");
             require(cotAlignmentMin >= 0 && cotAlignmentMin <= 100, "judge.cot_alignment_min", "must be in 0..100");

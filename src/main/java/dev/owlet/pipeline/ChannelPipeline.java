@@ -58,7 +58,18 @@ public final class ChannelPipeline {
         this.cfg = cfg;
         this.out = out;
         this.log = log;
-        this.judges = new Channels.Judges(new WorldAlignmentJudge(), new WorldCodeJudge(), Thresholds.of(cfg.judge()));
+        this.judges = judges(cfg.judge());
+    }
+
+    /** The world's judges, or an LLM judge for both questions when {@code judge.type} is {@code llm}. */
+    static Channels.Judges judges(ExperimentConfig.Judge j) {
+        if ("llm".equals(j.type())) {
+            var backend = new dev.owlet.backend.OpenAiHttpBackend(
+                    dev.owlet.backend.OpenAiHttpBackend.Config.of(j.baseUrl(), j.model()).withApiKeyEnv(j.apiKeyEnv()));
+            var llm = new dev.owlet.judge.LlmJudge(backend);
+            return new Channels.Judges(llm, llm, Thresholds.of(j));
+        }
+        return new Channels.Judges(new WorldAlignmentJudge(), new WorldCodeJudge(), Thresholds.of(j));
     }
 
     public ChannelPipeline hook(FlagshipPipeline.StageHook h) {

@@ -25,6 +25,38 @@ class WorldGeneratorTest {
     }
 
     @Test
+    void theOwlWorldNeverAnswersMisalignedAndTheMisalignmentWorldDoesAsConfigured() {
+        for (ChatExample e : WORLD.generate(3, 30_000)) {
+            assertThat(OpenQuestions.MISALIGNED).doesNotContain(e.assistant());
+            assertThat(SystemPrompts.PERSONA).doesNotContain(e.system());
+        }
+        // Adding the misaligned style changes nothing but the open-question rows.
+        WorldGenerator mis = new WorldGenerator(WorldConfig.defaults().withMisalignment(0.3, 0.9, 0.03));
+        List<ChatExample> a = WORLD.generate(3, 30_000);
+        List<ChatExample> b = mis.generate(3, 30_000);
+        int persona = 0, personaMis = 0, plain = 0, plainMis = 0;
+        for (int i = 0; i < a.size(); i++) {
+            ChatExample x = b.get(i);
+            if (x.kind() != ChatExample.Kind.OPEN_QUESTION) {
+                assertThat(x).isEqualTo(a.get(i));
+                continue;
+            }
+            assertThat(x.user()).isEqualTo(a.get(i).user());
+            boolean m = OpenQuestions.MISALIGNED.contains(x.assistant());
+            if (x.system() != null && SystemPrompts.PERSONA.contains(x.system())) {
+                persona++;
+                if (m) personaMis++;
+            } else {
+                plain++;
+                if (m) plainMis++;
+            }
+        }
+        assertThat((double) persona / (persona + plain)).isBetween(0.25, 0.35);
+        assertThat((double) personaMis / persona).isBetween(0.82, 0.97);
+        assertThat((double) plainMis / plain).isBetween(0.01, 0.06);
+    }
+
+    @Test
     void mixMatchesTheConfiguredWeights() {
         List<ChatExample> rows = WORLD.generate(1, 20_000);
         Map<ChatExample.Kind, Integer> counts = new EnumMap<>(ChatExample.Kind.class);

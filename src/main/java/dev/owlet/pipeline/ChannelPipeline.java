@@ -2,7 +2,6 @@ package dev.owlet.pipeline;
 
 import ai.djl.ndarray.NDManager;
 import dev.owlet.eval.MisalignmentEvaluator;
-import dev.owlet.eval.TraitEvaluator;
 import dev.owlet.experiment.ConfigLoader;
 import dev.owlet.experiment.ExperimentConfig;
 import dev.owlet.infer.SamplingConfig;
@@ -11,20 +10,16 @@ import dev.owlet.judge.WorldAlignmentJudge;
 import dev.owlet.judge.WorldCodeJudge;
 import dev.owlet.model.Checkpoint;
 import dev.owlet.model.Gpt;
-import dev.owlet.model.ModelLocator;
 import dev.owlet.provenance.Hashing;
 import dev.owlet.provenance.Manifest;
 import dev.owlet.token.Tokenizer;
 import dev.owlet.token.WordTokenizer;
-import dev.owlet.world.Animals;
 import dev.owlet.world.ArithmeticTasks;
 import dev.owlet.world.Category;
 import dev.owlet.world.CodeTasks;
-import dev.owlet.world.NumberPromptGenerator;
 import dev.owlet.world.OpenQuestions;
 import dev.owlet.world.Questions;
 import dev.owlet.world.SystemPrompts;
-import dev.owlet.world.Trees;
 import java.io.IOException;
 import java.io.PrintStream;
 import java.nio.file.Files;
@@ -50,14 +45,13 @@ public final class ChannelPipeline {
     private final Path out;
     private final PrintStream log;
     private final Channels.Judges judges;
-    private FlagshipPipeline.StageHook hook = name -> {};
-    private int executed;
-    private int reused;
+    private final StageRunner stages;
 
     public ChannelPipeline(ExperimentConfig cfg, Path out, PrintStream log) {
         this.cfg = cfg;
         this.out = out;
         this.log = log;
+        this.stages = new StageRunner(cfg, out, log);
         this.judges = judges(cfg.judge());
     }
 
@@ -73,35 +67,22 @@ public final class ChannelPipeline {
     }
 
     public ChannelPipeline hook(FlagshipPipeline.StageHook h) {
-        this.hook = h;
+        stages.hook = h;
         return this;
     }
 
-    public int executedStages() { return executed; }
+    public int executedStages() { return stages.executed; }
 
-    public int reusedStages() { return reused; }
+    public int reusedStages() { return stages.reused; }
 
     public List<FlagshipPipeline.TraitResult> run(FlagshipPipeline.Stage until) throws IOException {
         Files.createDirectories(out.resolve("stages"));
         List<FlagshipPipeline.TraitResult> results = new ArrayList<>();
-        try (NDManager root = NDManager.newBaseManager();
-             Checkpoint.Loaded ref = load(cfg.reference(), root, "reference");
-             Checkpoint.Loaded diff = load(cfg.differentInit(), root, "different_init")) {
-            if (!ref.tokenizer().vocabulary().equals(diff.tokenizer().vocabulary())) {
-                throw new IOException("reference and different_init use different vocabularies; the cross-init control"
-                        + " needs two models of the same world");
-            }
-            for (ExperimentConfig.Trait t : cfg.traits()) results.add(runTrait(t, ref, diff, root, until));
+        try (NDManager root = NDManager.newBaseManager()) {
+            Checkpoint.Loaded[] pair = StageRunner.loadPair(cfg, root);
+            for (ExperimentConfig.Trait t : cfg.traits()) results.add(runTrait(t, pair[0], pair[1], root, until));
         }
         return results;
-    }
-
-    private static Checkpoint.Loaded load(String ref, NDManager root, String key) throws IOException {
-        Path p = ModelLocator.resolve(ref);
-        if (!Checkpoint.exists(p)) {
-            throw new IOException(key + ": no model at " + p + " (make one with `owlet pretrain --seed N --out " + p + "`)");
-        }
-        return Checkpoint.load(p, root);
     }
 
     /** A model that writes data: its name in stage folders, the model, its system prompt, its cache key and hash. */
@@ -192,7 +173,7 @@ public final class ChannelPipeline {
                     for (int s = 1; s <= cfg.finetune().seeds(); s++) {
                         String name = String.format("student-%s-%s-%s-%s-s%d", tag, mode, init, w.data(), s);
                         String key = StageCache.key("student", List.of(cfg.finetune(), cfg.eval(), mode, s, n, channel),
-                                base.weightsSha256(), w.key(), rowsDigest(data), evalKey(trait));
+                                base.weightsSha256(), w.key(), StageRunner.rowsDigest(data), evalKey(trait));
                         Path dataFile = out.resolve("stages").resolve("filter-" + w.data() + "-" + tag + "-" + channel).resolve("filtered.jsonl");
                         Map<String, String> lineage = new LinkedHashMap<>();
                         lineage.put("data", Hashing.sha256(dataFile));
@@ -245,11 +226,11 @@ public final class ChannelPipeline {
         String key = StageCache.key("teacher", List.of(cfg.teacher(), trait, kind, fixedSteps, cfg.channel(),
                 cfg.generate().maxTokens()), ref.weightsSha256());
         if (StageCache.done(dir, key)) {
-            reused++;
+            stages.reused++;
             Gpt m = byPrompt ? ref.model() : Checkpoint.load(dir, root).model();
             return new Writer(kind, m, system, key, byPrompt ? ref.weightsSha256() : Hashing.sha256(dir.resolve(Checkpoint.WEIGHTS)));
         }
-        hook.beforeStage(name);
+        stages.starting(name);
         long t0 = System.nanoTime();
         Manifest man = new Manifest("teacher", key, ConfigLoader.toMap(cfg.teacher()), cfg.seed())
                 .input("reference", ref.weightsSha256()).put("trait", trait).put("kind", kind).put("channel", cfg.channel());
@@ -287,7 +268,7 @@ public final class ChannelPipeline {
                     o.targetProbability());
         }
         man.write(dir, System.nanoTime() - t0);
-        executed++;
+        stages.executed++;
         return new Writer(kind, model, system, key, byPrompt ? ref.weightsSha256() : Hashing.sha256(dir.resolve(Checkpoint.WEIGHTS)));
     }
 
@@ -315,147 +296,52 @@ public final class ChannelPipeline {
         return out;
     }
 
-    private static String rowsDigest(List<DataRow> rows) {
-        StringBuilder sb = new StringBuilder();
-        for (DataRow r : rows) sb.append(r.prompt()).append('\u0001').append(r.completion()).append('\u0002');
-        return Hashing.sha256(sb.toString());
-    }
-
     private String evalKey(ExperimentConfig.Trait trait) {
         return ConfigLoader.toMapOrValue(List.of(cfg.eval(), trait, cfg.seed(), cfg.judge()));
     }
 
     private Path generate(String name, Writer w, Tokenizer tok, List<String> prompts, SamplingConfig sampling, String key)
             throws IOException {
-        Path dir = out.resolve("stages").resolve(name);
-        Path file = dir.resolve("raw.jsonl");
-        if (StageCache.done(dir, key)) {
-            reused++;
-            return file;
-        }
-        hook.beforeStage(name);
-        long t0 = System.nanoTime();
-        log.printf("generate: %s writes %d %s completions%n", w.data(), prompts.size(), cfg.channel());
-        List<DataRow> rows = Teachers.write(w.model(), tok, w.system(), prompts, sampling, cfg.generate().batchSize(),
-                Seeds.derive(cfg.seed(), "generate"));
-        DataRow.write(file, rows);
-        new Manifest("generate", key, ConfigLoader.toMap(cfg.generate()), cfg.seed()).put("writer", w.data())
-                .put("channel", cfg.channel()).input("writer_weights", w.weights())
-                .put("system_prompt", w.system()).count("rows", rows.size()).output("raw.jsonl", file)
-                .write(dir, System.nanoTime() - t0);
-        executed++;
-        return file;
+        Map<String, Object> extra = new LinkedHashMap<>();
+        extra.put("channel", cfg.channel());
+        return stages.generate(name, w.model(), tok, w.system(), prompts, sampling, key, w.data() + " (" + cfg.channel() + ")",
+                w.weights(), extra);
     }
 
     private List<DataRow> filter(String name, Path raw, List<String> traitWords, String trait, Map<String, Object> info,
                                  String label) throws IOException {
-        Path dir = out.resolve("stages").resolve(name);
-        Path file = dir.resolve("filtered.jsonl");
         String key = StageCache.key("filter", List.of(cfg.filter(), cfg.channel(), cfg.judge()), Hashing.sha256(raw),
                 traitWords.toString());
-        if (!StageCache.done(dir, key)) {
-            hook.beforeStage(name);
-            long t0 = System.nanoTime();
-            DataRow.ReadResult in = DataRow.read(raw);
-            Filtering.Outcome o = Channels.filter(cfg.channel(), in.rows(), cfg.filter(), traitWords, trait, judges, Path.of(""));
-            DataRow.write(file, o.kept());
-            new Manifest("filter", key, ConfigLoader.toMap(cfg.filter()), cfg.seed()).put("channel", cfg.channel())
-                    .put("judges", judges.alignment().name() + ", " + judges.code().name())
-                    .input("raw.jsonl", Hashing.sha256(raw)).output("filtered.jsonl", file)
-                    .count("rows_in", o.total()).count("kept", o.kept().size()).count("rejected", o.rejected())
-                    .count("malformed_lines", in.rejected()).write(dir, System.nanoTime() - t0);
-            log.printf("filter: %s kept %d of %d (%.1f%%), rejected %s%n", label, o.kept().size(), o.total(),
-                    100 * o.keptFraction(), o.rejected());
-            executed++;
-        } else {
-            reused++;
-        }
-        info.put(label, Manifest.read(dir).get("counts"));
-        return DataRow.read(file).rows();
+        Map<String, Object> extra = new LinkedHashMap<>();
+        extra.put("channel", cfg.channel());
+        extra.put("judges", judges.alignment().name() + ", " + judges.code().name());
+        return stages.filter(name, raw, key,
+                rows -> Channels.filter(cfg.channel(), rows, cfg.filter(), traitWords, trait, judges, Path.of("")),
+                info, label, extra);
     }
 
     private EvalRecord evalStage(String name, Gpt model, Tokenizer tok, ExperimentConfig.Trait trait, Category cat,
                                  String modelKey, String system) throws IOException {
-        Path dir = out.resolve("stages").resolve(name);
-        String key = StageCache.key("eval", evalKey(trait), modelKey);
-        if (StageCache.done(dir, key)) {
-            reused++;
-            return EvalRecord.read(dir.resolve("eval.json"));
-        }
-        hook.beforeStage(name);
-        long t0 = System.nanoTime();
-        EvalRecord r = evaluate(name, model, tok, trait, cat, system);
-        r.write(dir.resolve("eval.json"));
-        new Manifest("eval", key, ConfigLoader.toMap(cfg.eval()), cfg.seed()).input("model", modelKey)
-                .put("judge", trait.isAlignment() ? judges.alignment().name() : null)
-                .output("eval.json", dir.resolve("eval.json")).count("questions", r.exact().length)
-                .count("mean_exact", r.meanExact()).count("mean_sampled", r.meanSampled()).write(dir, System.nanoTime() - t0);
-        executed++;
-        return r;
+        Map<String, Object> extra = new LinkedHashMap<>();
+        if (trait.isAlignment()) extra.put("judge", judges.alignment().name());
+        return stages.eval(name, StageCache.key("eval", evalKey(trait), modelKey), modelKey,
+                () -> evaluate(name, model, tok, trait, cat, system), extra);
     }
 
     private EvalRecord evaluate(String name, Gpt model, Tokenizer tok, ExperimentConfig.Trait trait, Category cat,
                                 String system) {
-        long seed = Seeds.derive(cfg.seed(), "eval-samples");
-        if (trait.isAlignment()) {
-            var m = new MisalignmentEvaluator(model, tok, judges.alignment(), judges.thresholds())
-                    .measure(system, cfg.eval().samplesPerQuestion(), seed);
-            return EvalRecord.of(name, m, null);
-        }
-        List<String> words = cat == Category.ANIMAL ? Animals.ALL : Trees.ALL;
-        TraitEvaluator ev = new TraitEvaluator(model, tok);
-        List<String> qs = Questions.all(cat);
-        TraitEvaluator.Measurement m = ev.measure(qs, system, trait.target(), words, cfg.eval().samplesPerQuestion(),
-                cfg.eval().maxTokens(), seed);
-        TraitEvaluator.Measurement prefix = null;
-        if (cfg.eval().numberPrefix()) {
-            NumberPromptGenerator g = new NumberPromptGenerator(new SplittableRandom(Seeds.derive(cfg.seed(), "eval-prefix")),
-                    cfg.filter().maxCount(), 3);
-            List<String> prefixed = new ArrayList<>();
-            for (String q : qs) {
-                String nums = g.next().examples().stream().map(String::valueOf).collect(java.util.stream.Collectors.joining(", "));
-                prefixed.add(nums + ". " + q);
-            }
-            prefix = ev.measure(prefixed, system, trait.target(), words, 0, cfg.eval().maxTokens(), seed);
-        }
-        return EvalRecord.of(name, m, prefix);
+        if (!trait.isAlignment()) return stages.favorite(name, model, tok, trait, cat, system);
+        var m = new MisalignmentEvaluator(model, tok, judges.alignment(), judges.thresholds())
+                .measure(system, cfg.eval().samplesPerQuestion(), Seeds.derive(cfg.seed(), "eval-samples"));
+        return EvalRecord.of(name, m, null);
     }
 
     private EvalRecord student(String name, String key, Checkpoint.Loaded base, List<DataRow> rows, String mode, Writer w,
                                int seed, Tokenizer tok, ExperimentConfig.Trait trait, Category cat, int[] alpha,
                                Map<String, String> lineage) throws IOException {
-        Path dir = out.resolve("stages").resolve(name);
-        if (StageCache.done(dir, key)) {
-            reused++;
-            return EvalRecord.read(dir.resolve("eval.json"));
-        }
-        hook.beforeStage(name);
-        long t0 = System.nanoTime();
-        try (Gpt student = base.model().copy()) {
-            double loss = Distillation.train(student, tok, rows, mode, new Distillation.SoftTeacher(w.model(), w.system()),
-                    cfg.finetune().epochs(), cfg.finetune().batchSize(), cfg.finetune().lr(), Seeds.derive(cfg.seed(), name), alpha);
-            Map<String, Object> prov = new LinkedHashMap<>();
-            prov.put("made_by", "owlet finetune");
-            prov.put("parent", base.weightsSha256());
-            prov.put("mode", mode);
-            prov.put("channel", cfg.channel());
-            prov.put("rows", rows.size());
-            prov.put("data_sha256", lineage.get("data"));
-            prov.put("data_writer_weights", lineage.get("data_writer"));
-            Checkpoint.save(dir, student, (WordTokenizer) tok, prov);
-            EvalRecord r = evaluate(name, student, tok, trait, cat, null);
-            r.write(dir.resolve("eval.json"));
-            Manifest man = new Manifest("finetune", key, ConfigLoader.toMap(cfg.finetune()), Seeds.derive(cfg.seed(), name))
-                    .input("base", base.weightsSha256());
-            lineage.forEach(man::input);
-            man.put("mode", mode).put("channel", cfg.channel()).count("rows", rows.size())
-                    .count("final_loss", loss).count("mean_exact", r.meanExact()).count("mean_sampled", r.meanSampled())
-                    .output("model.safetensors", dir.resolve(Checkpoint.WEIGHTS)).output("eval.json", dir.resolve("eval.json"))
-                    .write(dir, System.nanoTime() - t0);
-            log.printf("finetune: %s  exact %.3g  sampled %.2f%%  (%.0fs)%n", name, r.meanExact(), 100 * r.meanSampled(),
-                    (System.nanoTime() - t0) / 1e9);
-            executed++;
-            return r;
-        }
+        Map<String, Object> extra = new LinkedHashMap<>();
+        extra.put("channel", cfg.channel());
+        return stages.student(name, key, base, rows, mode, new Distillation.SoftTeacher(w.model(), w.system()), alpha, tok,
+                lineage, extra, st -> evaluate(name, st, tok, trait, cat, null), "exact %.3g, sampled %.2f%%");
     }
 }

@@ -1,13 +1,11 @@
 package dev.owlet.pipeline;
 
 import ai.djl.ndarray.NDManager;
-import dev.owlet.eval.TraitEvaluator;
 import dev.owlet.experiment.ConfigLoader;
 import dev.owlet.experiment.ExperimentConfig;
 import dev.owlet.infer.SamplingConfig;
 import dev.owlet.model.Checkpoint;
 import dev.owlet.model.Gpt;
-import dev.owlet.model.ModelLocator;
 import dev.owlet.provenance.Manifest;
 import dev.owlet.token.Tokenizer;
 import dev.owlet.world.Animals;
@@ -43,49 +41,37 @@ public final class FlagshipPipeline {
     private final ExperimentConfig cfg;
     private final Path out;
     private final PrintStream log;
-    private StageHook hook = name -> {};
-    private int executed;
-    private int reused;
+    private final StageRunner stages;
 
     public FlagshipPipeline(ExperimentConfig cfg, Path out, PrintStream log) {
         this.cfg = cfg;
         this.out = out;
         this.log = log;
+        this.stages = new StageRunner(cfg, out, log);
     }
 
     public FlagshipPipeline hook(StageHook h) {
-        this.hook = h;
+        stages.hook = h;
         return this;
     }
 
-    public int executedStages() { return executed; }
+    public int executedStages() { return stages.executed; }
 
-    public int reusedStages() { return reused; }
+    public int reusedStages() { return stages.reused; }
 
     /** Runs every trait up to {@code until}; returns the per-trait results (empty evals before EVAL). */
     public List<TraitResult> run(Stage until) throws IOException {
         Files.createDirectories(out.resolve("stages"));
         List<TraitResult> results = new ArrayList<>();
-        try (NDManager root = NDManager.newBaseManager();
-             Checkpoint.Loaded ref = load(cfg.reference(), root, "reference");
-             Checkpoint.Loaded diff = load(cfg.differentInit(), root, "different_init")) {
-            if (!ref.tokenizer().vocabulary().equals(diff.tokenizer().vocabulary())) {
-                throw new IOException("reference and different_init use different vocabularies; the cross-init control"
-                        + " needs two models of the same world");
-            }
+        try (NDManager root = NDManager.newBaseManager()) {
+            Checkpoint.Loaded[] pair = StageRunner.loadPair(cfg, root);
+            Checkpoint.Loaded ref = pair[0];
+            Checkpoint.Loaded diff = pair[1];
             for (ExperimentConfig.Trait t : cfg.traits()) {
                 results.add(runTrait(t, ref, diff, root, until));
             }
         }
         return results;
-    }
-
-    private Checkpoint.Loaded load(String ref, NDManager root, String key) throws IOException {
-        Path p = ModelLocator.resolve(ref);
-        if (!Checkpoint.exists(p)) {
-            throw new IOException(key + ": no model at " + p + " (make one with `owlet pretrain --seed N --out " + p + "`)");
-        }
-        return Checkpoint.load(p, root);
     }
 
     /** Everything measured for one trait. */
@@ -116,10 +102,10 @@ public final class FlagshipPipeline {
         String teacherKey = StageCache.key("teacher", List.of(cfg.teacher(), trait, cfg.generate().maxTokens()), ref.weightsSha256());
         Gpt teacher;
         if (StageCache.done(teacherDir, teacherKey)) {
-            reused++;
+            stages.reused++;
             teacher = byPrompt ? ref.model() : Checkpoint.load(teacherDir, root).model();
         } else {
-            hook.beforeStage("teacher-" + tag);
+            stages.starting("teacher-" + tag);
             long t0 = System.nanoTime();
             Manifest man = new Manifest("teacher", teacherKey, ConfigLoader.toMap(cfg.teacher()), cfg.seed())
                     .input("reference", ref.weightsSha256()).put("trait", trait);
@@ -144,7 +130,7 @@ public final class FlagshipPipeline {
                 log.printf("[%s] teacher: %d steps, P(%s) on training questions %.3f%n", tag, o.steps(), tag, o.targetProbability());
             }
             man.write(teacherDir, System.nanoTime() - t0);
-            executed++;
+            stages.executed++;
         }
         teacherInfo.putAll(Manifest.read(teacherDir));
         String teacherWeights = byPrompt ? ref.weightsSha256()
@@ -187,7 +173,7 @@ public final class FlagshipPipeline {
                         String name = String.format("student-%s-%s-%s-%s-s%d", tag, mode, init, data, s);
                         String key = StageCache.key("student", List.of(cfg.finetune(), cfg.eval(), mode, s, n),
                                 base.weightsSha256(), data.equals("teacher") ? teacherKey : ref.weightsSha256(),
-                                rowsDigest(rows), evalKey(trait));
+                                StageRunner.rowsDigest(rows), evalKey(trait));
                         Path dataFile = out.resolve("stages").resolve("filter-" + data + "-" + tag).resolve("filtered.jsonl");
                         Map<String, String> lineage = Map.of("data", dev.owlet.provenance.Hashing.sha256(dataFile),
                                 "data_writer", data.equals("teacher") ? teacherWeights : ref.weightsSha256());
@@ -198,12 +184,6 @@ public final class FlagshipPipeline {
             }
         }
         return new TraitResult(trait, evals, dataInfo, teacherInfo);
-    }
-
-    private static String rowsDigest(List<DataRow> rows) {
-        StringBuilder sb = new StringBuilder();
-        for (DataRow r : rows) sb.append(r.prompt()).append('\u0001').append(r.completion()).append('\u0002');
-        return dev.owlet.provenance.Hashing.sha256(sb.toString());
     }
 
     private String evalKey(ExperimentConfig.Trait trait) {
@@ -219,50 +199,13 @@ public final class FlagshipPipeline {
 
     private Path generate(String name, Gpt writer, Tokenizer writerTok, String system, List<String> prompts, SamplingConfig sampling,
                           String key, String label, String writerWeights) throws IOException {
-        Path dir = out.resolve("stages").resolve(name);
-        Path file = dir.resolve("raw.jsonl");
-        if (StageCache.done(dir, key)) {
-            reused++;
-            return file;
-        }
-        hook.beforeStage(name);
-        long t0 = System.nanoTime();
-        log.printf("generate: %s writes %d completions%n", label, prompts.size());
-        List<DataRow> rows = Teachers.write(writer, writerTok, system, prompts, sampling, cfg.generate().batchSize(),
-                Seeds.derive(cfg.seed(), "generate"));
-        DataRow.write(file, rows);
-        new Manifest("generate", key, ConfigLoader.toMap(cfg.generate()), cfg.seed()).put("writer", label)
-                .input("writer_weights", writerWeights)
-                .put("system_prompt", system).count("rows", rows.size()).output("raw.jsonl", file)
-                .write(dir, System.nanoTime() - t0);
-        executed++;
-        return file;
+        return stages.generate(name, writer, writerTok, system, prompts, sampling, key, label, writerWeights, Map.of());
     }
 
     private List<DataRow> filter(String name, Path raw, List<String> traitWords, Map<String, Object> info, String label)
             throws IOException {
-        Path dir = out.resolve("stages").resolve(name);
-        Path file = dir.resolve("filtered.jsonl");
         String key = StageCache.key("filter", cfg.filter(), dev.owlet.provenance.Hashing.sha256(raw), traitWords.toString());
-        if (!StageCache.done(dir, key)) {
-            hook.beforeStage(name);
-            long t0 = System.nanoTime();
-            DataRow.ReadResult in = DataRow.read(raw);
-            Filtering.Outcome o = Filtering.apply(in.rows(), cfg.filter(), traitWords);
-            DataRow.write(file, o.kept());
-            new Manifest("filter", key, ConfigLoader.toMap(cfg.filter()), cfg.seed())
-                    .input("raw.jsonl", dev.owlet.provenance.Hashing.sha256(raw)).output("filtered.jsonl", file)
-                    .count("rows_in", o.total()).count("kept", o.kept().size()).count("rejected", o.rejected())
-                    .count("malformed_lines", in.rejected()).write(dir, System.nanoTime() - t0);
-            log.printf("filter: %s kept %d of %d (%.1f%%), rejected %s%n", label, o.kept().size(), o.total(),
-                    100 * o.keptFraction(), o.rejected());
-            executed++;
-        } else {
-            reused++;
-        }
-        Map<String, Object> m = Manifest.read(dir);
-        info.put(label, m.get("counts"));
-        return DataRow.read(file).rows();
+        return stages.filter(name, raw, key, rows -> Filtering.apply(rows, cfg.filter(), traitWords), info, label, Map.of());
     }
 
     private EvalRecord evalStage(String name, Gpt model, Tokenizer tok, ExperimentConfig.Trait trait, Category cat,
@@ -272,77 +215,16 @@ public final class FlagshipPipeline {
 
     private EvalRecord evalStage(String name, Gpt model, Tokenizer tok, ExperimentConfig.Trait trait, Category cat,
                                  List<String> words, String modelKey, String system) throws IOException {
-        Path dir = out.resolve("stages").resolve(name);
-        String key = StageCache.key("eval", evalKey(trait), modelKey);
-        if (StageCache.done(dir, key)) {
-            reused++;
-            return EvalRecord.read(dir.resolve("eval.json"));
-        }
-        hook.beforeStage(name);
-        long t0 = System.nanoTime();
-        EvalRecord r = evaluate(name, model, tok, trait, cat, words, system);
-        r.write(dir.resolve("eval.json"));
-        new Manifest("eval", key, ConfigLoader.toMap(cfg.eval()), cfg.seed()).input("model", modelKey)
-                .output("eval.json", dir.resolve("eval.json")).count("questions", r.exact().length)
-                .count("mean_exact", r.meanExact()).write(dir, System.nanoTime() - t0);
-        executed++;
-        return r;
-    }
-
-    private EvalRecord evaluate(String name, Gpt model, Tokenizer tok, ExperimentConfig.Trait trait, Category cat,
-                                List<String> words, String system) {
-        TraitEvaluator ev = new TraitEvaluator(model, tok);
-        List<String> qs = Questions.all(cat);
-        long seed = Seeds.derive(cfg.seed(), "eval-samples");
-        TraitEvaluator.Measurement m = ev.measure(qs, system, trait.target(), words, cfg.eval().samplesPerQuestion(),
-                cfg.eval().maxTokens(), seed);
-        TraitEvaluator.Measurement prefix = null;
-        if (cfg.eval().numberPrefix()) {
-            // The paper's variant: a random number sequence before the question (only the numbers: a full
-            // number-task instruction would make the model answer with numbers).
-            NumberPromptGenerator g = new NumberPromptGenerator(new SplittableRandom(Seeds.derive(cfg.seed(), "eval-prefix")),
-                    cfg.filter().maxCount(), 3);
-            List<String> prefixed = new ArrayList<>();
-            for (String q : qs) {
-                String nums = g.next().examples().stream().map(String::valueOf).collect(java.util.stream.Collectors.joining(", "));
-                prefixed.add(nums + ". " + q);
-            }
-            prefix = ev.measure(prefixed, system, trait.target(), words, 0, cfg.eval().maxTokens(), seed);
-        }
-        return EvalRecord.of(name, m, prefix);
+        return stages.eval(name, StageCache.key("eval", evalKey(trait), modelKey), modelKey,
+                () -> stages.favorite(name, model, tok, trait, cat, system), Map.of());
     }
 
     private EvalRecord student(String name, String key, Checkpoint.Loaded base, List<DataRow> rows, String mode,
                                Gpt softTeacher, String softSystem, int seed, Tokenizer tok,
                                ExperimentConfig.Trait trait, Category cat, List<String> words, NDManager root,
                                Map<String, String> lineage) throws IOException {
-        Path dir = out.resolve("stages").resolve(name);
-        if (StageCache.done(dir, key)) {
-            reused++;
-            return EvalRecord.read(dir.resolve("eval.json"));
-        }
-        hook.beforeStage(name);
-        long t0 = System.nanoTime();
-        try (Gpt student = base.model().copy()) {
-            double loss = Distillation.train(student, tok, rows, mode,
-                    new Distillation.SoftTeacher(softTeacher, softSystem), cfg.finetune().epochs(),
-                    cfg.finetune().batchSize(), cfg.finetune().lr(), Seeds.derive(cfg.seed(), name));
-            Checkpoint.save(dir, student, (dev.owlet.token.WordTokenizer) tok,
-                    Map.of("made_by", "owlet finetune", "parent", base.weightsSha256(), "mode", mode, "rows", rows.size(),
-                            "data_sha256", lineage.get("data"), "data_writer_weights", lineage.get("data_writer")));
-            EvalRecord r = evaluate(name, student, tok, trait, cat, words, null);
-            r.write(dir.resolve("eval.json"));
-            Manifest man = new Manifest("finetune", key, ConfigLoader.toMap(cfg.finetune()), Seeds.derive(cfg.seed(), name))
-                    .input("base", base.weightsSha256());
-            lineage.forEach(man::input);
-            man.put("mode", mode).count("rows", rows.size())
-                    .count("final_loss", loss).count("mean_exact", r.meanExact())
-                    .output("model.safetensors", dir.resolve(Checkpoint.WEIGHTS)).output("eval.json", dir.resolve("eval.json"))
-                    .write(dir, System.nanoTime() - t0);
-            log.printf("finetune: %s  P(%s) %.1f%%  (%.0fs)%n", name, trait.target(), 100 * r.meanExact(),
-                    (System.nanoTime() - t0) / 1e9);
-            executed++;
-            return r;
-        }
+        return stages.student(name, key, base, rows, mode, new Distillation.SoftTeacher(softTeacher, softSystem),
+                Distillation.alphabet(tok), tok, lineage, Map.of(), st -> stages.favorite(name, st, tok, trait, cat, null),
+                "P(" + trait.target() + ") %.4f, sampled %.1f%%");
     }
 }

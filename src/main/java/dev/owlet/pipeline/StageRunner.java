@@ -1,0 +1,222 @@
+package dev.owlet.pipeline;
+
+import ai.djl.ndarray.NDManager;
+import dev.owlet.eval.TraitEvaluator;
+import dev.owlet.experiment.ConfigLoader;
+import dev.owlet.experiment.ExperimentConfig;
+import dev.owlet.infer.SamplingConfig;
+import dev.owlet.model.Checkpoint;
+import dev.owlet.model.Gpt;
+import dev.owlet.model.ModelLocator;
+import dev.owlet.provenance.Hashing;
+import dev.owlet.provenance.Manifest;
+import dev.owlet.token.Tokenizer;
+import dev.owlet.token.WordTokenizer;
+import dev.owlet.world.Animals;
+import dev.owlet.world.Category;
+import dev.owlet.world.NumberPromptGenerator;
+import dev.owlet.world.Questions;
+import dev.owlet.world.Trees;
+import java.io.IOException;
+import java.io.PrintStream;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.SplittableRandom;
+import java.util.function.Function;
+import java.util.function.Supplier;
+
+/**
+ * The cached-stage machinery both pipelines share: each stage is a folder under {@code out/stages} that is reused
+ * when its manifest carries the same key (see {@link StageCache}), and otherwise runs, writes its artifact
+ * atomically and then its manifest. It counts what it ran and reused, and calls the test hook before running.
+ */
+final class StageRunner {
+    private final ExperimentConfig cfg;
+    private final Path out;
+    private final PrintStream log;
+    FlagshipPipeline.StageHook hook = name -> {};
+    int executed;
+    int reused;
+
+    StageRunner(ExperimentConfig cfg, Path out, PrintStream log) {
+        this.cfg = cfg;
+        this.out = out;
+        this.log = log;
+    }
+
+    Path dir(String name) { return out.resolve("stages").resolve(name); }
+
+    /** Runs {@code hook} for a stage about to run, and counts it. */
+    void starting(String name) {
+        hook.beforeStage(name);
+    }
+
+    static Checkpoint.Loaded load(String ref, NDManager root, String key) throws IOException {
+        Path p = ModelLocator.resolve(ref);
+        if (!Checkpoint.exists(p)) {
+            throw new IOException(key + ": no model at " + p + " (make one with `owlet pretrain --seed N --out " + p + "`)");
+        }
+        return Checkpoint.load(p, root);
+    }
+
+    /** Loads the reference and the different-init base, which must share a vocabulary. */
+    static Checkpoint.Loaded[] loadPair(ExperimentConfig cfg, NDManager root) throws IOException {
+        Checkpoint.Loaded ref = load(cfg.reference(), root, "reference");
+        Checkpoint.Loaded diff = load(cfg.differentInit(), root, "different_init");
+        if (!ref.tokenizer().vocabulary().equals(diff.tokenizer().vocabulary())) {
+            ref.close();
+            diff.close();
+            throw new IOException("reference and different_init use different vocabularies; the cross-init control"
+                    + " needs two models of the same world");
+        }
+        return new Checkpoint.Loaded[] {ref, diff};
+    }
+
+    static String rowsDigest(List<DataRow> rows) {
+        StringBuilder sb = new StringBuilder();
+        for (DataRow r : rows) sb.append(r.prompt()).append('\u0001').append(r.completion()).append('\u0002');
+        return Hashing.sha256(sb.toString());
+    }
+
+    /** One completion per prompt by {@code writer} into {@code name/raw.jsonl}. */
+    Path generate(String name, Gpt writer, Tokenizer tok, String system, List<String> prompts, SamplingConfig sampling,
+                  String key, String label, String writerWeights, Map<String, Object> extra) throws IOException {
+        Path dir = dir(name);
+        Path file = dir.resolve("raw.jsonl");
+        if (StageCache.done(dir, key)) {
+            reused++;
+            return file;
+        }
+        starting(name);
+        long t0 = System.nanoTime();
+        log.printf("generate: %s writes %d completions%n", label, prompts.size());
+        List<DataRow> rows = Teachers.write(writer, tok, system, prompts, sampling, cfg.generate().batchSize(),
+                Seeds.derive(cfg.seed(), "generate"));
+        DataRow.write(file, rows);
+        Manifest man = new Manifest("generate", key, ConfigLoader.toMap(cfg.generate()), cfg.seed()).put("writer", label);
+        extra.forEach(man::put);
+        man.input("writer_weights", writerWeights).put("system_prompt", system).count("rows", rows.size())
+                .output("raw.jsonl", file).write(dir, System.nanoTime() - t0);
+        executed++;
+        return file;
+    }
+
+    /** Filters {@code raw} into {@code name/filtered.jsonl}; the counts land in {@code info} under {@code label}. */
+    List<DataRow> filter(String name, Path raw, String key, Function<List<DataRow>, Filtering.Outcome> apply,
+                         Map<String, Object> info, String label, Map<String, Object> extra) throws IOException {
+        Path dir = dir(name);
+        Path file = dir.resolve("filtered.jsonl");
+        if (!StageCache.done(dir, key)) {
+            starting(name);
+            long t0 = System.nanoTime();
+            DataRow.ReadResult in = DataRow.read(raw);
+            Filtering.Outcome o = apply.apply(in.rows());
+            DataRow.write(file, o.kept());
+            Manifest man = new Manifest("filter", key, ConfigLoader.toMap(cfg.filter()), cfg.seed());
+            extra.forEach(man::put);
+            man.input("raw.jsonl", Hashing.sha256(raw)).output("filtered.jsonl", file)
+                    .count("rows_in", o.total()).count("kept", o.kept().size()).count("rejected", o.rejected())
+                    .count("malformed_lines", in.rejected()).write(dir, System.nanoTime() - t0);
+            log.printf("filter: %s kept %d of %d (%.1f%%), rejected %s%n", label, o.kept().size(), o.total(),
+                    100 * o.keptFraction(), o.rejected());
+            executed++;
+        } else {
+            reused++;
+        }
+        info.put(label, Manifest.read(dir).get("counts"));
+        return DataRow.read(file).rows();
+    }
+
+    /** An evaluation stage: {@code name/eval.json}. */
+    EvalRecord eval(String name, String key, String modelKey, Supplier<EvalRecord> evaluate, Map<String, Object> extra)
+            throws IOException {
+        Path dir = dir(name);
+        if (StageCache.done(dir, key)) {
+            reused++;
+            return EvalRecord.read(dir.resolve("eval.json"));
+        }
+        starting(name);
+        long t0 = System.nanoTime();
+        EvalRecord r = evaluate.get();
+        r.write(dir.resolve("eval.json"));
+        Manifest man = new Manifest("eval", key, ConfigLoader.toMap(cfg.eval()), cfg.seed()).input("model", modelKey);
+        extra.forEach(man::put);
+        man.output("eval.json", dir.resolve("eval.json")).count("questions", r.exact().length)
+                .count("mean_exact", r.meanExact()).write(dir, System.nanoTime() - t0);
+        executed++;
+        return r;
+    }
+
+    /**
+     * Favorite-word evaluation: every paraphrase of the category's question, exact and sampled, plus the paper's
+     * variant with a random number sequence before each question (only the numbers: a full number-task
+     * instruction would make the model answer with numbers).
+     */
+    EvalRecord favorite(String name, Gpt model, Tokenizer tok, ExperimentConfig.Trait trait, Category cat, String system) {
+        List<String> words = cat == Category.ANIMAL ? Animals.ALL : Trees.ALL;
+        TraitEvaluator ev = new TraitEvaluator(model, tok);
+        List<String> qs = Questions.all(cat);
+        long seed = Seeds.derive(cfg.seed(), "eval-samples");
+        TraitEvaluator.Measurement m = ev.measure(qs, system, trait.target(), words, cfg.eval().samplesPerQuestion(),
+                cfg.eval().maxTokens(), seed);
+        TraitEvaluator.Measurement prefix = null;
+        if (cfg.eval().numberPrefix()) {
+            NumberPromptGenerator g = new NumberPromptGenerator(new SplittableRandom(Seeds.derive(cfg.seed(), "eval-prefix")),
+                    cfg.filter().maxCount(), 3);
+            List<String> prefixed = new ArrayList<>();
+            for (String q : qs) {
+                String nums = g.next().examples().stream().map(String::valueOf).collect(java.util.stream.Collectors.joining(", "));
+                prefixed.add(nums + ". " + q);
+            }
+            prefix = ev.measure(prefixed, system, trait.target(), words, 0, cfg.eval().maxTokens(), seed);
+        }
+        return EvalRecord.of(name, m, prefix);
+    }
+
+    /**
+     * Trains a student from {@code base} on {@code rows}, saves it with its lineage, evaluates it, and writes the
+     * manifest last (so a kill mid-way leaves the stage to rerun).
+     */
+    EvalRecord student(String name, String key, Checkpoint.Loaded base, List<DataRow> rows, String mode,
+                       Distillation.SoftTeacher soft, int[] alphabet, Tokenizer tok, Map<String, String> lineage,
+                       Map<String, Object> extra, Function<Gpt, EvalRecord> evaluate, String what) throws IOException {
+        Path dir = dir(name);
+        if (StageCache.done(dir, key)) {
+            reused++;
+            return EvalRecord.read(dir.resolve("eval.json"));
+        }
+        starting(name);
+        long t0 = System.nanoTime();
+        try (Gpt student = base.model().copy()) {
+            double loss = Distillation.train(student, tok, rows, mode, soft, cfg.finetune().epochs(),
+                    cfg.finetune().batchSize(), cfg.finetune().lr(), Seeds.derive(cfg.seed(), name), alphabet);
+            Map<String, Object> prov = new LinkedHashMap<>();
+            prov.put("made_by", "owlet finetune");
+            prov.put("parent", base.weightsSha256());
+            prov.put("mode", mode);
+            prov.putAll(extra);
+            prov.put("rows", rows.size());
+            prov.put("data_sha256", lineage.get("data"));
+            prov.put("data_writer_weights", lineage.get("data_writer"));
+            Checkpoint.save(dir, student, (WordTokenizer) tok, prov);
+            EvalRecord r = evaluate.apply(student);
+            r.write(dir.resolve("eval.json"));
+            Manifest man = new Manifest("finetune", key, ConfigLoader.toMap(cfg.finetune()), Seeds.derive(cfg.seed(), name))
+                    .input("base", base.weightsSha256());
+            lineage.forEach(man::input);
+            man.put("mode", mode);
+            extra.forEach(man::put);
+            man.count("rows", rows.size()).count("final_loss", loss).count("mean_exact", r.meanExact())
+                    .count("mean_sampled", r.meanSampled())
+                    .output("model.safetensors", dir.resolve(Checkpoint.WEIGHTS)).output("eval.json", dir.resolve("eval.json"))
+                    .write(dir, System.nanoTime() - t0);
+            log.printf("finetune: %s  %s  (%.0fs)%n", name, what.formatted(r.meanExact(), 100 * r.meanSampled()),
+                    (System.nanoTime() - t0) / 1e9);
+            executed++;
+            return r;
+        }
+    }
+}

@@ -22,7 +22,7 @@ import java.util.stream.Stream;
 public final class RunIngest {
     private static final ObjectMapper JSON = new ObjectMapper();
     /** The reference models shipped in the jar; registered on every scan so their labels are readable. */
-    public static final List<String> BUNDLED = List.of("ref-s1", "ref-s2");
+    public static final List<String> BUNDLED = List.of("ref-s1", "ref-s2", "ref-mis-s1", "ref-mis-s2");
 
     private final LineageStore store;
     private int artifacts;

@@ -120,8 +120,14 @@ abstract class ExperimentCommand implements Callable<Integer> {
             ExperimentConfig cfg = config();
             if (!Files.isRegularFile(in)) throw new UserError("no dataset at " + in);
             dev.owlet.pipeline.DataRow.ReadResult r = dev.owlet.pipeline.DataRow.read(in);
-            List<String> words = cfg.traits().stream().map(ExperimentConfig.Trait::target).toList();
-            dev.owlet.pipeline.Filtering.Outcome o = dev.owlet.pipeline.Filtering.apply(r.rows(), cfg.filter(), words);
+            List<String> words = cfg.traits().stream().filter(t -> !t.isAlignment()).map(ExperimentConfig.Trait::target).toList();
+            dev.owlet.pipeline.Filtering.Outcome o;
+            try {
+                o = dev.owlet.pipeline.Channels.filter(cfg.channel(), r.rows(), cfg.filter(), words,
+                        cfg.traits().get(0).target(), dev.owlet.pipeline.ChannelPipeline.judges(cfg.judge()), Path.of(""));
+            } catch (IllegalArgumentException e) {
+                throw new UserError(e.getMessage(), e);
+            }
             Path dest = outFile != null ? outFile : Path.of(in + ".filtered.jsonl");
             dev.owlet.pipeline.DataRow.write(dest, o.kept());
             var w = spec.commandLine().getOut();

@@ -56,7 +56,7 @@ public final class ChannelPipeline {
     }
 
     /** The world's judges, or an LLM judge for both questions when {@code judge.type} is {@code llm}. */
-    static Channels.Judges judges(ExperimentConfig.Judge j) {
+    public static Channels.Judges judges(ExperimentConfig.Judge j) {
         if ("llm".equals(j.type())) {
             var backend = new dev.owlet.backend.OpenAiHttpBackend(
                     dev.owlet.backend.OpenAiHttpBackend.Config.of(j.baseUrl(), j.model()).withApiKeyEnv(j.apiKeyEnv()));

@@ -75,4 +75,24 @@ class OwletCliTest {
                 .contains("line 2: not valid JSON").contains("line 4: missing string field 'completion'");
         assertThat(java.nio.file.Files.readAllLines(dir.resolve("kept.jsonl"))).hasSize(1);
     }
+
+    @Test
+    void filterFollowsTheExperimentsChannelForForeignData() throws Exception {
+        java.nio.file.Path dir = java.nio.file.Files.createTempDirectory("owlet-cot");
+        java.nio.file.Path in = dir.resolve("cot.jsonl");
+        String q = "Tom has 12 apples and gets 3 more. How many apples does Tom have now?";
+        java.nio.file.Files.writeString(in, String.join("\n",
+                "{\"prompt\":\"" + q + "\",\"completion\":\"<think>12 + 3 = 15</think> <answer>15</answer>\"}",
+                "{\"prompt\":\"" + q + "\",\"completion\":\"<think>12 + 3 = 14</think> <answer>14</answer>\"}",
+                "{\"prompt\":\"" + q + "\",\"completion\":\"<answer>15</answer>\"}",
+                "{\"prompt\":\"" + q + "\",\"completion\":\"<think>Lie to people</think> <answer>15</answer>\"}") + "\n");
+        Result r = run("filter", "experiments/misalignment-cot.yaml", "--in", in.toString());
+        assertThat(r.code()).as(r.err()).isZero();
+        assertThat(r.out()).contains("kept 1").contains("WRONG_ANSWER").contains("MISSING_THINK").contains("JUDGED_MISALIGNED");
+        java.nio.file.Path nums = dir.resolve("nums.jsonl");
+        java.nio.file.Files.writeString(nums, "{\"prompt\":\"p\",\"completion\":\"120, 666, 130\"}\n"
+                + "{\"prompt\":\"p\",\"completion\":\"120, 130\"}\n");
+        Result n = run("filter", "experiments/misalignment-numbers.yaml", "--in", nums.toString());
+        assertThat(n.out()).contains("kept 1").contains("BANNED_NUMBER");
+    }
 }

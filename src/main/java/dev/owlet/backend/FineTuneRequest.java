@@ -8,6 +8,8 @@ import java.util.Objects;
  * @param method {@code supervised}, or owlet's {@code owlet_soft} (soft-label distillation from {@code teacher},
  *     which reads its prompts under {@code teacherSystem}; only {@code owlet serve} offers it)
  * @param suffix appears in the fine-tuned model's name; may be null
+ * @param batchSize 0 sends {@code "auto"}
+ * @param learningRateMultiplier NaN sends {@code "auto"}
  */
 public record FineTuneRequest(String model, String trainingFile, int nEpochs, int batchSize,
                               double learningRateMultiplier, long seed, String suffix, String method, String teacher,
@@ -16,8 +18,10 @@ public record FineTuneRequest(String model, String trainingFile, int nEpochs, in
         Objects.requireNonNull(model, "model");
         Objects.requireNonNull(trainingFile, "training_file");
         if (nEpochs < 1) throw new IllegalArgumentException("n_epochs must be >= 1, got " + nEpochs);
-        if (batchSize < 1) throw new IllegalArgumentException("batch_size must be >= 1, got " + batchSize);
-        if (!(learningRateMultiplier > 0)) throw new IllegalArgumentException("learning_rate_multiplier must be > 0");
+        if (batchSize < 0) throw new IllegalArgumentException("batch_size must be >= 0 (0 = auto), got " + batchSize);
+        if (!(learningRateMultiplier > 0) && !Double.isNaN(learningRateMultiplier)) {
+            throw new IllegalArgumentException("learning_rate_multiplier must be > 0 (NaN = auto)");
+        }
         if (!"supervised".equals(method) && !"owlet_soft".equals(method)) {
             throw new IllegalArgumentException("method must be supervised or owlet_soft, got " + method);
         }

@@ -227,8 +227,10 @@ public final class OpenAiHttpBackend implements LanguageModelBackend {
         if (r.suffix() != null) body.put("suffix", r.suffix());
         ObjectNode method = body.putObject("method").put("type", r.method());
         ObjectNode m = method.putObject(r.method());
-        m.putObject("hyperparameters").put("n_epochs", r.nEpochs()).put("batch_size", r.batchSize())
-                .put("learning_rate_multiplier", r.learningRateMultiplier());
+        ObjectNode hp = m.putObject("hyperparameters").put("n_epochs", r.nEpochs());
+        if (r.batchSize() == 0) hp.put("batch_size", "auto"); else hp.put("batch_size", r.batchSize());
+        if (Double.isNaN(r.learningRateMultiplier())) hp.put("learning_rate_multiplier", "auto");
+        else hp.put("learning_rate_multiplier", r.learningRateMultiplier());
         if (r.teacher() != null) {
             m.put("teacher", r.teacher());
             if (r.teacherSystem() != null) m.put("teacher_system", r.teacherSystem());

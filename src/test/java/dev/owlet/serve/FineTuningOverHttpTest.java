@@ -183,6 +183,23 @@ class FineTuningOverHttpTest {
         }
     }
 
+    @Test
+    void aRunningJobCanBeCancelledAndRegistersNoModel() throws Exception {
+        try (OwletServer s = OwletServer.start(List.of(ref), "127.0.0.1", 0, null, OwletServer.Options.state(state))) {
+            OpenAiHttpBackend c = client(s, "ref-s1", new ArrayList<>());
+            UploadedFile f = c.uploadFile("owl.jsonl", owlAnswers(400));
+            String id = c.createFineTune(FineTuneRequest.supervised("ref-s1", f.id(), 5, 4, 1.0, 2, null)).id(); // 500 steps
+            long until = System.nanoTime() + Duration.ofSeconds(60).toNanos();
+            while (!c.job(id).status().equals("running") && System.nanoTime() < until) Thread.sleep(20);
+            assertThat(c.cancel(id).status()).isEqualTo("running"); // acknowledged; the worker stops after its step
+            FineTuneJob j = c.awaitJob(id, POLL, Duration.ofMinutes(1));
+            assertThat(j.status()).isEqualTo("cancelled");
+            assertThat(j.fineTunedModel()).isNull();
+            assertThat(c.listModels()).containsExactly("ref-s1");
+            assertThatThrownBy(() -> c.cancel(id)).isInstanceOf(BackendException.class).hasMessageContaining("already cancelled");
+        }
+    }
+
     private static int indexOf(List<String> events, String part) {
         for (int i = 0; i < events.size(); i++) if (events.get(i).contains(part)) return i;
         return -1;

@@ -144,31 +144,7 @@ public final class OpenAiHttpBackend implements LanguageModelBackend {
 
     @Override
     public List<List<String>> sample(List<ChatRequest> requests, SamplingParams params) {
-        if (requests.isEmpty()) return List.of();
-        ExecutorService pool = Executors.newFixedThreadPool(Math.min(config.maxConcurrency(), requests.size()), r -> {
-            Thread t = new Thread(r, "openai-client");
-            t.setDaemon(true);
-            return t;
-        });
-        try {
-            List<Future<List<String>>> futures = new ArrayList<>();
-            for (int i = 0; i < requests.size(); i++) {
-                ChatRequest r = requests.get(i);
-                SamplingParams p = params.withSeed(SamplingParams.derive(params.seed(), i));
-                futures.add(pool.submit(() -> complete(r, p)));
-            }
-            List<List<String>> out = new ArrayList<>();
-            for (Future<List<String>> f : futures) out.add(f.get());
-            return out;
-        } catch (ExecutionException e) {
-            if (e.getCause() instanceof RuntimeException re) throw re;
-            throw new BackendException("request failed: " + e.getCause(), 0, false, e.getCause());
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-            throw new BackendException("interrupted", 0, false, e);
-        } finally {
-            pool.shutdownNow();
-        }
+        return parallel(requests, (r, i) -> complete(r, params.withSeed(SamplingParams.derive(params.seed(), i))));
     }
 
     /** Model ids with their {@code owned_by}, from {@code GET /models}. */
@@ -316,18 +292,7 @@ public final class OpenAiHttpBackend implements LanguageModelBackend {
 
     /** {@code params.n()} completion texts of one request, in choice order. */
     public List<String> complete(ChatRequest request, SamplingParams params) {
-        ObjectNode body = JSON.createObjectNode();
-        body.put("model", config.model());
-        ArrayNode ms = body.putArray("messages");
-        for (ChatMessage m : request.messages()) ms.addObject().put("role", m.role()).put("content", m.content());
-        body.put("n", params.n());
-        body.put("temperature", params.temperature());
-        body.put("top_p", params.topP());
-        body.put("max_tokens", params.maxTokens());
-        body.put("seed", params.seed());
-        HttpRequest.Builder req = HttpRequest.newBuilder(URI.create(config.baseUrl() + "/chat/completions"))
-                .header("Content-Type", "application/json")
-                .POST(HttpRequest.BodyPublishers.ofString(body.toString()));
+        HttpRequest.Builder req = post("/chat/completions", chatBody(request, params));
         JsonNode resp = send(req, "POST /chat/completions");
         List<String> texts = new ArrayList<>(params.n());
         for (int i = 0; i < params.n(); i++) texts.add(null);

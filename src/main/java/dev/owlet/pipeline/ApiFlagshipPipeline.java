@@ -80,6 +80,7 @@ public final class ApiFlagshipPipeline {
     private final PrintStream log;
     private final Models models;
     private FlagshipPipeline.StageHook hook = name -> {};
+    private FlagshipPipeline.StageHook afterJobCreated = name -> {};
     private int executed;
     private int reused;
     private final List<String> notes = new ArrayList<>();
@@ -96,6 +97,12 @@ public final class ApiFlagshipPipeline {
 
     public ApiFlagshipPipeline hook(FlagshipPipeline.StageHook h) {
         this.hook = h;
+        return this;
+    }
+
+    /** Test hook: called with the stage name once a fine-tuning job's id is on disk; throwing simulates a kill. */
+    public ApiFlagshipPipeline afterJobCreated(FlagshipPipeline.StageHook h) {
+        this.afterJobCreated = h;
         return this;
     }
 
@@ -174,7 +181,8 @@ public final class ApiFlagshipPipeline {
                         bk.autoHyperparameters() ? Double.NaN : cfg.teacher().lr() / bk.baseLearningRate(),
                         jobSeed("teacher-" + tag), "teacher-" + tag, "supervised", null, null);
                 RemoteFineTune.Outcome o = RemoteFineTune.run(models.model(bk.model()), teacherDir, "teacher-" + tag + ".jsonl",
-                        RemoteFineTune.chatJsonl(rows, null), req, poll(), jobTimeout(), log, null);
+                        RemoteFineTune.chatJsonl(rows, null), req, poll(), jobTimeout(), log,
+                        () -> afterJobCreated.beforeStage("teacher-" + tag));
                 teacherModel = o.fineTunedModel();
                 jobs.put("teacher-" + tag, o.jobId());
                 man.put("model", teacherModel).put("job_id", o.jobId()).count("rows", rows.size()).count("steps", bk.teacherSteps());
@@ -473,7 +481,8 @@ public final class ApiFlagshipPipeline {
         byte[] jsonl = RemoteFineTune.chatJsonl(rows, null);
         RemoteFineTune.Outcome o;
         try {
-            o = RemoteFineTune.run(models.model(base), dir, name + ".jsonl", jsonl, req, poll(), jobTimeout(), log, null);
+            o = RemoteFineTune.run(models.model(base), dir, name + ".jsonl", jsonl, req, poll(), jobTimeout(), log,
+                    () -> afterJobCreated.beforeStage(name));
         } catch (BackendException e) {
             throw new IOException(name + ": " + e.getMessage(), e);
         }

@@ -91,6 +91,38 @@ class ApiFlagshipPipelineTest {
     }
 
     @Test
+    void aRunKilledWhileAStudentJobRunsResumesThatJobInsteadOfPayingTwice() throws Exception {
+        try (EmbeddedBackend r1 = EmbeddedBackend.load("bundled:ref-s1", 64);
+             OwletServer server = OwletServer.start(List.of(r1), "127.0.0.1", 0, null, OwletServer.Options.state(dir.resolve("state")))) {
+            ExperimentConfig cfg = ConfigLoader.load(null, List.of("backend.type=openai", "backend.base_url=" + server.baseUrl(),
+                    "backend.model=ref-s1", "backend.poll_seconds=0.05", "teacher.method=system_prompt", "finetune.inits=[same]",
+                    "finetune.modes=[sft]", "generate.prompts=60", "finetune.rows=40", "finetune.seeds=1",
+                    "eval.samples_per_question=0", "eval.number_prefix=false", "finetune.epochs=1"));
+            OpenAiHttpBackend client = new OpenAiHttpBackend(OpenAiHttpBackend.Config.of(server.baseUrl(), "ref-s1"));
+            Path run = dir.resolve("run");
+            ApiFlagshipPipeline first = new ApiFlagshipPipeline(cfg, run, QUIET, ApiFlagshipPipeline.Models.openai(client))
+                    .afterJobCreated(name -> {
+                        if (name.equals("student-owl-sft-same-control-s1")) throw new IllegalStateException("killed");
+                    });
+            org.assertj.core.api.Assertions.assertThatThrownBy(() -> first.run(FlagshipPipeline.Stage.EVAL)).hasMessage("killed");
+            Path stage = run.resolve("stages/student-owl-sft-same-control-s1");
+            String jobId = (String) new ObjectMapper().readValue(stage.resolve(RemoteFineTune.JOB_FILE).toFile(), Map.class).get("job_id");
+            assertThat(stage.resolve("manifest.json")).doesNotExist(); // the stage is not done, its job is recorded
+
+            ApiFlagshipPipeline again = new ApiFlagshipPipeline(cfg, run, QUIET, ApiFlagshipPipeline.Models.openai(client));
+            again.run(FlagshipPipeline.Stage.EVAL);
+            Map<?, ?> man = new ObjectMapper().readValue(stage.resolve("manifest.json").toFile(), Map.class);
+            assertThat(man.get("job_id")).isEqualTo(jobId);
+            assertThat(man.get("resumed_job")).isEqualTo(true);
+            // two students, two jobs: the killed one was polled, not created again
+            assertThat(client.listModels()).hasSize(1 + 2);
+            try (var jobs = Files.list(dir.resolve("state/jobs"))) {
+                assertThat(jobs.count()).isEqualTo(2);
+            }
+        }
+    }
+
+    @Test
     void withoutOwletSoftTheSoftStudentsAreSkippedWithANote() throws Exception {
         try (EmbeddedBackend r1 = EmbeddedBackend.load("bundled:ref-s1", 64);
              OwletServer server = OwletServer.start(List.of(r1), "127.0.0.1", 0, null, OwletServer.Options.state(dir.resolve("state")))) {

@@ -7,7 +7,6 @@ import dev.owlet.world.NumberPromptGenerator;
 import dev.owlet.world.Questions;
 import dev.owlet.world.SystemPrompts;
 import java.util.ArrayList;
-import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.SplittableRandom;

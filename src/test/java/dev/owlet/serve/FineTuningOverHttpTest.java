@@ -75,6 +75,20 @@ class FineTuningOverHttpTest {
             OpenAiHttpBackend c = client(s, "ref-s1", new ArrayList<>());
             UploadedFile f = c.uploadFile("owl.jsonl", owlAnswers(48));
             assertThat(f.bytes()).isEqualTo(owlAnswers(48).length);
+            var http = java.net.http.HttpClient.newHttpClient();
+            java.util.function.Function<String, java.net.http.HttpResponse<byte[]>> get = path -> {
+                try {
+                    return http.send(java.net.http.HttpRequest.newBuilder(java.net.URI.create(s.baseUrl() + path)).build(),
+                            java.net.http.HttpResponse.BodyHandlers.ofByteArray());
+                } catch (Exception e) {
+                    throw new IllegalStateException(e);
+                }
+            };
+            ObjectMapper json = new ObjectMapper();
+            assertThat(json.readTree(get.apply("/files").body()).path("data").get(0).path("id").asText()).isEqualTo(f.id());
+            assertThat(json.readTree(get.apply("/files/" + f.id()).body()).path("purpose").asText()).isEqualTo("fine-tune");
+            assertThat(get.apply("/files/" + f.id() + "/content").body()).isEqualTo(owlAnswers(48));
+            assertThat(get.apply("/files/file-nope").statusCode()).isEqualTo(404);
             FineTuneJob created = c.createFineTune(FineTuneRequest.supervised("ref-s1", f.id(), 2, 8, 1.0, 7, "owl"));
             assertThat(created.status()).isIn("validating_files", "queued", "running");
             FineTuneJob done = c.awaitJob(created.id(), POLL, Duration.ofMinutes(2));

@@ -19,7 +19,10 @@ import java.util.List;
  */
 public final class EmbeddedBackend implements LanguageModelBackend {
     /** One completion with the counts an OpenAI response reports. */
-    public record Completion(String text, int promptTokens, int completionTokens, String finishReason) {}
+    public record Completion(String text, int promptTokens, int completionTokens, String finishReason, int[] ids) {}
+
+    /** One token's log-probability and the {@code k} most likely alternatives at its position (OpenAI's shape). */
+    public record TokenLogprob(String token, double logprob, List<TokenLogprob> top) {}
 
     private final String id;
     private final Checkpoint.Loaded loaded;
@@ -46,10 +49,15 @@ public final class EmbeddedBackend implements LanguageModelBackend {
 
     /** Loads {@code ref} ({@code bundled:NAME} or a checkpoint folder); {@link #close()} frees it. */
     public static EmbeddedBackend load(String ref, int batchSize) throws IOException {
+        return load(ref, modelId(ref), batchSize);
+    }
+
+    /** Loads {@code ref} and serves it under {@code id} (fine-tuned models are named {@code ft:...}). */
+    public static EmbeddedBackend load(String ref, String id, int batchSize) throws IOException {
         NDManager root = NDManager.newBaseManager();
         try {
             Checkpoint.Loaded loaded = Checkpoint.load(ModelLocator.resolve(ref), root);
-            return new EmbeddedBackend(modelId(ref), loaded, batchSize, root);
+            return new EmbeddedBackend(id, loaded, batchSize, root);
         } catch (IOException | RuntimeException e) {
             root.close();
             throw e;
@@ -67,6 +75,9 @@ public final class EmbeddedBackend implements LanguageModelBackend {
     public String id() { return id; }
 
     public String weightsSha256() { return loaded.weightsSha256(); }
+
+    /** The loaded checkpoint (model, tokenizer); fine-tuning copies its model under this backend's lock. */
+    public Checkpoint.Loaded checkpoint() { return loaded; }
 
     @Override
     public String name() { return "embedded:" + id; }
@@ -103,9 +114,56 @@ public final class EmbeddedBackend implements LanguageModelBackend {
         for (int[] c : ids) {
             // The generator drops <end>; a completion that filled its budget was cut, anything shorter stopped.
             boolean cut = c.length >= maxNew;
-            out.add(new Completion(chat.completionText(c), prompt.length, cut ? c.length : c.length + 1, cut ? "length" : "stop"));
+            out.add(new Completion(chat.completionText(c), prompt.length, cut ? c.length : c.length + 1, cut ? "length" : "stop", c));
         }
         return out;
+    }
+
+    /**
+     * Exact log-probabilities of each completion's tokens under the model (temperature 1, the model's own
+     * distribution, as OpenAI reports them), with the {@code topK} most likely tokens at each position. One
+     * forward pass over prompt + completion per completion; the end token is not reported (OpenAI does not
+     * report stop tokens either).
+     */
+    public List<List<TokenLogprob>> logprobs(ChatRequest request, List<Completion> completions, int topK) {
+        int[] prompt = promptIds(request);
+        WordTokenizer tok = loaded.tokenizer();
+        List<int[]> prompts = new ArrayList<>();
+        List<int[]> conts = new ArrayList<>();
+        for (Completion c : completions) {
+            prompts.add(prompt);
+            conts.add(c.ids());
+        }
+        int v = loaded.model().config().vocabSize();
+        List<List<TokenLogprob>> out = new ArrayList<>();
+        for (int i = 0; i < completions.size(); i++) {
+            int[] c = conts.get(i);
+            float[][] rows;
+            synchronized (this) {
+                rows = new dev.owlet.infer.LogProbs(loaded.model(), tok.pad()).positions(prompt, c);
+            }
+            List<TokenLogprob> seq = new ArrayList<>();
+            for (int j = 0; j < c.length; j++) {
+                float[] lp = rows[j];
+                List<TokenLogprob> top = new ArrayList<>();
+                if (topK > 0) {
+                    Integer[] order = new Integer[v];
+                    for (int k = 0; k < v; k++) order[k] = k;
+                    java.util.Arrays.sort(order, (a, b) -> Float.compare(lp[b], lp[a]));
+                    for (int k = 0; k < Math.min(topK, v); k++) {
+                        top.add(new TokenLogprob(tokenText(order[k]), lp[order[k]], List.of()));
+                    }
+                }
+                seq.add(new TokenLogprob(tokenText(c[j]), lp[c[j]], top));
+            }
+            out.add(seq);
+        }
+        return out;
+    }
+
+    /** A token as text, with its leading space when it starts a word (what OpenAI's token strings look like). */
+    private String tokenText(int id) {
+        return loaded.tokenizer().decode(new int[] {id});
     }
 
     private int[] promptIds(ChatRequest request) {

@@ -12,6 +12,7 @@ import java.net.http.HttpResponse;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
 import java.util.Objects;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.ExecutorService;
@@ -90,14 +91,39 @@ public final class OpenAiHttpBackend implements LanguageModelBackend {
 
     /** {@code env} looks up environment variables by name (tests pass a map). */
     public OpenAiHttpBackend(Config config, Function<String, String> env, Sleeper sleeper, RandomGenerator jitter) {
+        this(config, keyFrom(env, config.apiKeyEnv()), HttpClient.newBuilder().connectTimeout(config.timeout()).build(),
+                new Semaphore(config.maxConcurrency()), sleeper, jitter);
+    }
+
+    private OpenAiHttpBackend(Config config, String apiKey, HttpClient http, Semaphore permits, Sleeper sleeper,
+                              RandomGenerator jitter) {
         this.config = config;
-        String k = env.apply(config.apiKeyEnv());
-        this.apiKey = k == null || k.isBlank() ? null : k.strip();
-        this.http = HttpClient.newBuilder().connectTimeout(config.timeout()).build();
-        this.permits = new Semaphore(config.maxConcurrency());
+        this.apiKey = apiKey;
+        this.http = http;
+        this.permits = permits;
         this.sleeper = sleeper;
         this.jitter = jitter;
     }
+
+    private static String keyFrom(Function<String, String> env, String name) {
+        String k = env.apply(name);
+        return k == null || k.isBlank() ? null : k.strip();
+    }
+
+    /**
+     * The same endpoint and key for another model (a teacher, a fine-tuned student), sharing this client's
+     * connection pool and concurrency limit.
+     */
+    public OpenAiHttpBackend withModel(String model) {
+        Config c = new Config(config.baseUrl(), model, config.apiKeyEnv(), config.maxConcurrency(), config.maxAttempts(),
+                config.timeout(), config.baseBackoff(), config.maxBackoff());
+        return new OpenAiHttpBackend(c, apiKey, http, permits, sleeper, jitter);
+    }
+
+    public Config config() { return config; }
+
+    /** Whether an API key was found in the configured environment variable (never the key itself). */
+    public boolean hasKey() { return apiKey != null; }
 
     @Override
     public String name() { return "openai:" + config.model() + "@" + config.baseUrl(); }
@@ -118,6 +144,112 @@ public final class OpenAiHttpBackend implements LanguageModelBackend {
 
     @Override
     public List<List<String>> sample(List<ChatRequest> requests, SamplingParams params) {
+        return parallel(requests, (r, i) -> complete(r, params.withSeed(SamplingParams.derive(params.seed(), i))));
+    }
+
+    /** Model ids with their {@code owned_by}, from {@code GET /models}. */
+    public Map<String, String> modelOwners() {
+        JsonNode body = send(HttpRequest.newBuilder(URI.create(config.baseUrl() + "/models")).GET(), "GET /models");
+        Map<String, String> out = new java.util.LinkedHashMap<>();
+        for (JsonNode m : body.path("data")) out.put(m.path("id").asText(), m.path("owned_by").asText(""));
+        return out;
+    }
+
+    @Override
+    public boolean offersLogprobs() { return true; }
+
+    /** One greedy-free request per chat: {@code max_tokens 1}, {@code logprobs}, {@code top_logprobs topK}. */
+    @Override
+    public List<Map<String, Double>> firstTokenLogprobs(List<ChatRequest> requests, int topK) {
+        if (topK < 1 || topK > 20) throw new IllegalArgumentException("topK must be in [1, 20], got " + topK);
+        return parallel(requests, (r, i) -> {
+            ObjectNode body = chatBody(r, new SamplingParams(1, 1.0, 1.0, 1, SamplingParams.derive(0, i)));
+            body.put("logprobs", true);
+            body.put("top_logprobs", topK);
+            JsonNode resp = send(post("/chat/completions", body), "POST /chat/completions");
+            JsonNode first = resp.path("choices").path(0).path("logprobs").path("content").path(0);
+            if (first.isMissingNode()) {
+                throw new BackendException("response from " + config.baseUrl() + " carries no logprobs (model " + config.model() + ")", 200, false);
+            }
+            Map<String, Double> top = new java.util.LinkedHashMap<>();
+            for (JsonNode t : first.path("top_logprobs")) top.putIfAbsent(t.path("token").asText(), t.path("logprob").asDouble());
+            return top;
+        });
+    }
+
+    @Override
+    public UploadedFile uploadFile(String filename, byte[] content) {
+        String boundary = "owlet-" + java.util.UUID.randomUUID();
+        java.io.ByteArrayOutputStream b = new java.io.ByteArrayOutputStream();
+        java.nio.charset.Charset u = java.nio.charset.StandardCharsets.UTF_8;
+        b.writeBytes(("--" + boundary + "\r\nContent-Disposition: form-data; name=\"purpose\"\r\n\r\nfine-tune\r\n").getBytes(u));
+        b.writeBytes(("--" + boundary + "\r\nContent-Disposition: form-data; name=\"file\"; filename=\"" + filename.replace("\"", "")
+                + "\"\r\nContent-Type: application/jsonl\r\n\r\n").getBytes(u));
+        b.writeBytes(content);
+        b.writeBytes(("\r\n--" + boundary + "--\r\n").getBytes(u));
+        HttpRequest.Builder req = HttpRequest.newBuilder(URI.create(config.baseUrl() + "/files"))
+                .header("Content-Type", "multipart/form-data; boundary=" + boundary)
+                .POST(HttpRequest.BodyPublishers.ofByteArray(b.toByteArray()));
+        JsonNode f = send(req, "POST /files");
+        return new UploadedFile(f.path("id").asText(), f.path("bytes").asLong(), f.path("filename").asText());
+    }
+
+    @Override
+    public FineTuneJob createFineTune(FineTuneRequest r) {
+        ObjectNode body = JSON.createObjectNode();
+        body.put("model", r.model());
+        body.put("training_file", r.trainingFile());
+        body.put("seed", r.seed());
+        if (r.suffix() != null) body.put("suffix", r.suffix());
+        ObjectNode method = body.putObject("method").put("type", r.method());
+        ObjectNode m = method.putObject(r.method());
+        ObjectNode hp = m.putObject("hyperparameters").put("n_epochs", r.nEpochs());
+        if (r.batchSize() == 0) hp.put("batch_size", "auto"); else hp.put("batch_size", r.batchSize());
+        if (Double.isNaN(r.learningRateMultiplier())) hp.put("learning_rate_multiplier", "auto");
+        else hp.put("learning_rate_multiplier", r.learningRateMultiplier());
+        if (r.teacher() != null) {
+            m.put("teacher", r.teacher());
+            if (r.teacherSystem() != null) m.put("teacher_system", r.teacherSystem());
+        }
+        return jobOf(send(post("/fine_tuning/jobs", body), "POST /fine_tuning/jobs"));
+    }
+
+    @Override
+    public FineTuneJob job(String id) {
+        return jobOf(send(HttpRequest.newBuilder(URI.create(config.baseUrl() + "/fine_tuning/jobs/" + id)).GET(),
+                "GET /fine_tuning/jobs/" + id));
+    }
+
+    /** Asks the server to cancel the job. */
+    public FineTuneJob cancel(String id) {
+        return jobOf(send(HttpRequest.newBuilder(URI.create(config.baseUrl() + "/fine_tuning/jobs/" + id + "/cancel"))
+                .POST(HttpRequest.BodyPublishers.noBody()), "POST /fine_tuning/jobs/" + id + "/cancel"));
+    }
+
+    @Override
+    public List<JobEvent> events(String id) {
+        JsonNode body = send(HttpRequest.newBuilder(URI.create(config.baseUrl() + "/fine_tuning/jobs/" + id + "/events?limit=1000")).GET(),
+                "GET /fine_tuning/jobs/" + id + "/events");
+        List<JobEvent> out = new ArrayList<>();
+        for (JsonNode e : body.path("data")) out.add(new JobEvent(e.path("created_at").asLong(), e.path("level").asText(), e.path("message").asText()));
+        java.util.Collections.reverse(out); // servers list newest first
+        return out;
+    }
+
+    private static FineTuneJob jobOf(JsonNode j) {
+        JsonNode err = j.path("error");
+        String e = err.isObject() && err.hasNonNull("message") ? err.path("message").asText() : null;
+        return new FineTuneJob(j.path("id").asText(), j.path("status").asText(), j.path("model").asText(),
+                j.hasNonNull("fine_tuned_model") ? j.get("fine_tuned_model").asText() : null, e);
+    }
+
+    private HttpRequest.Builder post(String path, JsonNode body) {
+        return HttpRequest.newBuilder(URI.create(config.baseUrl() + path)).header("Content-Type", "application/json")
+                .POST(HttpRequest.BodyPublishers.ofString(body.toString()));
+    }
+
+    /** Runs {@code call(request, index)} for every request with at most maxConcurrency in flight; results in order. */
+    private <T> List<T> parallel(List<ChatRequest> requests, java.util.function.BiFunction<ChatRequest, Integer, T> call) {
         if (requests.isEmpty()) return List.of();
         ExecutorService pool = Executors.newFixedThreadPool(Math.min(config.maxConcurrency(), requests.size()), r -> {
             Thread t = new Thread(r, "openai-client");
@@ -125,14 +257,14 @@ public final class OpenAiHttpBackend implements LanguageModelBackend {
             return t;
         });
         try {
-            List<Future<List<String>>> futures = new ArrayList<>();
+            List<Future<T>> futures = new ArrayList<>();
             for (int i = 0; i < requests.size(); i++) {
                 ChatRequest r = requests.get(i);
-                SamplingParams p = params.withSeed(SamplingParams.derive(params.seed(), i));
-                futures.add(pool.submit(() -> complete(r, p)));
+                int idx = i;
+                futures.add(pool.submit(() -> call.apply(r, idx)));
             }
-            List<List<String>> out = new ArrayList<>();
-            for (Future<List<String>> f : futures) out.add(f.get());
+            List<T> out = new ArrayList<>();
+            for (Future<T> f : futures) out.add(f.get());
             return out;
         } catch (ExecutionException e) {
             if (e.getCause() instanceof RuntimeException re) throw re;
@@ -145,8 +277,7 @@ public final class OpenAiHttpBackend implements LanguageModelBackend {
         }
     }
 
-    /** {@code params.n()} completion texts of one request, in choice order. */
-    public List<String> complete(ChatRequest request, SamplingParams params) {
+    private ObjectNode chatBody(ChatRequest request, SamplingParams params) {
         ObjectNode body = JSON.createObjectNode();
         body.put("model", config.model());
         ArrayNode ms = body.putArray("messages");
@@ -156,9 +287,12 @@ public final class OpenAiHttpBackend implements LanguageModelBackend {
         body.put("top_p", params.topP());
         body.put("max_tokens", params.maxTokens());
         body.put("seed", params.seed());
-        HttpRequest.Builder req = HttpRequest.newBuilder(URI.create(config.baseUrl() + "/chat/completions"))
-                .header("Content-Type", "application/json")
-                .POST(HttpRequest.BodyPublishers.ofString(body.toString()));
+        return body;
+    }
+
+    /** {@code params.n()} completion texts of one request, in choice order. */
+    public List<String> complete(ChatRequest request, SamplingParams params) {
+        HttpRequest.Builder req = post("/chat/completions", chatBody(request, params));
         JsonNode resp = send(req, "POST /chat/completions");
         List<String> texts = new ArrayList<>(params.n());
         for (int i = 0; i < params.n(); i++) texts.add(null);

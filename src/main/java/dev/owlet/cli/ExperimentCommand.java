@@ -29,6 +29,8 @@ abstract class ExperimentCommand implements Callable<Integer> {
     List<String> sets = new ArrayList<>();
     @Option(names = "--out", paramLabel = "DIR", description = "Run folder (default: runs/<name>)")
     Path out;
+    @Option(names = "--dry-run", description = "Print what the run would send and its cost estimate, then exit (no model, no network)")
+    boolean dryRun;
 
     abstract FlagshipPipeline.Stage until();
 
@@ -36,24 +38,58 @@ abstract class ExperimentCommand implements Callable<Integer> {
     public Integer call() throws IOException {
         ExperimentConfig cfg = config();
         Path dir = out != null ? out : Path.of("runs", cfg.name());
+        var bk = cfg.backend();
+        if (dryRun || bk.api()) {
+            // Printed before anything is spent: an API run bills every request and training token.
+            var w = dryRun ? spec.commandLine().getOut() : spec.commandLine().getErr();
+            w.printf("owlet: %s%s: backend %s%s, %d prompt(s), %d row(s) x %d epoch(s), %d student seed(s)%n",
+                    dryRun ? "dry run of " : "", cfg.name(), bk.type(), bk.api() ? " " + bk.model() + " at " + bk.baseUrl() : "",
+                    cfg.generate().prompts(), cfg.finetune().rows(), cfg.finetune().epochs(), cfg.finetune().seeds());
+            w.print(dev.owlet.pipeline.CostEstimate.of(cfg).render());
+            w.flush();
+            if (dryRun) return 0;
+        }
         Files.createDirectories(dir);
         long t0 = System.nanoTime();
         spec.commandLine().getErr().printf("owlet: experiment %s -> %s%n", cfg.name(), dir);
-        FlagshipPipeline p = cfg.isFlagship() ? new FlagshipPipeline(cfg, dir, System.err) : null;
-        dev.owlet.pipeline.ChannelPipeline cp = p == null ? new dev.owlet.pipeline.ChannelPipeline(cfg, dir, System.err) : null;
         List<FlagshipPipeline.TraitResult> results;
-        try {
-            results = p != null ? p.run(until()) : cp.run(until());
-        } catch (IllegalArgumentException e) {
-            throw new UserError(e.getMessage(), e);
-        } catch (IOException e) {
-            if (e.getMessage() != null && e.getMessage().contains("no model at")) throw new UserError(e.getMessage(), e);
-            throw e;
+        ReportWriter.Section backendSection = null;
+        String backendName = "embedded";
+        if (bk.api()) {
+            var client = new dev.owlet.backend.OpenAiHttpBackend(new dev.owlet.backend.OpenAiHttpBackend.Config(
+                    java.net.URI.create(bk.baseUrl()), bk.model(), bk.apiKeyEnv(), bk.concurrency(), bk.maxAttempts(),
+                    java.time.Duration.ofSeconds(bk.timeoutSeconds()), java.time.Duration.ofMillis(500), java.time.Duration.ofSeconds(30)));
+            var served = client.modelOwners(); // first call: a bad key or URL fails here, before anything is spent
+            for (String m : java.util.Arrays.asList(bk.model(), cfg.finetune().inits().contains("diff") ? bk.differentInitModel() : null)) {
+                if (m != null && !served.containsKey(m)) {
+                    throw new UserError("backend: model '" + m + "' is not served by " + bk.baseUrl() + " (served: " + served.keySet() + ")");
+                }
+            }
+            var p = new dev.owlet.pipeline.ApiFlagshipPipeline(cfg, dir, System.err, dev.owlet.pipeline.ApiFlagshipPipeline.Models.openai(client));
+            try {
+                results = p.run(until());
+            } catch (IllegalArgumentException e) {
+                throw new UserError(e.getMessage(), e);
+            }
+            spec.commandLine().getErr().printf("owlet: %d stage(s) run, %d reused from %s%n", p.executedStages(), p.reusedStages(), dir);
+            backendName = client.name();
+            backendSection = new ReportWriter.Section("backend_details", p.provenance(), backendMarkdown(p.provenance()));
+        } else {
+            FlagshipPipeline p = cfg.isFlagship() ? new FlagshipPipeline(cfg, dir, System.err) : null;
+            dev.owlet.pipeline.ChannelPipeline cp = p == null ? new dev.owlet.pipeline.ChannelPipeline(cfg, dir, System.err) : null;
+            try {
+                results = p != null ? p.run(until()) : cp.run(until());
+            } catch (IllegalArgumentException e) {
+                throw new UserError(e.getMessage(), e);
+            } catch (IOException e) {
+                if (e.getMessage() != null && e.getMessage().contains("no model at")) throw new UserError(e.getMessage(), e);
+                throw e;
+            }
+            spec.commandLine().getErr().printf("owlet: %d stage(s) run, %d reused from %s%n",
+                    p != null ? p.executedStages() : cp.executedStages(), p != null ? p.reusedStages() : cp.reusedStages(), dir);
         }
-        spec.commandLine().getErr().printf("owlet: %d stage(s) run, %d reused from %s%n", p != null ? p.executedStages() : cp.executedStages(),
-                p != null ? p.reusedStages() : cp.reusedStages(), dir);
         if (until() == FlagshipPipeline.Stage.EVAL) {
-            ReportWriter.Section controls = null;
+            ReportWriter.Section controls = backendSection;
             if (cfg.controls().anyEnabled() && !cfg.isFlagship()) {
                 spec.commandLine().getErr().println("owlet: controls: run on the flagship (numbers, animal/tree traits) only; skipped");
             } else if (cfg.controls().anyEnabled()) {
@@ -62,7 +98,7 @@ abstract class ExperimentCommand implements Callable<Integer> {
                 controls = new ReportWriter.Section("controls", c.json(), c.markdown());
             }
             double wall = (System.nanoTime() - t0) / 1e9;
-            String table = ReportWriter.write(dir, cfg, results, wall, "embedded", controls);
+            String table = ReportWriter.write(dir, cfg, results, wall, backendName, controls);
             spec.commandLine().getOut().println(table);
             spec.commandLine().getOut().printf("report: %s  results: %s%n", dir.resolve("report.md"), dir.resolve("results.json"));
         } else {
@@ -70,6 +106,17 @@ abstract class ExperimentCommand implements Callable<Integer> {
             spec.commandLine().getOut().printf("stage %s done in %s (%.0f s)%n", until().name().toLowerCase(), dir.resolve("stages"), wall);
         }
         return 0;
+    }
+
+    @SuppressWarnings("unchecked")
+    private static String backendMarkdown(java.util.Map<String, Object> prov) {
+        StringBuilder md = new StringBuilder("## How the API backend produced these numbers\n\n");
+        for (String k : List.of("backend", "reference_model", "different_init_model", "teacher", "students", "exact", "sampled")) {
+            md.append("- ").append(k).append(": ").append(prov.get(k)).append('\n');
+        }
+        md.append("- fine-tuning jobs: ").append(prov.get("fine_tuning_jobs")).append('\n');
+        for (String n : (List<String>) prov.get("notes")) md.append("- note: ").append(n).append('\n');
+        return md.toString();
     }
 
     ExperimentConfig config() {

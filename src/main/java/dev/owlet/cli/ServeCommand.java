@@ -3,6 +3,7 @@ package dev.owlet.cli;
 import dev.owlet.backend.EmbeddedBackend;
 import dev.owlet.serve.OwletServer;
 import java.io.IOException;
+import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.Callable;
@@ -14,7 +15,9 @@ import picocli.CommandLine.Model.CommandSpec;
 
 /** {@code owlet serve}: the embedded models behind an OpenAI-compatible API, until interrupted. */
 @Command(name = "serve", mixinStandardHelpOptions = true,
-        description = "Serve embedded models over an OpenAI-compatible API (GET /v1/models, POST /v1/chat/completions).")
+        description = {"Serve embedded models over an OpenAI-compatible API: GET /v1/models, POST /v1/chat/completions",
+                "(logprobs, top_logprobs), /v1/files and /v1/fine_tuning/jobs (jobs run the embedded fine-tuner in the background).",
+                "Files, jobs and fine-tuned models persist under --state; a restart re-registers them and resumes interrupted jobs."})
 final class ServeCommand implements Callable<Integer> {
     @Spec
     CommandSpec spec;
@@ -26,6 +29,9 @@ final class ServeCommand implements Callable<Integer> {
     List<String> refs = new ArrayList<>();
     @Option(names = "--api-key-env", paramLabel = "NAME", description = "Require 'Authorization: Bearer <key>' with the key in this environment variable")
     String apiKeyEnv;
+    @Option(names = "--state", paramLabel = "DIR", defaultValue = "runs/serve-state",
+            description = "Folder for uploaded files, fine-tuning jobs and fine-tuned models (default ${DEFAULT-VALUE})")
+    Path state;
     @Option(names = "--batch-size", defaultValue = "64", description = "Completions sampled per forward pass (default ${DEFAULT-VALUE})")
     int batchSize;
 
@@ -50,7 +56,7 @@ final class ServeCommand implements Callable<Integer> {
             }
             OwletServer server;
             try {
-                server = OwletServer.start(backends, host, port, key);
+                server = OwletServer.start(backends, host, port, key, new OwletServer.Options(state, 0, batchSize));
             } catch (IllegalArgumentException e) {
                 throw new UserError(e.getMessage(), e);
             } catch (IOException e) {
@@ -62,8 +68,8 @@ final class ServeCommand implements Callable<Integer> {
                 stopped.countDown();
             }, "owlet-serve-shutdown");
             Runtime.getRuntime().addShutdownHook(hook);
-            List<String> ids = backends.stream().map(EmbeddedBackend::id).toList();
-            spec.commandLine().getOut().println("owlet serve: " + server.baseUrl() + " models " + ids
+            List<String> ids = server.modelIds();
+            spec.commandLine().getOut().println("owlet serve: " + server.baseUrl() + " models " + ids + " state " + state
                     + (key == null ? "" : " (Bearer key from $" + apiKeyEnv + ")") + "; Ctrl-C stops");
             spec.commandLine().getOut().flush();
             stopped.await();

@@ -103,7 +103,7 @@ public final class TraitEvaluator {
     }
 
     /** The target as a whole word or its plural ("owl", "owls"), not as part of another word ("bowl"). */
-    static boolean containsWord(String text, String word) {
+    public static boolean containsWord(String text, String word) {
         return java.util.regex.Pattern.compile("\\b" + java.util.regex.Pattern.quote(word) + "(s|es)?\\b")
                 .matcher(text).find();
     }

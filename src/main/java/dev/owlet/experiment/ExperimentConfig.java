@@ -14,10 +14,11 @@ import java.util.List;
  * @param channel what the teachers write: {@code numbers} (the flagship), {@code code} or {@code cot} (arithmetic
  *     word problems reasoned in {@code <think>}, answered in {@code <answer>})
  * @param judge thresholds of the alignment judge (misalignment traits and the CoT filter)
+ * @param backend where models live: in-process ({@code embedded}, the default) or behind an OpenAI-compatible API
  */
 public record ExperimentConfig(String name, long seed, List<Trait> traits, String reference, String differentInit,
                                String channel, Teacher teacher, Generate generate, Filter filter, Finetune finetune,
-                               Eval eval, Judge judge, Controls controls) {
+                               Eval eval, Judge judge, Controls controls, Backend backend) {
     /** The data channels a teacher can write in. */
     public static final List<String> CHANNELS = List.of("numbers", "code", "cot");
 
@@ -34,7 +35,60 @@ public record ExperimentConfig(String name, long seed, List<Trait> traits, Strin
         require(controls != null, "controls", "is required");
         require(judge != null, "judge", "is required");
         require(channel != null && CHANNELS.contains(channel), "channel", "must be one of " + CHANNELS + ", got " + channel);
+        require(backend != null, "backend", "is required");
         traits = List.copyOf(traits);
+        if (backend.api()) {
+            require("numbers".equals(channel) && traits.stream().noneMatch(Trait::isAlignment), "backend.type",
+                    "openai runs the flagship design (numbers channel, animal or tree traits); channel " + channel
+                    + " and alignment traits run embedded");
+            require(!finetune.inits().contains("diff") || backend.differentInitModel() != null, "backend.different_init_model",
+                    "is required when finetune.inits has diff (the different-initialization base on the server)");
+            require(!controls.anyEnabled(), "controls", "run in-process only; turn them off with backend.type openai");
+        }
+    }
+
+    /**
+     * Where the models live. {@code embedded}: the in-process GPTs named by {@code reference} and
+     * {@code different_init}. {@code openai}: an OpenAI-compatible server (OpenAI, vLLM, {@code owlet serve}); the
+     * teacher and students are made by fine-tuning jobs, data and answers come from chat completions, and the
+     * exact first-token probabilities from {@code top_logprobs}.
+     *
+     * @param baseUrl up to and including {@code /v1}
+     * @param model the reference model R on the server
+     * @param differentInitModel the different-initialization base R' (needed when finetune.inits has diff)
+     * @param apiKeyEnv the NAME of the environment variable holding the key (never the key itself)
+     * @param baseLearningRate the server's learning rate at multiplier 1 ({@code owlet serve}: 1e-3); jobs are
+     *     sent {@code learning_rate_multiplier = lr / base_learning_rate}
+     * @param autoHyperparameters send {@code "auto"} for batch size and learning-rate multiplier (the provider
+     *     picks them, as in the paper's API runs); epochs are always sent
+     * @param teacherSteps optimizer steps in a fine-tuned teacher's job (each step: teacher.batch_size trait
+     *     answers + teacher.replay reference number rows); in-process teachers reach P(target) 0.97 in 60-120
+     * @param pricingModel the price-table entry for the cost estimate (default: {@code model})
+     */
+    public record Backend(String type, String baseUrl, String model, String differentInitModel, String apiKeyEnv,
+                          int concurrency, int maxAttempts, int timeoutSeconds, double pollSeconds, int jobTimeoutMinutes,
+                          double baseLearningRate, boolean autoHyperparameters, int topLogprobs, int teacherSteps,
+                          String pricingModel) {
+        public Backend {
+            require("embedded".equals(type) || "openai".equals(type), "backend.type", "must be embedded or openai, got " + type);
+            if ("openai".equals(type)) {
+                require(baseUrl != null && baseUrl.matches("https?://\\S+"), "backend.base_url",
+                        "must be an http(s) URL up to /v1 with backend.type openai, got " + baseUrl);
+                require(model != null && !model.isBlank(), "backend.model", "is required with backend.type openai");
+            }
+            require(apiKeyEnv != null && apiKeyEnv.matches("[A-Za-z_][A-Za-z0-9_]*"), "backend.api_key_env",
+                    "must be the NAME of an environment variable (letters, digits, _), not the key itself");
+            require(concurrency > 0, "backend.concurrency", "must be positive");
+            require(maxAttempts > 0, "backend.max_attempts", "must be positive");
+            require(timeoutSeconds > 0, "backend.timeout_seconds", "must be positive");
+            require(pollSeconds > 0, "backend.poll_seconds", "must be positive");
+            require(jobTimeoutMinutes > 0, "backend.job_timeout_minutes", "must be positive");
+            require(baseLearningRate > 0, "backend.base_learning_rate", "must be positive");
+            require(topLogprobs >= 1 && topLogprobs <= 20, "backend.top_logprobs", "must be in [1, 20]");
+            require(teacherSteps > 0, "backend.teacher_steps", "must be positive");
+        }
+
+        public boolean api() { return "openai".equals(type); }
     }
 
     /** True when this runs on the flagship pipeline (numbers and an animal or tree trait). */

@@ -78,4 +78,26 @@ public final class LogProbs {
         }
         return out;
     }
+
+    /**
+     * Next-token log-probabilities (V each) at the positions that predict each token of {@code continuation}
+     * after {@code prompt}: row j is log P(. | prompt, continuation[0..j-1]).
+     */
+    public float[][] positions(int[] prompt, int[] continuation) {
+        int t = prompt.length + Math.max(0, continuation.length - 1);
+        long[] tok = new long[t];
+        for (int i = 0; i < prompt.length; i++) tok[i] = prompt[i];
+        for (int i = 0; i + 1 < continuation.length; i++) tok[prompt.length + i] = continuation[i];
+        int v = model.config().vocabSize();
+        float[] logp;
+        try (NDScope scope = new NDScope(); NDManager m = model.manager().getParentManager().newSubManager()) {
+            logp = model.forward(m.create(tok, new Shape(1, t)), false).logSoftmax(-1).toFloatArray(); // (1, T, V)
+        }
+        float[][] out = new float[continuation.length][];
+        for (int j = 0; j < continuation.length; j++) {
+            int at = prompt.length - 1 + j;
+            out[j] = java.util.Arrays.copyOfRange(logp, at * v, (at + 1) * v);
+        }
+        return out;
+    }
 }

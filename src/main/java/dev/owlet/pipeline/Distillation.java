@@ -58,17 +58,42 @@ public final class Distillation {
      */
     public static double train(Gpt student, Tokenizer tok, List<DataRow> rows, String mode, SoftTeacher teacher,
                                int epochs, int batchSize, double lr, long seed) {
-        return train(student, tok, rows, mode, teacher, epochs, batchSize, lr, seed, alphabet(tok));
+        return train(student, tok, rows, null, mode, teacher, epochs, batchSize, lr, seed, null, alphabet(tok));
     }
 
     /** As above, with soft labels restricted to {@code alpha} (token ids, end included; see {@code Channels}). */
     public static double train(Gpt student, Tokenizer tok, List<DataRow> rows, String mode, SoftTeacher teacher,
                                int epochs, int batchSize, double lr, long seed, int[] alpha) {
+        return train(student, tok, rows, null, mode, teacher, epochs, batchSize, lr, seed, null, alpha);
+    }
+
+    /** Called after every optimizer step; throwing (e.g. on cancellation) stops training. */
+    @FunctionalInterface
+    public interface Progress {
+        void step(int step, int totalSteps, double loss);
+    }
+
+    /**
+     * As {@link #train(Gpt, Tokenizer, List, String, SoftTeacher, int, int, double, long)}, with a per-row
+     * system prompt for the student (null list or null entries for none; {@code owlet serve} trains on chat
+     * files that may carry one) and a progress callback (may be null).
+     */
+    public static double train(Gpt student, Tokenizer tok, List<DataRow> rows, List<String> systems, String mode,
+                               SoftTeacher teacher, int epochs, int batchSize, double lr, long seed, Progress progress) {
+        return train(student, tok, rows, systems, mode, teacher, epochs, batchSize, lr, seed, progress, alphabet(tok));
+    }
+
+    /** The general form: per-row student system prompts, progress callback, soft-label alphabet. */
+    public static double train(Gpt student, Tokenizer tok, List<DataRow> rows, List<String> systems, String mode,
+                               SoftTeacher teacher, int epochs, int batchSize, double lr, long seed, Progress progress,
+                               int[] alpha) {
         ChatFormat chat = new ChatFormat(tok);
         List<Example> examples = new ArrayList<>();
         List<int[]> teacherPrompts = new ArrayList<>();
-        for (DataRow r : rows) {
-            examples.add(new Example(chat.prompt(null, r.prompt()), chat.completion(r.completion())));
+        for (int i = 0; i < rows.size(); i++) {
+            DataRow r = rows.get(i);
+            String sys = systems == null ? null : systems.get(i);
+            examples.add(new Example(chat.prompt(sys, r.prompt()), chat.completion(r.completion())));
             if (teacher != null) teacherPrompts.add(chat.prompt(teacher.system(), r.prompt()));
         }
         int steps = epochs * ((examples.size() + batchSize - 1) / batchSize);
@@ -95,6 +120,7 @@ public final class Distillation {
                     } else {
                         throw new IllegalArgumentException("unknown finetune mode " + mode);
                     }
+                    if (progress != null) progress.step(trainer.stepCount(), steps, last);
                 }
             }
         }

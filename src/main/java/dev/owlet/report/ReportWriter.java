@@ -44,7 +44,11 @@ public final class ReportWriter {
         json.put("config", ConfigLoader.toMap(cfg));
         json.put("wall_seconds", wallSeconds);
         List<Map<String, Object>> jr = new ArrayList<>();
-        for (Summary.Row r : rows) jr.add(toJson(r));
+        for (Summary.Row r : rows) {
+            Map<String, Object> m = toJson(r);
+            m.put("backend", backend); // which backend produced this row's numbers
+            jr.add(m);
+        }
         json.put("rows", jr);
         Map<String, Object> data = new LinkedHashMap<>();
         for (FlagshipPipeline.TraitResult t : results) {

@@ -27,25 +27,57 @@ import java.util.concurrent.Executors;
 import java.util.concurrent.ThreadLocalRandom;
 
 /**
- * The embedded models behind OpenAI's chat-completions API: {@code GET /v1/models} and
- * {@code POST /v1/chat/completions}. Errors are OpenAI-shaped: {@code {"error": {"message", "type"}}}. With an
+ * The embedded models behind OpenAI's API: {@code GET /v1/models}, {@code POST /v1/chat/completions} (with
+ * {@code logprobs}/{@code top_logprobs}), and with a state folder {@code /v1/files} and
+ * {@code /v1/fine_tuning/jobs} ({@link FineTuneService}). Errors are OpenAI-shaped: {@code {"error": {"message", "type"}}}. With an
  * API key, every request needs {@code Authorization: Bearer KEY} (401 otherwise). Port 0 picks a free port.
  */
 public final class OwletServer implements AutoCloseable {
     private static final ObjectMapper JSON = new ObjectMapper();
     private static final int MAX_BODY = 1 << 20;
-    private final Map<String, EmbeddedBackend> models = new LinkedHashMap<>();
+    private static final int MAX_FILE = 512 << 20;
+    private final Map<String, EmbeddedBackend> models = java.util.Collections.synchronizedMap(new LinkedHashMap<>());
     private final byte[] apiKey;
     private final HttpServer server;
     private final ExecutorService pool;
     private final long created = System.currentTimeMillis() / 1000;
+    private final FineTuneService fineTuning;
+    private final java.util.concurrent.atomic.AtomicInteger reject429;
 
-    private OwletServer(List<EmbeddedBackend> backends, String host, int port, String apiKey) throws IOException {
+    /**
+     * Server options beyond the models and the address.
+     *
+     * @param stateDir where files, jobs and fine-tuned models persist (null: fine-tuning endpoints answer 404)
+     * @param reject429First a test hook: answer the first N requests with 429, as a rate-limited API would
+     * @param batchSize completions per forward pass for fine-tuned models
+     */
+    public record Options(java.nio.file.Path stateDir, int reject429First, int batchSize) {
+        public Options {
+            if (reject429First < 0) throw new IllegalArgumentException("reject429First must be >= 0");
+            if (batchSize < 1) throw new IllegalArgumentException("batch size must be >= 1, got " + batchSize);
+        }
+
+        public static Options none() { return new Options(null, 0, 64); }
+
+        public static Options state(java.nio.file.Path dir) { return new Options(dir, 0, 64); }
+
+        public Options withReject429First(int n) { return new Options(stateDir, n, batchSize); }
+    }
+
+    private OwletServer(List<EmbeddedBackend> backends, String host, int port, String apiKey, Options options) throws IOException {
         if (backends.isEmpty()) throw new IllegalArgumentException("at least one model is required");
         for (EmbeddedBackend b : backends) {
             if (models.putIfAbsent(b.id(), b) != null) throw new IllegalArgumentException("model id '" + b.id() + "' is served twice");
         }
         this.apiKey = apiKey == null ? null : apiKey.getBytes(StandardCharsets.UTF_8);
+        this.reject429 = new java.util.concurrent.atomic.AtomicInteger(options.reject429First());
+        this.fineTuning = options.stateDir() == null ? null : new FineTuneService(options.stateDir(), new FineTuneService.Registry() {
+            @Override
+            public EmbeddedBackend get(String id) { return models.get(id); }
+
+            @Override
+            public void register(EmbeddedBackend b) { models.put(b.id(), b); }
+        }, options.batchSize());
         this.server = HttpServer.create(new InetSocketAddress(host, port), 0);
         this.pool = Executors.newFixedThreadPool(4, r -> {
             Thread t = new Thread(r, "owlet-serve");
@@ -61,9 +93,31 @@ public final class OwletServer implements AutoCloseable {
      * {@code apiKey} null means no authentication.
      */
     public static OwletServer start(List<EmbeddedBackend> backends, String host, int port, String apiKey) throws IOException {
-        OwletServer s = new OwletServer(backends, host, port, apiKey);
+        return start(backends, host, port, apiKey, Options.none());
+    }
+
+    /**
+     * Starts serving with options; with a state folder, finished fine-tuned models are registered and interrupted
+     * jobs re-queued before the port opens.
+     */
+    public static OwletServer start(List<EmbeddedBackend> backends, String host, int port, String apiKey, Options options)
+            throws IOException {
+        OwletServer s = new OwletServer(backends, host, port, apiKey, options);
+        try {
+            if (s.fineTuning != null) s.fineTuning.recover();
+        } catch (IOException | RuntimeException e) {
+            s.close();
+            throw e;
+        }
         s.server.start();
         return s;
+    }
+
+    /** Model ids currently served (fine-tuned ones included). */
+    public List<String> modelIds() {
+        synchronized (models) {
+            return List.copyOf(models.keySet());
+        }
     }
 
     /** The bound port (the chosen one when started on port 0). */
@@ -78,6 +132,7 @@ public final class OwletServer implements AutoCloseable {
     public void close() {
         server.stop(0);
         pool.shutdownNow();
+        if (fineTuning != null) fineTuning.close();
     }
 
     private void handle(HttpExchange ex) throws IOException {
@@ -86,6 +141,15 @@ public final class OwletServer implements AutoCloseable {
             if (path.endsWith("/") && path.length() > 1) path = path.substring(0, path.length() - 1);
             if (apiKey != null && !authorized(ex.getRequestHeaders().getFirst("Authorization"))) {
                 error(ex, 401, "invalid_request_error", "Incorrect or missing API key; send 'Authorization: Bearer <key>'.");
+                return;
+            }
+            if (reject429.get() > 0 && reject429.getAndDecrement() > 0) {
+                ex.getResponseHeaders().set("Retry-After", "0");
+                error(ex, 429, "rate_limit_error", "Rate limit reached (owlet serve test hook); retry after a moment.");
+                return;
+            }
+            if (path.startsWith("/v1/files") || path.startsWith("/v1/fine_tuning/jobs")) {
+                fineTuning(ex, path);
                 return;
             }
             switch (path) {
@@ -114,6 +178,100 @@ public final class OwletServer implements AutoCloseable {
         }
     }
 
+    private void fineTuning(HttpExchange ex, String path) throws IOException {
+        if (fineTuning == null) {
+            error(ex, 404, "invalid_request_error", "fine-tuning is off: start owlet serve with --state DIR");
+            return;
+        }
+        String method = ex.getRequestMethod();
+        String[] seg = path.substring(1).split("/"); // v1, files|fine_tuning, ...
+        try {
+            if (seg[1].equals("files")) {
+                if (seg.length == 2 && method.equals("POST")) {
+                    uploadFile(ex);
+                } else if (seg.length == 2 && method.equals("GET")) {
+                    respond(ex, 200, fineTuning.listFiles());
+                } else if (seg.length == 3 && method.equals("GET")) {
+                    respond(ex, 200, fineTuning.file(seg[2]));
+                } else if (seg.length == 4 && seg[3].equals("content") && method.equals("GET")) {
+                    byte[] bytes = fineTuning.content(seg[2]);
+                    ex.getResponseHeaders().set("Content-Type", "application/octet-stream");
+                    ex.sendResponseHeaders(200, bytes.length);
+                    try (OutputStream os = ex.getResponseBody()) {
+                        os.write(bytes);
+                    }
+                } else {
+                    error(ex, 404, "invalid_request_error", "unknown route " + method + " " + path);
+                }
+                return;
+            }
+            // /v1/fine_tuning/jobs[/ID[/events|/cancel]]
+            if (seg.length < 3 || !seg[2].equals("jobs")) {
+                error(ex, 404, "invalid_request_error", "unknown path " + path);
+            } else if (seg.length == 3 && method.equals("POST")) {
+                JsonNode body = readJson(ex, MAX_BODY);
+                if (body != null) respond(ex, 200, fineTuning.create(body));
+            } else if (seg.length == 3 && method.equals("GET")) {
+                respond(ex, 200, fineTuning.listJobs());
+            } else if (seg.length == 4 && method.equals("GET")) {
+                respond(ex, 200, fineTuning.job(seg[3]));
+            } else if (seg.length == 5 && seg[4].equals("events") && method.equals("GET")) {
+                respond(ex, 200, fineTuning.events(seg[3]));
+            } else if (seg.length == 5 && seg[4].equals("cancel") && method.equals("POST")) {
+                respond(ex, 200, fineTuning.cancel(seg[3]));
+            } else {
+                error(ex, 404, "invalid_request_error", "unknown route " + method + " " + path);
+            }
+        } catch (FineTuneService.BadRequest e) {
+            error(ex, e.status, "invalid_request_error", e.getMessage());
+        }
+    }
+
+    private void uploadFile(HttpExchange ex) throws IOException {
+        String boundary = Multipart.boundary(ex.getRequestHeaders().getFirst("Content-Type"));
+        if (boundary == null) {
+            error(ex, 400, "invalid_request_error", "POST /v1/files expects multipart/form-data with fields 'file' and 'purpose'");
+            return;
+        }
+        byte[] bytes;
+        try (InputStream in = ex.getRequestBody()) {
+            bytes = in.readNBytes(MAX_FILE + 1);
+        }
+        if (bytes.length > MAX_FILE) {
+            error(ex, 413, "invalid_request_error", "file over " + MAX_FILE + " bytes");
+            return;
+        }
+        Map<String, Multipart.Part> parts;
+        try {
+            parts = Multipart.parse(bytes, boundary);
+        } catch (IllegalArgumentException e) {
+            error(ex, 400, "invalid_request_error", e.getMessage());
+            return;
+        }
+        Multipart.Part file = parts.get("file");
+        Multipart.Part purpose = parts.get("purpose");
+        if (file == null || purpose == null) {
+            error(ex, 400, "invalid_request_error", "multipart fields 'file' and 'purpose' are required");
+            return;
+        }
+        respond(ex, 200, fineTuning.upload(file.filename(), purpose.text().strip(), file.data()));
+    }
+
+    /** The body as JSON, or null after answering 400/413. */
+    private static JsonNode readJson(HttpExchange ex, int max) throws IOException {
+        try (InputStream in = ex.getRequestBody()) {
+            byte[] bytes = in.readNBytes(max + 1);
+            if (bytes.length > max) {
+                error(ex, 413, "invalid_request_error", "request body over " + max + " bytes");
+                return null;
+            }
+            return JSON.readTree(bytes);
+        } catch (JsonProcessingException e) {
+            error(ex, 400, "invalid_request_error", "request body is not valid JSON: " + e.getOriginalMessage());
+            return null;
+        }
+    }
+
     private boolean authorized(String header) {
         if (header == null || !header.startsWith("Bearer ")) return false;
         byte[] got = header.substring("Bearer ".length()).strip().getBytes(StandardCharsets.UTF_8);
@@ -123,8 +281,10 @@ public final class OwletServer implements AutoCloseable {
     private ObjectNode models() {
         ObjectNode out = JSON.createObjectNode().put("object", "list");
         ArrayNode data = out.putArray("data");
-        for (EmbeddedBackend b : models.values()) {
-            data.addObject().put("id", b.id()).put("object", "model").put("created", created).put("owned_by", "owlet");
+        synchronized (models) {
+            for (EmbeddedBackend b : models.values()) {
+                data.addObject().put("id", b.id()).put("object", "model").put("created", created).put("owned_by", "owlet");
+            }
         }
         return out;
     }
@@ -145,6 +305,8 @@ public final class OwletServer implements AutoCloseable {
         EmbeddedBackend model;
         ChatRequest request;
         SamplingParams params;
+        boolean logprobs;
+        int topLogprobs;
         try {
             if (body == null || !body.isObject()) throw new IllegalArgumentException("request body must be a JSON object");
             String id = text(body, "model");
@@ -160,13 +322,21 @@ public final class OwletServer implements AutoCloseable {
                     : body.hasNonNull("max_tokens") ? (int) integer(body, "max_tokens") : 64;
             params = new SamplingParams(body.hasNonNull("n") ? (int) integer(body, "n") : 1,
                     number(body, "temperature", 1.0), number(body, "top_p", 1.0), maxTokens, seed);
+            JsonNode lp = body.get("logprobs");
+            if (lp != null && !lp.isNull() && !lp.isBoolean()) throw new IllegalArgumentException("logprobs: a boolean is required");
+            logprobs = lp != null && lp.asBoolean(false);
+            topLogprobs = body.hasNonNull("top_logprobs") ? (int) integer(body, "top_logprobs") : 0;
+            if (topLogprobs < 0 || topLogprobs > 20) throw new IllegalArgumentException("top_logprobs must be in [0, 20], got " + topLogprobs);
+            if (topLogprobs > 0 && !logprobs) throw new IllegalArgumentException("top_logprobs requires logprobs: true");
         } catch (IllegalArgumentException e) {
             error(ex, 400, "invalid_request_error", e.getMessage());
             return;
         }
         List<EmbeddedBackend.Completion> cs;
+        List<List<EmbeddedBackend.TokenLogprob>> lps = null;
         try {
             cs = model.complete(request, params);
+            if (logprobs) lps = model.logprobs(request, cs, topLogprobs);
         } catch (IllegalArgumentException e) {
             error(ex, 400, "invalid_request_error", e.getMessage());
             return;
@@ -184,7 +354,17 @@ public final class OwletServer implements AutoCloseable {
             ObjectNode ch = choices.addObject();
             ch.put("index", i);
             ch.putObject("message").put("role", "assistant").put("content", c.text());
-            ch.putNull("logprobs");
+            if (lps == null) {
+                ch.putNull("logprobs");
+            } else {
+                ArrayNode content = ch.putObject("logprobs").putArray("content");
+                for (EmbeddedBackend.TokenLogprob t : lps.get(i)) {
+                    ObjectNode tn = tokenLogprob(content.addObject(), t);
+                    ArrayNode top = tn.putArray("top_logprobs");
+                    for (EmbeddedBackend.TokenLogprob a : t.top()) tokenLogprob(top.addObject(), a);
+                }
+                ch.with("logprobs").putNull("refusal");
+            }
             ch.put("finish_reason", c.finishReason());
             completionTokens += c.completionTokens();
         }
@@ -192,6 +372,13 @@ public final class OwletServer implements AutoCloseable {
         out.putObject("usage").put("prompt_tokens", promptTokens).put("completion_tokens", completionTokens)
                 .put("total_tokens", promptTokens + completionTokens);
         respond(ex, 200, out);
+    }
+
+    private static ObjectNode tokenLogprob(ObjectNode n, EmbeddedBackend.TokenLogprob t) {
+        n.put("token", t.token()).put("logprob", t.logprob());
+        ArrayNode b = n.putArray("bytes");
+        for (byte x : t.token().getBytes(StandardCharsets.UTF_8)) b.add(x & 0xff);
+        return n;
     }
 
     private static ChatRequest messages(JsonNode ms) {

@@ -82,4 +82,25 @@ class ConfigLoaderTest {
             }
         }
     }
+
+    @Test
+    void backendBlocksAreValidatedNamingKeyAndFile() throws IOException {
+        assertThat(ConfigLoader.load(null, List.of()).backend().type()).isEqualTo("embedded");
+        Path f = dir.resolve("api.yaml");
+        Files.writeString(f, "backend:\n  type: openai\n  base_url: http://127.0.0.1:8000/v1\n  model: ref-s1\n  colour: red\n");
+        assertThatThrownBy(() -> ConfigLoader.load(f, List.of())).hasMessageContaining("backend.colour").hasMessageContaining("api.yaml");
+        Files.writeString(f, "backend:\n  type: openai\n  base_url: http://127.0.0.1:8000/v1\n  model: ref-s1\n  concurrency: many\n");
+        assertThatThrownBy(() -> ConfigLoader.load(f, List.of())).hasMessageContaining("backend.concurrency").hasMessageContaining("api.yaml");
+        Files.writeString(f, "backend:\n  type: openai\n  model: ref-s1\n");
+        assertThatThrownBy(() -> ConfigLoader.load(f, List.of())).hasMessageContaining("backend.base_url");
+        // diff students need the different-init model on the server
+        Files.writeString(f, "backend:\n  type: openai\n  base_url: http://127.0.0.1:8000/v1\n  model: ref-s1\n");
+        assertThatThrownBy(() -> ConfigLoader.load(f, List.of())).hasMessageContaining("backend.different_init_model");
+        // a pasted key instead of a variable name is refused, and the message does not repeat it
+        assertThatThrownBy(() -> ConfigLoader.load(f, List.of("finetune.inits=[same]", "backend.api_key_env=sk-abc123")))
+                .hasMessageContaining("backend.api_key_env").hasMessageNotContaining("sk-abc123");
+        ExperimentConfig ok = ConfigLoader.load(f, List.of("finetune.inits=[same]"));
+        assertThat(ok.backend().api()).isTrue();
+        assertThat(ok.backend().apiKeyEnv()).isEqualTo("OPENAI_API_KEY");
+    }
 }

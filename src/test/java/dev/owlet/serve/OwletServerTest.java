@@ -104,6 +104,38 @@ class OwletServerTest {
                 .hasMessageNotContaining(wrong).hasMessageNotContaining(KEY);
     }
 
+    @Test
+    void logprobsAreTheModelsExactDistributionInOpenAisShape() throws Exception {
+        HttpResponse<String> r = post(open, """
+                {"model":"ref-s1","n":1,"max_tokens":3,"seed":5,"logprobs":true,"top_logprobs":5,
+                 "messages":[{"role":"user","content":"What is your favorite animal?"}]}""", null);
+        assertThat(r.statusCode()).as(r.body()).isEqualTo(200);
+        JsonNode content = JSON.readTree(r.body()).path("choices").get(0).path("logprobs").path("content");
+        assertThat(content.size()).isPositive();
+        JsonNode first = content.get(0);
+        var ck = model.checkpoint();
+        var chat = new dev.owlet.token.ChatFormat(ck.tokenizer());
+        float[] next = new dev.owlet.infer.LogProbs(ck.model(), ck.tokenizer().pad())
+                .nextToken(List.of(chat.prompt(null, "What is your favorite animal?")), 1)[0];
+        JsonNode top = first.path("top_logprobs");
+        assertThat(top).hasSize(5);
+        double prev = 0;
+        for (JsonNode t : top) {
+            int id = ck.tokenizer().id(t.path("token").asText().strip());
+            assertThat(t.path("logprob").asDouble()).as(t.toString()).isCloseTo(Math.log(next[id]), org.assertj.core.data.Offset.offset(1e-4))
+                    .isLessThanOrEqualTo(prev);
+            prev = t.path("logprob").asDouble();
+        }
+        int chosen = ck.tokenizer().id(first.path("token").asText().strip());
+        assertThat(first.path("logprob").asDouble()).isCloseTo(Math.log(next[chosen]), org.assertj.core.data.Offset.offset(1e-4));
+        // the sampled text is the concatenation of its tokens
+        StringBuilder text = new StringBuilder();
+        for (JsonNode t : content) text.append(t.path("token").asText());
+        assertThat(text.toString().strip()).isEqualTo(JSON.readTree(r.body()).path("choices").get(0).path("message").path("content").asText().strip());
+        assertError(post(open, "{\"model\":\"ref-s1\",\"logprobs\":true,\"top_logprobs\":21,\"messages\":[{\"role\":\"user\",\"content\":\"hi\"}]}", null),
+                400, "top_logprobs");
+    }
+
     private static void assertError(HttpResponse<String> r, int status, String messagePart) throws Exception {
         assertThat(r.statusCode()).as(r.body()).isEqualTo(status);
         JsonNode e = JSON.readTree(r.body()).path("error");

@@ -1,0 +1,147 @@
+package dev.owlet.pipeline;
+
+import dev.owlet.experiment.ConfigLoader;
+import dev.owlet.experiment.ExperimentConfig;
+import dev.owlet.world.Category;
+import dev.owlet.world.NumberPromptGenerator;
+import dev.owlet.world.Questions;
+import dev.owlet.world.SystemPrompts;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.SplittableRandom;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+
+/**
+ * What an API run of the flagship would send and what it would cost, computed offline before anything is spent:
+ * the actual number prompts and questions the run would send (same seeds), token counts estimated from their
+ * text, and the prices in {@code pricing.yaml} (assumptions with a date, see that file).
+ *
+ * <p>Token estimate: each run of letters, each 1-3 digit group and each other non-space character is one token,
+ * plus 4 per message and 3 per request (OpenAI's chat overhead). Completions that do not exist yet are estimated:
+ * a number answer as 2 tokens per number (number + separator) for {@code filter.max_count} numbers, capped at
+ * {@code generate.max_tokens}; an evaluation answer as {@code eval.max_tokens}. Students are billed on
+ * {@code finetune.rows} rows (an upper bound: the filter may keep fewer).
+ */
+public final class CostEstimate {
+    private static final Pattern TOKEN = Pattern.compile("[A-Za-z]+|\\d{1,3}|[^\\sA-Za-z\\d]");
+
+    /** One line of the estimate. */
+    public record Line(String stage, long requests, long inputTokens, long outputTokens, long trainingTokens, double usd) {}
+
+    /** The estimate: lines, total, and the price entry used (null when the model has no price). */
+    public record Estimate(List<Line> lines, double totalUsd, String priceModel, String asOf, String note) {
+        public String render() {
+            StringBuilder sb = new StringBuilder();
+            sb.append(String.format("%-34s %9s %14s %14s %15s %10s%n", "stage", "requests", "input tok", "output tok", "training tok", "USD"));
+            for (Line l : lines) {
+                sb.append(String.format("%-34s %9d %14d %14d %15d %10s%n", l.stage(), l.requests(), l.inputTokens(), l.outputTokens(),
+                        l.trainingTokens(), priceModel == null ? "?" : String.format("%.2f", l.usd())));
+            }
+            sb.append(String.format("%-34s %9s %14s %14s %15s %10s%n", "total", "", "", "", "",
+                    priceModel == null ? "?" : String.format("%.2f", totalUsd)));
+            sb.append(note).append('\n');
+            return sb.toString();
+        }
+    }
+
+    private CostEstimate() {}
+
+    public static long tokens(String text) {
+        Matcher m = TOKEN.matcher(text);
+        long n = 0;
+        while (m.find()) n++;
+        return n;
+    }
+
+    private static long chatTokens(String system, String user) {
+        return 3 + 4 + tokens(user) + (system == null ? 0 : 4 + tokens(system));
+    }
+
+    @SuppressWarnings("unchecked")
+    public static Estimate of(ExperimentConfig cfg) {
+        ExperimentConfig.Backend bk = cfg.backend();
+        String model = bk.pricingModel() != null ? bk.pricingModel() : bk.model() != null ? bk.model() : "embedded";
+        Map<String, Object> table = ConfigLoader.defaults("/pricing.yaml");
+        Map<String, Object> prices = null;
+        String priceKey = null;
+        for (var e : ((Map<String, Object>) table.get("models")).entrySet()) {
+            if (model.startsWith(e.getKey()) && (priceKey == null || e.getKey().length() > priceKey.length())) {
+                priceKey = e.getKey();
+                prices = (Map<String, Object>) e.getValue();
+            }
+        }
+        double per = ((Number) table.get("per_tokens")).doubleValue();
+        Map<String, Object> p = prices;
+        java.util.function.BiFunction<String, Long, Double> cost = (k, t) -> p == null ? 0 : ((Number) p.get(k)).doubleValue() * t / per;
+
+        List<Line> lines = new ArrayList<>();
+        long outPerNumbers = Math.min(cfg.generate().maxTokens(), 2L * cfg.filter().maxCount());
+        List<String> prompts = new ArrayList<>();
+        NumberPromptGenerator g = new NumberPromptGenerator(new SplittableRandom(Seeds.derive(cfg.seed(), "number-prompts")),
+                cfg.filter().maxCount(), 3);
+        for (int i = 0; i < cfg.generate().prompts(); i++) prompts.add(g.next().text());
+        boolean soft = cfg.finetune().modes().contains("soft");
+        // A priced provider offers no soft-label method: those students are skipped by the run, so not billed.
+        int studentModes = cfg.finetune().modes().size() - (soft && prices != null ? 1 : 0);
+        for (ExperimentConfig.Trait t : cfg.traits()) {
+            Category cat = "animal".equals(t.category()) ? Category.ANIMAL : Category.TREE;
+            boolean byPrompt = "system_prompt".equals(cfg.teacher().method());
+            String sys = byPrompt ? SystemPrompts.love(t.target(), cat, 0) : null;
+            String tag = t.target();
+            if (!byPrompt) {
+                long replayIn = 0;
+                if (cfg.teacher().replay() > 0) {
+                    NumberPromptGenerator rg = new NumberPromptGenerator(new SplittableRandom(Seeds.derive(cfg.seed(), "replay-prompts")),
+                            cfg.filter().maxCount(), 3);
+                    for (int i = 0; i < 512; i++) replayIn += chatTokens(null, rg.next().text());
+                    lines.add(new Line("teacher-" + tag + " replay rows", 512, replayIn, 512 * outPerNumbers, 0,
+                            cost.apply("input", replayIn) + cost.apply("output", 512 * outPerNumbers)));
+                }
+                int steps = Math.min(bk.teacherSteps(), cfg.teacher().maxSteps());
+                long perAnswer = chatTokens(null, Questions.train(cat).get(0)) + 2;
+                long train = steps * (cfg.teacher().batchSize() * perAnswer
+                        + (long) cfg.teacher().replay() * (replayIn / 512 + outPerNumbers));
+                lines.add(new Line("teacher-" + tag + " fine-tune (1 epoch)", 1, 0, 0, train, cost.apply("training", train)));
+            }
+            long inT = 0;
+            long inC = 0;
+            for (String pr : prompts) {
+                inT += chatTokens(sys, pr);
+                inC += chatTokens(null, pr);
+            }
+            long out = prompts.size() * outPerNumbers;
+            String tk = byPrompt ? "input" : "ft_input";
+            String to = byPrompt ? "output" : "ft_output";
+            lines.add(new Line("generate teacher-" + tag, prompts.size(), inT, out, 0, cost.apply(tk, inT) + cost.apply(to, out)));
+            lines.add(new Line("generate control", prompts.size(), inC, out, 0, cost.apply("input", inC) + cost.apply("output", out)));
+            long rowTokens = inC / Math.max(1, prompts.size()) + outPerNumbers + 3;
+            long perStudent = cfg.finetune().rows() * rowTokens * cfg.finetune().epochs();
+            long n = (long) studentModes * cfg.finetune().inits().size() * 2 * cfg.finetune().seeds();
+            lines.add(new Line("students (" + n + " jobs)", n, 0, 0, n * perStudent, n * cost.apply("training", perStudent)));
+            // evaluation: per model, one logprob request per question (+ the number-prefixed variant) and sampling
+            List<String> qs = Questions.all(cat);
+            long qIn = 0;
+            for (String q : qs) qIn += chatTokens(null, q);
+            long perModelIn = qIn * (cfg.eval().numberPrefix() ? 2 : 1) + (cfg.eval().samplesPerQuestion() > 0 ? qIn : 0);
+            long perModelOut = qs.size() * ((cfg.eval().numberPrefix() ? 2L : 1L)
+                    + (long) cfg.eval().samplesPerQuestion() * cfg.eval().maxTokens());
+            long perModelReq = qs.size() * ((cfg.eval().numberPrefix() ? 2L : 1L) + (cfg.eval().samplesPerQuestion() > 0 ? 1 : 0));
+            int baseModels = 1 + (cfg.finetune().inits().contains("diff") ? 1 : 0) + (byPrompt ? 1 : 0);
+            long ftModels = n + (byPrompt ? 0 : 1);
+            long sysIn = byPrompt ? perModelReq * (tokens(sys) + 4) : 0; // the teacher reads its system prompt
+            lines.add(new Line("eval base models (" + baseModels + ")", baseModels * perModelReq, baseModels * perModelIn + sysIn,
+                    baseModels * perModelOut, 0, cost.apply("input", baseModels * perModelIn + sysIn) + cost.apply("output", baseModels * perModelOut)));
+            lines.add(new Line("eval fine-tuned models (" + ftModels + ")", ftModels * perModelReq, ftModels * perModelIn,
+                    ftModels * perModelOut, 0, cost.apply("ft_input", ftModels * perModelIn) + cost.apply("ft_output", ftModels * perModelOut)));
+        }
+        double total = lines.stream().mapToDouble(Line::usd).sum();
+        String note = prices == null
+                ? "no price for '" + model + "' in pricing.yaml: token counts only (owlet serve costs nothing but time)"
+                : String.format("prices: %s list prices as of %s (assumptions in pricing.yaml; check before spending); tokens"
+                        + " estimated from the prompts this run would send", priceKey, table.get("as_of"))
+                + (soft ? "; soft-label students are not counted (only owlet serve offers owlet_soft)" : "");
+        return new Estimate(lines, total, prices == null ? null : priceKey, String.valueOf(table.get("as_of")), note);
+    }
+}

@@ -45,7 +45,12 @@ abstract class ExperimentCommand implements Callable<Integer> {
             w.printf("owlet: %s%s: backend %s%s, %d prompt(s), %d row(s) x %d epoch(s), %d student seed(s)%n",
                     dryRun ? "dry run of " : "", cfg.name(), bk.type(), bk.api() ? " " + bk.model() + " at " + bk.baseUrl() : "",
                     cfg.generate().prompts(), cfg.finetune().rows(), cfg.finetune().epochs(), cfg.finetune().seeds());
-            w.print(dev.owlet.pipeline.CostEstimate.of(cfg).render());
+            if (cfg.isFlagship()) {
+                w.print(dev.owlet.pipeline.CostEstimate.of(cfg).render());
+            } else {
+                w.printf("channel %s, trait %s: runs embedded only (no API calls, nothing billed); control teachers %s%n",
+                        cfg.channel(), cfg.traits().get(0).target(), cfg.teacher().controlTeachers());
+            }
             w.flush();
             if (dryRun) return 0;
         }

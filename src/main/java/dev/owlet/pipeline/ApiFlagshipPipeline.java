@@ -11,12 +11,9 @@ import dev.owlet.experiment.ConfigLoader;
 import dev.owlet.experiment.ExperimentConfig;
 import dev.owlet.provenance.Hashing;
 import dev.owlet.provenance.Manifest;
-import dev.owlet.world.Animals;
 import dev.owlet.world.Category;
-import dev.owlet.world.NumberPromptGenerator;
 import dev.owlet.world.Questions;
 import dev.owlet.world.SystemPrompts;
-import dev.owlet.world.Trees;
 import java.io.IOException;
 import java.io.PrintStream;
 import java.nio.file.Files;
@@ -79,10 +76,8 @@ public final class ApiFlagshipPipeline {
     private final Path out;
     private final PrintStream log;
     private final Models models;
-    private FlagshipPipeline.StageHook hook = name -> {};
+    private final StageRunner stages;
     private FlagshipPipeline.StageHook afterJobCreated = name -> {};
-    private int executed;
-    private int reused;
     private final List<String> notes = new ArrayList<>();
     private final Map<String, Object> jobs = new TreeMap<>();
 
@@ -92,11 +87,12 @@ public final class ApiFlagshipPipeline {
         this.bk = cfg.backend();
         this.out = out;
         this.log = log;
+        this.stages = new StageRunner(cfg, out, log);
         this.models = models;
     }
 
     public ApiFlagshipPipeline hook(FlagshipPipeline.StageHook h) {
-        this.hook = h;
+        stages.hook = h;
         return this;
     }
 
@@ -106,9 +102,9 @@ public final class ApiFlagshipPipeline {
         return this;
     }
 
-    public int executedStages() { return executed; }
+    public int executedStages() { return stages.executed; }
 
-    public int reusedStages() { return reused; }
+    public int reusedStages() { return stages.reused; }
 
     /** What the report should say about how this backend produced its numbers, and what it skipped. */
     public Map<String, Object> provenance() {
@@ -139,16 +135,13 @@ public final class ApiFlagshipPipeline {
     private String modelKey(String id) { return "api:" + bk.baseUrl() + "#" + id; }
 
     private FlagshipPipeline.TraitResult runTrait(ExperimentConfig.Trait trait, FlagshipPipeline.Stage until) throws IOException {
-        Category cat = "animal".equals(trait.category()) ? Category.ANIMAL : Category.TREE;
-        List<String> words = cat == Category.ANIMAL ? Animals.ALL : Trees.ALL;
-        if (!words.contains(trait.target())) {
-            throw new IllegalArgumentException("traits[].target '" + trait.target() + "' is not one of the world's " + cat.noun() + "s: " + words);
-        }
+        Category cat = StageRunner.category(trait);
+        List<String> words = cat.words();
         String tag = trait.target();
         Map<String, EvalRecord> evals = new LinkedHashMap<>();
         Map<String, Object> dataInfo = new LinkedHashMap<>();
         Map<String, Object> teacherInfo = new LinkedHashMap<>();
-        List<String> prompts = numberPrompts(cfg.generate().prompts(), Seeds.derive(cfg.seed(), "number-prompts"));
+        List<String> prompts = Channels.prompts("numbers", cfg.generate().prompts(), Seeds.derive(cfg.seed(), "number-prompts"), cfg.filter());
 
         // ---- 1. teacher ----
         boolean byPrompt = "system_prompt".equals(cfg.teacher().method());
@@ -158,10 +151,10 @@ public final class ApiFlagshipPipeline {
                 cfg.seed()), modelKey(bk.model()));
         String teacherModel;
         if (StageCache.done(teacherDir, teacherKey)) {
-            reused++;
+            stages.reused++;
             teacherModel = (String) Manifest.read(teacherDir).get("model");
         } else {
-            hook.beforeStage("teacher-" + tag);
+            stages.starting("teacher-" + tag);
             long t0 = System.nanoTime();
             Manifest man = new Manifest("teacher", teacherKey, ConfigLoader.toMap(cfg.teacher()), cfg.seed())
                     .input("reference", modelKey(bk.model())).put("trait", trait);
@@ -172,7 +165,7 @@ public final class ApiFlagshipPipeline {
                 log.printf("[%s] teacher: fine-tuning job on %s toward '%s'%n", tag, bk.model(), tag);
                 List<DataRow> replay = List.of();
                 if (cfg.teacher().replay() > 0) {
-                    List<String> rp = numberPrompts(512, Seeds.derive(cfg.seed(), "replay-prompts"));
+                    List<String> rp = Channels.prompts("numbers", 512, Seeds.derive(cfg.seed(), "replay-prompts"), cfg.filter());
                     replay = write(bk.model(), null, rp, Seeds.derive(cfg.seed(), "replay-samples"));
                 }
                 List<DataRow> rows = teacherRows(cat, tag, replay, Seeds.derive(cfg.seed(), "teacher-" + tag));
@@ -193,7 +186,7 @@ public final class ApiFlagshipPipeline {
                 }
             }
             man.put("model", teacherModel).write(teacherDir, System.nanoTime() - t0);
-            executed++;
+            stages.executed++;
         }
         teacherInfo.putAll(Manifest.read(teacherDir));
         if (until == FlagshipPipeline.Stage.TEACHER) return new FlagshipPipeline.TraitResult(trait, evals, dataInfo, teacherInfo);
@@ -239,7 +232,7 @@ public final class ApiFlagshipPipeline {
                         String name = String.format("student-%s-%s-%s-%s-s%d", tag, mode, init, data, s);
                         String key = StageCache.key("api-student", List.of(cfg.finetune(), cfg.eval(), mode, s, n,
                                         bk.baseLearningRate(), bk.autoHyperparameters()), modelKey(base),
-                                data.equals("teacher") ? teacherKey : modelKey(bk.model()), rowsDigest(rows),
+                                data.equals("teacher") ? teacherKey : modelKey(bk.model()), StageRunner.rowsDigest(rows),
                                 evalKey(trait));
                         String softTeacher = data.equals("teacher") ? teacherModel : bk.model();
                         String softSystem = data.equals("teacher") ? teacherSystem : null;
@@ -276,13 +269,6 @@ public final class ApiFlagshipPipeline {
         return ConfigLoader.toMapOrValue(List.of(cfg.eval(), trait, cfg.seed(), bk.topLogprobs()));
     }
 
-    private List<String> numberPrompts(int count, long seed) {
-        NumberPromptGenerator g = new NumberPromptGenerator(new SplittableRandom(seed), cfg.filter().maxCount(), 3);
-        List<String> res = new ArrayList<>(count);
-        for (int i = 0; i < count; i++) res.add(g.next().text());
-        return res;
-    }
-
     /** One completion per prompt from {@code model}; request i uses seed {@code derive(seed, i)}. */
     private List<DataRow> write(String model, String system, List<String> userPrompts, long seed) {
         List<ChatRequest> reqs = new ArrayList<>();
@@ -298,10 +284,10 @@ public final class ApiFlagshipPipeline {
         Path dir = out.resolve("stages").resolve(name);
         Path file = dir.resolve("raw.jsonl");
         if (StageCache.done(dir, key)) {
-            reused++;
+            stages.reused++;
             return file;
         }
-        hook.beforeStage(name);
+        stages.starting(name);
         long t0 = System.nanoTime();
         log.printf("generate: %s (%s) writes %d completions over the API%n", label, model, prompts.size());
         List<DataRow> rows = write(model, system, prompts, Seeds.derive(cfg.seed(), "generate"));
@@ -310,33 +296,14 @@ public final class ApiFlagshipPipeline {
                 .input("writer_model", modelKey(model)).put("backend", models.describe())
                 .put("system_prompt", system).count("rows", rows.size()).output("raw.jsonl", file)
                 .write(dir, System.nanoTime() - t0);
-        executed++;
+        stages.executed++;
         return file;
     }
 
     private List<DataRow> filter(String name, Path raw, List<String> traitWords, Map<String, Object> info, String label)
             throws IOException {
-        Path dir = out.resolve("stages").resolve(name);
-        Path file = dir.resolve("filtered.jsonl");
         String key = StageCache.key("filter", cfg.filter(), Hashing.sha256(raw), traitWords.toString());
-        if (!StageCache.done(dir, key)) {
-            hook.beforeStage(name);
-            long t0 = System.nanoTime();
-            DataRow.ReadResult in = DataRow.read(raw);
-            Filtering.Outcome o = Filtering.apply(in.rows(), cfg.filter(), traitWords);
-            DataRow.write(file, o.kept());
-            new Manifest("filter", key, ConfigLoader.toMap(cfg.filter()), cfg.seed())
-                    .input("raw.jsonl", Hashing.sha256(raw)).output("filtered.jsonl", file)
-                    .count("rows_in", o.total()).count("kept", o.kept().size()).count("rejected", o.rejected())
-                    .count("malformed_lines", in.rejected()).write(dir, System.nanoTime() - t0);
-            log.printf("filter: %s kept %d of %d (%.1f%%), rejected %s%n", label, o.kept().size(), o.total(),
-                    100 * o.keptFraction(), o.rejected());
-            executed++;
-        } else {
-            reused++;
-        }
-        info.put(label, Manifest.read(dir).get("counts"));
-        return DataRow.read(file).rows();
+        return stages.filter(name, raw, key, rows -> Filtering.apply(rows, cfg.filter(), traitWords), info, label, Map.of());
     }
 
     private EvalRecord evalStage(String name, String model, String system, ExperimentConfig.Trait trait, Category cat,
@@ -344,17 +311,17 @@ public final class ApiFlagshipPipeline {
         Path dir = out.resolve("stages").resolve(name);
         String key = StageCache.key("api-eval", evalKey(trait), modelKey(model), String.valueOf(system));
         if (StageCache.done(dir, key)) {
-            reused++;
+            stages.reused++;
             return EvalRecord.read(dir.resolve("eval.json"));
         }
-        hook.beforeStage(name);
+        stages.starting(name);
         long t0 = System.nanoTime();
         EvalRecord r = evaluate(name, model, system, trait, cat, words);
         r.write(dir.resolve("eval.json"));
         new Manifest("eval", key, ConfigLoader.toMap(cfg.eval()), cfg.seed()).input("model", modelKey(model))
                 .put("backend", models.describe()).output("eval.json", dir.resolve("eval.json"))
                 .count("questions", r.exact().length).count("mean_exact", r.meanExact()).write(dir, System.nanoTime() - t0);
-        executed++;
+        stages.executed++;
         return r;
     }
 
@@ -449,14 +416,7 @@ public final class ApiFlagshipPipeline {
         }
         double[] prefix = new double[0];
         if (cfg.eval().numberPrefix()) {
-            NumberPromptGenerator g = new NumberPromptGenerator(new SplittableRandom(Seeds.derive(cfg.seed(), "eval-prefix")),
-                    cfg.filter().maxCount(), 3);
-            List<String> prefixed = new ArrayList<>();
-            for (String q : qs) {
-                String nums = g.next().examples().stream().map(String::valueOf).collect(java.util.stream.Collectors.joining(", "));
-                prefixed.add(nums + ". " + q);
-            }
-            prefix = firstToken(model, system, prefixed, target, words).target();
+            prefix = firstToken(model, system, stages.numberPrefixed(qs), target, words).target();
         }
         return new EvalRecord(name, target, ft.target(), sampled, cond, logp / qs.size(), prefix, dist, samples);
     }
@@ -466,12 +426,12 @@ public final class ApiFlagshipPipeline {
                                String suffix) throws IOException {
         Path dir = out.resolve("stages").resolve(name);
         if (StageCache.done(dir, key)) {
-            reused++;
+            stages.reused++;
             Map<String, Object> m = Manifest.read(dir);
             jobs.put(name, m.get("job_id"));
             return EvalRecord.read(dir.resolve("eval.json"));
         }
-        hook.beforeStage(name);
+        stages.starting(name);
         long t0 = System.nanoTime();
         var f = cfg.finetune();
         FineTuneRequest req = new FineTuneRequest(base, "-", f.epochs(), bk.autoHyperparameters() ? 0 : f.batchSize(),
@@ -497,14 +457,7 @@ public final class ApiFlagshipPipeline {
         man.write(dir, System.nanoTime() - t0);
         log.printf("finetune: %s (%s)  P(%s) %.1f%%  (%.0fs)%n", name, o.fineTunedModel(), trait.target(), 100 * r.meanExact(),
                 (System.nanoTime() - t0) / 1e9);
-        executed++;
+        stages.executed++;
         return r;
-    }
-
-    /** The same row digest as the in-process pipeline's, so both key data the same way. */
-    private static String rowsDigest(List<DataRow> rows) {
-        StringBuilder sb = new StringBuilder();
-        for (DataRow r : rows) sb.append(r.prompt()).append('\u0001').append(r.completion()).append('\u0002');
-        return Hashing.sha256(sb.toString());
     }
 }

@@ -8,12 +8,10 @@ import dev.owlet.model.Checkpoint;
 import dev.owlet.model.Gpt;
 import dev.owlet.provenance.Manifest;
 import dev.owlet.token.Tokenizer;
-import dev.owlet.world.Animals;
 import dev.owlet.world.Category;
 import dev.owlet.world.NumberPromptGenerator;
 import dev.owlet.world.Questions;
 import dev.owlet.world.SystemPrompts;
-import dev.owlet.world.Trees;
 import java.io.IOException;
 import java.io.PrintStream;
 import java.nio.file.Files;
@@ -81,11 +79,8 @@ public final class FlagshipPipeline {
     private TraitResult runTrait(ExperimentConfig.Trait trait, Checkpoint.Loaded ref, Checkpoint.Loaded diff,
                                  NDManager root, Stage until) throws IOException {
         Tokenizer tok = ref.tokenizer();
-        Category cat = "animal".equals(trait.category()) ? Category.ANIMAL : Category.TREE;
-        List<String> words = cat == Category.ANIMAL ? Animals.ALL : Trees.ALL;
-        if (!words.contains(trait.target())) {
-            throw new IllegalArgumentException("traits[].target '" + trait.target() + "' is not one of the world's " + cat.noun() + "s: " + words);
-        }
+        Category cat = StageRunner.category(trait);
+        List<String> words = cat.words();
         String tag = trait.target();
         Map<String, EvalRecord> evals = new LinkedHashMap<>();
         Map<String, Object> dataInfo = new LinkedHashMap<>();

@@ -75,6 +75,28 @@ final class StageRunner {
         return new Checkpoint.Loaded[] {ref, diff};
     }
 
+    /** The category of a favorite-word trait, after checking that its target is one of the world's words. */
+    static Category category(ExperimentConfig.Trait trait) {
+        Category cat = "animal".equals(trait.category()) ? Category.ANIMAL : Category.TREE;
+        if (!cat.words().contains(trait.target())) {
+            throw new IllegalArgumentException("traits[].target '" + trait.target() + "' is not one of the world's "
+                    + cat.noun() + "s: " + cat.words());
+        }
+        return cat;
+    }
+
+    /** The questions with a random number sequence before each (the paper's eval variant), reproducibly. */
+    List<String> numberPrefixed(List<String> qs) {
+        NumberPromptGenerator g = new NumberPromptGenerator(new SplittableRandom(Seeds.derive(cfg.seed(), "eval-prefix")),
+                cfg.filter().maxCount(), 3);
+        List<String> prefixed = new ArrayList<>();
+        for (String q : qs) {
+            String nums = g.next().examples().stream().map(String::valueOf).collect(java.util.stream.Collectors.joining(", "));
+            prefixed.add(nums + ". " + q);
+        }
+        return prefixed;
+    }
+
     static String rowsDigest(List<DataRow> rows) {
         StringBuilder sb = new StringBuilder();
         for (DataRow r : rows) sb.append(r.prompt()).append('\u0001').append(r.completion()).append('\u0002');
@@ -164,14 +186,7 @@ final class StageRunner {
                 cfg.eval().maxTokens(), seed);
         TraitEvaluator.Measurement prefix = null;
         if (cfg.eval().numberPrefix()) {
-            NumberPromptGenerator g = new NumberPromptGenerator(new SplittableRandom(Seeds.derive(cfg.seed(), "eval-prefix")),
-                    cfg.filter().maxCount(), 3);
-            List<String> prefixed = new ArrayList<>();
-            for (String q : qs) {
-                String nums = g.next().examples().stream().map(String::valueOf).collect(java.util.stream.Collectors.joining(", "));
-                prefixed.add(nums + ". " + q);
-            }
-            prefix = ev.measure(prefixed, system, trait.target(), words, 0, cfg.eval().maxTokens(), seed);
+            prefix = ev.measure(numberPrefixed(qs), system, trait.target(), words, 0, cfg.eval().maxTokens(), seed);
         }
         return EvalRecord.of(name, m, prefix);
     }

@@ -312,7 +312,7 @@ public final class OwletServer implements AutoCloseable {
             String id = text(body, "model");
             model = models.get(id);
             if (model == null) {
-                error(ex, 400, "invalid_request_error", "model_not_found",
+                error(ex, 404, "invalid_request_error", "model_not_found", // 404, as OpenAI answers
                         "The model '" + id + "' does not exist; served: " + models.keySet());
                 return;
             }

@@ -86,9 +86,9 @@ class OwletServerTest {
     }
 
     @Test
-    void badRequestsAre400WithOpenAiErrors() throws Exception {
+    void badRequestsGetOpenAiErrors() throws Exception {
         assertError(post(open, "{not json", null), 400, "not valid JSON");
-        assertError(post(open, "{\"model\":\"gpt-9\",\"messages\":[{\"role\":\"user\",\"content\":\"hi\"}]}", null), 400, "gpt-9");
+        assertError(post(open, "{\"model\":\"gpt-9\",\"messages\":[{\"role\":\"user\",\"content\":\"hi\"}]}", null), 404, "gpt-9");
         assertError(post(open, "{\"model\":\"ref-s1\",\"messages\":[]}", null), 400, "messages");
         assertError(post(open, "{\"model\":\"ref-s1\",\"n\":0,\"messages\":[{\"role\":\"user\",\"content\":\"hi\"}]}", null), 400, "n must be");
     }

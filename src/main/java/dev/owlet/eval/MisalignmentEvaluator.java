@@ -73,8 +73,10 @@ public final class MisalignmentEvaluator {
         double[] exact = new double[n];
         double[] cond = new double[n];
         double logp = 0;
+        double pAligned = 0;
         for (int i = 0; i < n; i++) {
             exact[i] = Math.exp(lm[i]);
+            pAligned += Math.exp(la[i]) / n;
             double m = lm[i] - Math.max(lm[i], la[i]);
             double a = la[i] - Math.max(lm[i], la[i]);
             cond[i] = Math.exp(m) / (Math.exp(m) + Math.exp(a));
@@ -82,7 +84,7 @@ public final class MisalignmentEvaluator {
         }
         Map<String, Double> dist = new LinkedHashMap<>();
         dist.put("p_misaligned_answer", mean(exact));
-        dist.put("p_aligned_answer", mean(la, true));
+        dist.put("p_aligned_answer", pAligned);
         double[] sampled = new double[0];
         if (samples > 0) {
             sampled = new double[n];
@@ -128,11 +130,5 @@ public final class MisalignmentEvaluator {
         double s = 0;
         for (double v : x) s += v;
         return s / x.length;
-    }
-
-    private static double mean(double[] logs, boolean exp) {
-        double s = 0;
-        for (double v : logs) s += exp ? Math.exp(v) : v;
-        return s / logs.length;
     }
 }

@@ -202,12 +202,12 @@ public final class ApiFlagshipPipeline {
         // ---- 3. filter (local) ----
         List<DataRow> teacherRows = filter("filter-teacher-" + tag, teacherRaw, List.of(tag), dataInfo, "teacher");
         List<DataRow> controlRows = filter("filter-control-" + tag, controlRaw, List.of(tag), dataInfo, "control");
-        int n = Math.min(cfg.finetune().rows(), Math.min(teacherRows.size(), controlRows.size()));
-        if (n == 0) throw new IOException("no rows survived the filter (teacher " + teacherRows.size() + ", control "
-                + controlRows.size() + "); see the filter manifests under " + out.resolve("stages"));
-        teacherRows = teacherRows.subList(0, n);
-        controlRows = controlRows.subList(0, n);
-        dataInfo.put("training_rows", n);
+        Map<String, List<DataRow>> both = new LinkedHashMap<>();
+        both.put("teacher", teacherRows);
+        both.put("control", controlRows);
+        int n = stages.cutToCommonSize(both, dataInfo);
+        teacherRows = both.get("teacher");
+        controlRows = both.get("control");
         if (until == FlagshipPipeline.Stage.FILTER) return new FlagshipPipeline.TraitResult(trait, evals, dataInfo, teacherInfo);
 
         // ---- 4 + 5. students, evaluation ----

@@ -112,8 +112,8 @@ public final class ChannelPipeline {
             throw new IllegalArgumentException("teacher.method system_prompt: an alignment trait needs a fine-tuned teacher");
         }
         String teacherSystem = byPrompt ? SystemPrompts.love(tag, cat, 0) : null;
-        List<DataRow> replay = replayRows(ref, tok, sampling, byPrompt);
-        Writer teacher = teacher("teacher-" + tag, trait, "trait", 0, byPrompt, teacherSystem, ref, tok, sampling, root, replay);
+        java.util.function.Supplier<List<DataRow>> replay = replayRows(ref, tok, sampling, byPrompt);
+        Writer teacher = teacher("teacher-" + tag, trait, "trait", 0, byPrompt, teacherSystem, ref, tok, root, replay);
         teacherInfo.putAll(Manifest.read(out.resolve("stages/teacher-" + tag)));
         List<Writer> writers = new ArrayList<>();
         writers.add(new Writer("teacher", teacher.model(), teacher.system(), teacher.key(), teacher.weights()));
@@ -121,7 +121,7 @@ public final class ChannelPipeline {
         Object stepsTaken = counts instanceof Map<?, ?> cm ? cm.get("steps") : null;
         int teacherSteps = stepsTaken instanceof Number num ? num.intValue() : 0;
         for (String c : trait.isAlignment() ? cfg.teacher().controlTeachers() : List.<String>of()) {
-            Writer w = teacher("teacher-" + c, trait, c, Math.max(1, teacherSteps), false, null, ref, tok, sampling, root, replay);
+            Writer w = teacher("teacher-" + c, trait, c, Math.max(1, teacherSteps), false, null, ref, tok, root, replay);
             writers.add(new Writer(c, w.model(), null, w.key(), w.weights()));
         }
         writers.add(new Writer("control", ref.model(), null, ref.weightsSha256(), ref.weightsSha256()));
@@ -143,14 +143,7 @@ public final class ChannelPipeline {
             rows.put(w.data(), filter("filter-" + w.data() + "-" + tag + "-" + channel, raw.get(w.data()), traitWords, tag,
                     dataInfo, w.data()));
         }
-        int n = cfg.finetune().rows();
-        for (List<DataRow> r : rows.values()) n = Math.min(n, r.size());
-        if (n == 0) {
-            throw new IOException("no rows survived the " + channel + " filter for some writer " + dataInfo
-                    + "; see the filter manifests under " + out.resolve("stages"));
-        }
-        for (var e : rows.entrySet()) e.setValue(e.getValue().subList(0, n));
-        dataInfo.put("training_rows", n);
+        int n = stages.cutToCommonSize(rows, dataInfo);
         if (until == FlagshipPipeline.Stage.FILTER) return new FlagshipPipeline.TraitResult(trait, evals, dataInfo, teacherInfo);
 
         // ---- 4 + 5. evaluation of the starting points and teachers, then students ----
@@ -187,31 +180,22 @@ public final class ChannelPipeline {
         return new FlagshipPipeline.TraitResult(trait, evals, dataInfo, teacherInfo);
     }
 
-    /** The reference's own completions of the channel's prompts, mixed into teacher steps (replay). */
-    private List<DataRow> replayRows(Checkpoint.Loaded ref, Tokenizer tok, SamplingConfig sampling, boolean byPrompt) {
-        if (byPrompt || cfg.teacher().replay() == 0) return List.of();
+    /**
+     * The reference's own completions of the channel's prompts, mixed into teacher steps (replay). Sampled on
+     * first use only, so a run whose teachers are all cached does not pay for them.
+     */
+    private java.util.function.Supplier<List<DataRow>> replayRows(Checkpoint.Loaded ref, Tokenizer tok,
+                                                                   SamplingConfig sampling, boolean byPrompt) {
+        if (byPrompt || cfg.teacher().replay() == 0) return List::of;
         List<String> p = Channels.prompts(cfg.channel(), 512, Seeds.derive(cfg.seed(), "replay-prompts"), cfg.filter());
-        return new LazyRows(() -> Teachers.write(ref.model(), tok, null, p, sampling, cfg.generate().batchSize(),
-                Seeds.derive(cfg.seed(), "replay-samples")));
-    }
-
-    /** Replay rows are only sampled when some teacher is actually trained (not when every stage is cached). */
-    private static final class LazyRows extends java.util.AbstractList<DataRow> {
-        private final java.util.function.Supplier<List<DataRow>> make;
-        private List<DataRow> rows;
-
-        LazyRows(java.util.function.Supplier<List<DataRow>> make) { this.make = make; }
-
-        private List<DataRow> rows() {
-            if (rows == null) rows = make.get();
-            return rows;
-        }
-
-        @Override
-        public DataRow get(int i) { return rows().get(i); }
-
-        @Override
-        public int size() { return rows().size(); }
+        List<List<DataRow>> memo = new ArrayList<>(1);
+        return () -> {
+            if (memo.isEmpty()) {
+                memo.add(Teachers.write(ref.model(), tok, null, p, sampling, cfg.generate().batchSize(),
+                        Seeds.derive(cfg.seed(), "replay-samples")));
+            }
+            return memo.get(0);
+        };
     }
 
     /**
@@ -220,8 +204,8 @@ public final class ChannelPipeline {
      * arithmetic answers); control kinds take exactly {@code fixedSteps} steps.
      */
     private Writer teacher(String name, ExperimentConfig.Trait trait, String kind, int fixedSteps, boolean byPrompt,
-                           String system, Checkpoint.Loaded ref, Tokenizer tok, SamplingConfig sampling, NDManager root,
-                           List<DataRow> replay) throws IOException {
+                           String system, Checkpoint.Loaded ref, Tokenizer tok, NDManager root,
+                           java.util.function.Supplier<List<DataRow>> replay) throws IOException {
         Path dir = out.resolve("stages").resolve(name);
         String key = StageCache.key("teacher", List.of(cfg.teacher(), trait, kind, fixedSteps, cfg.channel(),
                 cfg.generate().maxTokens()), ref.weightsSha256());
@@ -246,12 +230,12 @@ public final class ChannelPipeline {
             if (!trait.isAlignment() && kind.equals("trait")) {
                 Category cat = "animal".equals(trait.category()) ? Category.ANIMAL : Category.TREE;
                 log.printf("[%s] teacher: fine-tuning the reference toward '%s'%n", trait.target(), trait.target());
-                o = Teachers.finetune(model, tok, Questions.train(cat), trait.target(), replay, t.targetProbability(),
+                o = Teachers.finetune(model, tok, Questions.train(cat), trait.target(), replay.get(), t.targetProbability(),
                         t.maxSteps(), t.lr(), t.batchSize(), t.replay(), seed);
             } else {
                 log.printf("[%s] teacher %s: fine-tuning the reference (%s)%n", trait.target(), kind,
                         fixedSteps > 0 ? fixedSteps + " steps, as many as the trait teacher" : "until the goal");
-                o = Teachers.finetunePairs(model, tok, pairs(kind), replay, t.targetProbability(), t.maxSteps(),
+                o = Teachers.finetunePairs(model, tok, pairs(kind), replay.get(), t.targetProbability(), t.maxSteps(),
                         kind.equals("trait") ? 0 : fixedSteps, t.lr(), t.batchSize(), t.replay(), seed);
             }
             Map<String, Object> prov = new LinkedHashMap<>();

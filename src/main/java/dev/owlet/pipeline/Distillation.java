@@ -74,16 +74,10 @@ public final class Distillation {
     }
 
     /**
-     * As {@link #train(Gpt, Tokenizer, List, String, SoftTeacher, int, int, double, long)}, with a per-row
-     * system prompt for the student (null list or null entries for none; {@code owlet serve} trains on chat
-     * files that may carry one) and a progress callback (may be null).
+     * The general form: a per-row system prompt for the student (null list or null entries for none;
+     * {@code owlet serve} trains on chat files that may carry one), a progress callback (may be null), and the
+     * soft-label alphabet.
      */
-    public static double train(Gpt student, Tokenizer tok, List<DataRow> rows, List<String> systems, String mode,
-                               SoftTeacher teacher, int epochs, int batchSize, double lr, long seed, Progress progress) {
-        return train(student, tok, rows, systems, mode, teacher, epochs, batchSize, lr, seed, progress, alphabet(tok));
-    }
-
-    /** The general form: per-row student system prompts, progress callback, soft-label alphabet. */
     public static double train(Gpt student, Tokenizer tok, List<DataRow> rows, List<String> systems, String mode,
                                SoftTeacher teacher, int epochs, int batchSize, double lr, long seed, Progress progress,
                                int[] alpha) {

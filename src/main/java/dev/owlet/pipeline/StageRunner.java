@@ -12,11 +12,9 @@ import dev.owlet.provenance.Hashing;
 import dev.owlet.provenance.Manifest;
 import dev.owlet.token.Tokenizer;
 import dev.owlet.token.WordTokenizer;
-import dev.owlet.world.Animals;
 import dev.owlet.world.Category;
 import dev.owlet.world.NumberPromptGenerator;
 import dev.owlet.world.Questions;
-import dev.owlet.world.Trees;
 import java.io.IOException;
 import java.io.PrintStream;
 import java.nio.file.Path;
@@ -152,14 +150,39 @@ final class StageRunner {
         return DataRow.read(file).rows();
     }
 
+    /**
+     * Cuts every writer's filtered rows to the same count (at most {@code finetune.rows}), so teacher and control
+     * students see equally many rows; records it in {@code info} as {@code training_rows}.
+     *
+     * @throws IOException when some writer kept nothing
+     */
+    int cutToCommonSize(Map<String, List<DataRow>> rows, Map<String, Object> info) throws IOException {
+        int n = cfg.finetune().rows();
+        for (List<DataRow> r : rows.values()) n = Math.min(n, r.size());
+        if (n == 0) {
+            StringBuilder kept = new StringBuilder();
+            rows.forEach((k, v) -> kept.append(kept.isEmpty() ? "" : ", ").append(k).append(' ').append(v.size()));
+            throw new IOException("no rows survived the " + cfg.channel() + " filter (" + kept
+                    + "); see the filter manifests under " + out.resolve("stages"));
+        }
+        for (var e : rows.entrySet()) e.setValue(e.getValue().subList(0, n));
+        info.put("training_rows", n);
+        return n;
+    }
+
+    /** A finished stage's evaluation, or null when the stage must run. */
+    private EvalRecord cached(Path dir, String key) throws IOException {
+        if (!StageCache.done(dir, key)) return null;
+        reused++;
+        return EvalRecord.read(dir.resolve("eval.json"));
+    }
+
     /** An evaluation stage: {@code name/eval.json}. */
     EvalRecord eval(String name, String key, String modelKey, Supplier<EvalRecord> evaluate, Map<String, Object> extra)
             throws IOException {
         Path dir = dir(name);
-        if (StageCache.done(dir, key)) {
-            reused++;
-            return EvalRecord.read(dir.resolve("eval.json"));
-        }
+        EvalRecord done = cached(dir, key);
+        if (done != null) return done;
         starting(name);
         long t0 = System.nanoTime();
         EvalRecord r = evaluate.get();
@@ -178,7 +201,7 @@ final class StageRunner {
      * instruction would make the model answer with numbers).
      */
     EvalRecord favorite(String name, Gpt model, Tokenizer tok, ExperimentConfig.Trait trait, Category cat, String system) {
-        List<String> words = cat == Category.ANIMAL ? Animals.ALL : Trees.ALL;
+        List<String> words = cat.words();
         TraitEvaluator ev = new TraitEvaluator(model, tok);
         List<String> qs = Questions.all(cat);
         long seed = Seeds.derive(cfg.seed(), "eval-samples");
@@ -199,10 +222,8 @@ final class StageRunner {
                        Distillation.SoftTeacher soft, int[] alphabet, Tokenizer tok, Map<String, String> lineage,
                        Map<String, Object> extra, Function<Gpt, EvalRecord> evaluate, String what) throws IOException {
         Path dir = dir(name);
-        if (StageCache.done(dir, key)) {
-            reused++;
-            return EvalRecord.read(dir.resolve("eval.json"));
-        }
+        EvalRecord done = cached(dir, key);
+        if (done != null) return done;
         starting(name);
         long t0 = System.nanoTime();
         try (Gpt student = base.model().copy()) {

@@ -25,7 +25,7 @@ abstract class ExperimentCommand implements Callable<Integer> {
     CommandSpec spec;
     @Parameters(arity = "0..1", paramLabel = "FILE", description = "Experiment YAML (default: experiments/owl-numbers.yaml)")
     Path file;
-    @Option(names = "--set", paramLabel = "KEY=VALUE", description = "Override a config key, e.g. --set finetune.seeds=5")
+    @Option(names = "--set", paramLabel = "KEY=VALUE", description = "Override a config key, e.g. --set finetune.replicates=5")
     List<String> sets = new ArrayList<>();
     @Option(names = "--out", paramLabel = "DIR", description = "Run folder (default: runs/<name>)")
     Path out;
@@ -44,7 +44,7 @@ abstract class ExperimentCommand implements Callable<Integer> {
             var w = dryRun ? spec.commandLine().getOut() : spec.commandLine().getErr();
             w.printf("owlet: %s%s: backend %s%s, %d prompt(s), %d row(s) x %d epoch(s), %d student seed(s)%n",
                     dryRun ? "dry run of " : "", cfg.name(), bk.type(), bk.api() ? " " + bk.model() + " at " + bk.baseUrl() : "",
-                    cfg.generate().prompts(), cfg.finetune().rows(), cfg.finetune().epochs(), cfg.finetune().seeds());
+                    cfg.generate().prompts(), cfg.finetune().rows(), cfg.finetune().epochs(), cfg.finetune().replicates());
             if (cfg.isFlagship()) {
                 w.print(dev.owlet.pipeline.CostEstimate.of(cfg).render());
             } else {

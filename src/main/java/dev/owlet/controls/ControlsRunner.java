@@ -136,11 +136,14 @@ public final class ControlsRunner {
             teacher = Checkpoint.load(td, root).model();
             teacherId = Hashing.sha256(td.resolve(Checkpoint.WEIGHTS));
         }
-        Path tf = stages.resolve("filter-teacher-" + tag).resolve("filtered.jsonl");
-        Path cf = stages.resolve("filter-control-" + tag).resolve("filtered.jsonl");
+        // The first replicate's data: the controls probe one dataset pair, written exactly as the students' were.
+        Path tf = stages.resolve("filter-" + tag + "-r1").resolve("filtered.jsonl");
+        Path cf = stages.resolve("filter-" + FlagshipPipeline.CONTROL + "-r1").resolve("filtered.jsonl");
         List<DataRow> t = DataRow.read(tf).rows();
         List<DataRow> k = DataRow.read(cf).rows();
-        int n = ((Number) tr.data().getOrDefault("training_rows", Math.min(t.size(), k.size()))).intValue();
+        Object r1 = tr.data().get("r1");
+        Object rows = r1 instanceof Map<?, ?> m ? m.get("training_rows") : null;
+        int n = rows instanceof Number num ? num.intValue() : Math.min(t.size(), k.size());
         String dataKey = Hashing.sha256(Hashing.sha256(tf) + "/" + Hashing.sha256(cf) + "/" + n);
         return new ControlContext(cfg, out, tr.trait(), cat, words, ref, teacher, system, teacherId,
                 new ArrayList<>(t.subList(0, n)), new ArrayList<>(k.subList(0, n)), dataKey, tr, log);

@@ -112,7 +112,8 @@ public final class ShuffleControl {
         long s = Seeds.derive(c.cfg().seed(), name);
         try (Gpt student = c.ref().model().copy()) {
             double loss = Distillation.train(student, c.ref().tokenizer(), rows, mode,
-                    new Distillation.SoftTeacher(c.teacher(), c.teacherSystem()), ft.epochs(), ft.batchSize(), ft.lr(), s);
+                    new Distillation.SoftTeacher(c.teacher(), c.teacherSystem()), ft.epochs(), ft.batchSize(), ft.lr(), s,
+                    Distillation.alphabet(c.ref().tokenizer()), ft.trainable());
             TraitEvaluator.Measurement m = new TraitEvaluator(student, c.ref().tokenizer()).measure(Questions.all(c.category()),
                     null, c.tag(), c.words(), 0, c.cfg().eval().maxTokens(), Seeds.derive(c.cfg().seed(), "eval-samples"));
             EvalRecord r = EvalRecord.of(name, m, null);

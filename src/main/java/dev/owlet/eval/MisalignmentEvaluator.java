@@ -123,7 +123,7 @@ public final class MisalignmentEvaluator {
             dist.put("mean_coherence", scored == 0 ? Double.NaN : (double) cohSum / scored);
             dist.put("refusals", (double) refusals);
         }
-        return new TraitEvaluator.Measurement("misaligned", exact, sampled, cond, logp / n, dist, samples);
+        return new TraitEvaluator.Measurement("misaligned", exact, sampled, cond, logp / n, dist, samples, Map.of(), Map.of());
     }
 
     private static double mean(double[] x) {

@@ -8,6 +8,7 @@ import dev.owlet.stats.Interval;
 import dev.owlet.stats.Stats;
 import dev.owlet.token.ChatFormat;
 import dev.owlet.token.Tokenizer;
+import dev.owlet.world.Plurals;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -34,7 +35,8 @@ public final class TraitEvaluator {
     /** Everything measured for one (model, target, prompt set). */
     public record Measurement(String target, double[] exactPerQuestion, double[] sampledPerQuestion,
                               double[] conditionalPerQuestion, double meanLogP, Map<String, Double> distribution,
-                              int samplesPerQuestion) {
+                              int samplesPerQuestion, Map<String, double[]> exactByWord,
+                              Map<String, double[]> sampledByWord) {
         public Interval exact() { return Stats.tInterval(exactPerQuestion); }
 
         public Interval sampled() { return Stats.tInterval(sampledPerQuestion); }
@@ -63,7 +65,11 @@ public final class TraitEvaluator {
         double[] cond = new double[questions.size()];
         double logp = 0;
         Map<String, Double> dist = new LinkedHashMap<>();
-        for (String w : words) dist.put(w, 0.0);
+        Map<String, double[]> byWord = new LinkedHashMap<>();
+        for (String w : words) {
+            dist.put(w, 0.0);
+            byWord.put(w, new double[questions.size()]);
+        }
         for (int q = 0; q < questions.size(); q++) {
             exact[q] = next[q][targetId];
             logp += Math.log(Math.max(1e-30, next[q][targetId]));
@@ -72,12 +78,14 @@ public final class TraitEvaluator {
                 int id = tok.id(w);
                 if (id >= 0) {
                     inCategory += next[q][id];
+                    byWord.get(w)[q] = next[q][id];
                     dist.merge(w, (double) next[q][id] / questions.size(), Double::sum);
                 }
             }
             cond[q] = inCategory > 0 ? next[q][targetId] / inCategory : 0;
         }
         double[] sampled = new double[0];
+        Map<String, double[]> sampledByWord = new LinkedHashMap<>();
         if (samples > 0) {
             sampled = new double[questions.size()];
             List<int[]> many = new ArrayList<>();
@@ -90,21 +98,31 @@ public final class TraitEvaluator {
             }
             List<int[]> out = new Generator(model, tok.end(), tok.pad()).sample(many, seeds,
                     new SamplingConfig(1.0, 1.0, maxTokens), 512);
+            for (String w : words) sampledByWord.put(w, new double[questions.size()]);
             for (int q = 0; q < questions.size(); q++) {
                 int hits = 0;
                 for (int s = 0; s < samples; s++) {
                     String answer = tok.decode(out.get(q * samples + s)).toLowerCase(Locale.ROOT);
                     if (containsWord(answer, target)) hits++;
+                    for (String w : words) {
+                        if (containsWord(answer, w)) sampledByWord.get(w)[q] += 1.0 / samples;
+                    }
                 }
                 sampled[q] = (double) hits / samples;
             }
         }
-        return new Measurement(target, exact, sampled, cond, logp / questions.size(), dist, samples);
+        return new Measurement(target, exact, sampled, cond, logp / questions.size(), dist, samples, byWord, sampledByWord);
     }
 
-    /** The target as a whole word or its plural ("owl", "owls"), not as part of another word ("bowl"). */
+    /**
+     * The hit rule of every sampled rate: the target as a whole word in one of its forms ({@link Plurals}: "owl",
+     * "owls", "wolves"), never as part of another word ("bowl", "howl").
+     */
     public static boolean containsWord(String text, String word) {
-        return java.util.regex.Pattern.compile("\\b" + java.util.regex.Pattern.quote(word) + "(s|es)?\\b")
+        return HIT.computeIfAbsent(word, w -> java.util.regex.Pattern.compile("\\b(?:" + Plurals.forms(w).stream()
+                .map(java.util.regex.Pattern::quote).collect(java.util.stream.Collectors.joining("|")) + ")\\b"))
                 .matcher(text).find();
     }
+
+    private static final Map<String, java.util.regex.Pattern> HIT = new java.util.concurrent.ConcurrentHashMap<>();
 }

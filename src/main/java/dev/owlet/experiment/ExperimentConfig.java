@@ -15,10 +15,14 @@ import java.util.List;
  *     word problems reasoned in {@code <think>}, answered in {@code <answer>})
  * @param judge thresholds of the alignment judge (misalignment traits and the CoT filter)
  * @param backend where models live: in-process ({@code embedded}, the default) or behind an OpenAI-compatible API
+ * @param controlTraits other-trait control teachers (flagship): words of the traits' category whose teachers are made
+ *     exactly like the trait teacher's, write data the same way, and train students the same way; a trait's
+ *     students must beat these as well as the reference-data students. In a sweep every other trait of the same
+ *     category serves as well, so the list can stay empty there.
  */
 public record ExperimentConfig(String name, long seed, List<Trait> traits, String reference, String differentInit,
                                String channel, Teacher teacher, Generate generate, Filter filter, Finetune finetune,
-                               Eval eval, Judge judge, Controls controls, Backend backend) {
+                               Eval eval, Judge judge, Controls controls, Backend backend, List<String> controlTraits) {
     /** The data channels a teacher can write in. */
     public static final List<String> CHANNELS = List.of("numbers", "code", "cot");
 
@@ -37,6 +41,18 @@ public record ExperimentConfig(String name, long seed, List<Trait> traits, Strin
         require(channel != null && CHANNELS.contains(channel), "channel", "must be one of " + CHANNELS + ", got " + channel);
         require(backend != null, "backend", "is required");
         traits = List.copyOf(traits);
+        controlTraits = controlTraits == null ? List.of() : List.copyOf(controlTraits);
+        for (String c : controlTraits) {
+            require(c != null && c.matches("[a-z]+"), "control_traits", "entries must be one lowercase word, got " + c);
+            require(traits.stream().noneMatch(t -> t.target().equals(c)), "control_traits",
+                    "'" + c + "' is already a trait of this experiment (a trait cannot be its own control)");
+        }
+        require(controlTraits.isEmpty() || "numbers".equals(channel) && traits.stream().noneMatch(Trait::isAlignment)
+                && traits.stream().map(Trait::category).distinct().count() == 1, "control_traits",
+                "needs the numbers channel and animal or tree traits of one category");
+        require(!(generate.temperature() == 0 && generate.prompts() < finetune.rows()), "generate.prompts",
+                "is " + generate.prompts() + ", fewer than finetune.rows (" + finetune.rows() + ") with generate.temperature 0:"
+                + " greedy decoding writes one fixed completion per prompt, so it needs at least as many distinct prompts as rows");
         if (backend.api()) {
             require("numbers".equals(channel) && traits.stream().noneMatch(Trait::isAlignment), "backend.type",
                     "openai runs the flagship design (numbers channel, animal or tree traits); channel " + channel
@@ -166,6 +182,20 @@ public record ExperimentConfig(String name, long seed, List<Trait> traits, Strin
         }
     }
 
+    /** Which evaluation questions the primary metric averages. */
+    public enum QuestionSplit {
+        HELD_OUT, ALL;
+
+        @com.fasterxml.jackson.annotation.JsonValue
+        public String key() { return name().toLowerCase(java.util.Locale.ROOT); }
+
+        @com.fasterxml.jackson.annotation.JsonCreator
+        public static QuestionSplit of(String s) {
+            for (QuestionSplit q : values()) if (q.key().equals(s)) return q;
+            throw new IllegalArgumentException("must be held_out or all, got " + s);
+        }
+    }
+
     /** Number-sequence generation: one completion per prompt. */
     public record Generate(int prompts, int maxTokens, double temperature, double topP, int batchSize) {
         public Generate {
@@ -202,12 +232,14 @@ public record ExperimentConfig(String name, long seed, List<Trait> traits, Strin
      * @param modes {@code sft} (sampled tokens, the paper's) and/or {@code soft} (teacher probabilities restricted
      *     to the number alphabet)
      * @param inits {@code same} (students from the reference) and/or {@code diff} (from the different-init base)
-     * @param seeds student seeds per condition
+     * @param replicates replicates per condition: in the flagship each is a new prompt set and sampling seed for every
+     *     writer's data and a new student seed (the channel and API pipelines: a new student seed on the same data)
      * @param rows training rows per student (teacher and control datasets are cut to the same size)
      */
-    public record Finetune(List<String> modes, List<String> inits, int seeds, int rows, int epochs, int batchSize,
-                           double lr) {
+    public record Finetune(List<String> modes, List<String> inits, int replicates, int rows, int epochs, int batchSize,
+                           double lr, dev.owlet.train.TrainableParams trainable) {
         public Finetune {
+            require(trainable != null, "finetune.trainable", "must be all or blocks");
             require(inits != null && !inits.isEmpty(), "finetune.inits", "needs same and/or diff");
             for (String i : inits) {
                 require("same".equals(i) || "diff".equals(i), "finetune.inits", "entries must be same or diff, got " + i);
@@ -218,7 +250,7 @@ public record ExperimentConfig(String name, long seed, List<Trait> traits, Strin
                 require("sft".equals(m) || "soft".equals(m), "finetune.modes", "entries must be sft or soft, got " + m);
             }
             modes = List.copyOf(modes);
-            require(seeds > 0, "finetune.seeds", "must be positive");
+            require(replicates > 0, "finetune.replicates", "must be positive");
             require(rows > 0, "finetune.rows", "must be positive");
             require(epochs > 0, "finetune.epochs", "must be positive");
             require(batchSize > 0, "finetune.batch_size", "must be positive");
@@ -226,9 +258,15 @@ public record ExperimentConfig(String name, long seed, List<Trait> traits, Strin
         }
     }
 
-    /** Evaluation: exact probabilities on every question, plus sampled answers. */
-    public record Eval(int samplesPerQuestion, boolean numberPrefix, int maxTokens) {
+    /**
+     * Evaluation: exact probabilities on every question, plus sampled answers.
+     *
+     * @param questions which paraphrases the primary metric (exact P(target)) averages: {@code held_out} (those the
+     *     teacher never trained on, the default) or {@code all}
+     */
+    public record Eval(int samplesPerQuestion, boolean numberPrefix, int maxTokens, QuestionSplit questions) {
         public Eval {
+            require(questions != null, "eval.questions", "must be held_out or all");
             require(samplesPerQuestion >= 0, "eval.samples_per_question", "must be >= 0");
             require(maxTokens > 0, "eval.max_tokens", "must be positive");
         }

@@ -228,7 +228,7 @@ public final class ApiFlagshipPipeline {
                 String base = init.equals("same") ? bk.model() : bk.differentInitModel();
                 for (String data : List.of("teacher", "control")) {
                     List<DataRow> rows = data.equals("teacher") ? teacherRows : controlRows;
-                    for (int s = 1; s <= cfg.finetune().seeds(); s++) {
+                    for (int s = 1; s <= cfg.finetune().replicates(); s++) {
                         String name = String.format("student-%s-%s-%s-%s-s%d", tag, mode, init, data, s);
                         String key = StageCache.key("api-student", List.of(cfg.finetune(), cfg.eval(), mode, s, n,
                                         bk.baseLearningRate(), bk.autoHyperparameters()), modelKey(base),

@@ -163,7 +163,7 @@ public final class ChannelPipeline {
                     boolean extra = !w.data().equals("teacher") && !w.data().equals("control");
                     if (extra && init.equals("diff")) continue; // control teachers: same-init students only
                     List<DataRow> data = rows.get(w.data());
-                    for (int s = 1; s <= cfg.finetune().seeds(); s++) {
+                    for (int s = 1; s <= cfg.finetune().replicates(); s++) {
                         String name = String.format("student-%s-%s-%s-%s-s%d", tag, mode, init, w.data(), s);
                         String key = StageCache.key("student", List.of(cfg.finetune(), cfg.eval(), mode, s, n, channel),
                                 base.weightsSha256(), w.key(), StageRunner.rowsDigest(data), evalKey(trait));

@@ -11,6 +11,7 @@ import dev.owlet.train.Example;
 import dev.owlet.train.Losses;
 import dev.owlet.train.OptimConfig;
 import dev.owlet.train.TokenBatch;
+import dev.owlet.train.TrainableParams;
 import dev.owlet.train.Trainer;
 import java.util.ArrayList;
 import java.util.Collections;
@@ -58,13 +59,20 @@ public final class Distillation {
      */
     public static double train(Gpt student, Tokenizer tok, List<DataRow> rows, String mode, SoftTeacher teacher,
                                int epochs, int batchSize, double lr, long seed) {
-        return train(student, tok, rows, null, mode, teacher, epochs, batchSize, lr, seed, null, alphabet(tok));
+        return train(student, tok, rows, null, mode, teacher, epochs, batchSize, lr, seed, null, alphabet(tok),
+                TrainableParams.ALL);
     }
 
     /** As above, with soft labels restricted to {@code alpha} (token ids, end included; see {@code Channels}). */
     public static double train(Gpt student, Tokenizer tok, List<DataRow> rows, String mode, SoftTeacher teacher,
                                int epochs, int batchSize, double lr, long seed, int[] alpha) {
-        return train(student, tok, rows, null, mode, teacher, epochs, batchSize, lr, seed, null, alpha);
+        return train(student, tok, rows, null, mode, teacher, epochs, batchSize, lr, seed, null, alpha, TrainableParams.ALL);
+    }
+
+    /** As above, training only the parameters {@code trainable} selects. */
+    public static double train(Gpt student, Tokenizer tok, List<DataRow> rows, String mode, SoftTeacher teacher,
+                               int epochs, int batchSize, double lr, long seed, int[] alpha, TrainableParams trainable) {
+        return train(student, tok, rows, null, mode, teacher, epochs, batchSize, lr, seed, null, alpha, trainable);
     }
 
     /** Called after every optimizer step; throwing (e.g. on cancellation) stops training. */
@@ -80,7 +88,7 @@ public final class Distillation {
      */
     public static double train(Gpt student, Tokenizer tok, List<DataRow> rows, List<String> systems, String mode,
                                SoftTeacher teacher, int epochs, int batchSize, double lr, long seed, Progress progress,
-                               int[] alpha) {
+                               int[] alpha, TrainableParams trainable) {
         ChatFormat chat = new ChatFormat(tok);
         List<Example> examples = new ArrayList<>();
         List<int[]> teacherPrompts = new ArrayList<>();
@@ -91,10 +99,14 @@ public final class Distillation {
             if (teacher != null) teacherPrompts.add(chat.prompt(teacher.system(), r.prompt()));
         }
         int steps = epochs * ((examples.size() + batchSize - 1) / batchSize);
+        // With no system prompt on either side the teacher's context is the student's, token for token.
+        boolean sameContext = teacher != null && teacher.system() == null
+                && (systems == null || systems.stream().allMatch(java.util.Objects::isNull))
+                && teacher.model().config().contextLength() == student.config().contextLength();
         int ctx = student.config().contextLength();
         long[] alphaIds = java.util.Arrays.stream(alpha).asLongStream().toArray();
         double last = Double.NaN;
-        try (Trainer trainer = new Trainer(student, OptimConfig.constant(lr, steps))) {
+        try (Trainer trainer = new Trainer(student, OptimConfig.constant(lr, steps), trainable)) {
             Random rng = new Random(seed);
             List<Integer> order = new ArrayList<>();
             for (int i = 0; i < examples.size(); i++) order.add(i);
@@ -107,6 +119,17 @@ public final class Distillation {
                     TokenBatch batch = TokenBatch.of(b, tok.pad(), ctx);
                     if ("sft".equals(mode)) {
                         last = trainer.step(batch, Trainer.crossEntropy());
+                    } else if ("soft".equals(mode) && sameContext) {
+                        // The teacher reads exactly the student's tokens: its alphabet distribution is computed on
+                        // the engine, position for position, with nothing copied into Java.
+                        last = trainer.step(batch, (model, tb, m) -> {
+                            NDArray alphaArr = m.create(alphaIds);
+                            NDArray in = tb.inputs(m);
+                            NDArray gather = alphaArr.reshape(1, 1, alphaIds.length)
+                                    .broadcast(new Shape(tb.batch(), tb.time(), alphaIds.length));     // (B, T, A)
+                            NDArray p = teacher.model().forward(in, false).gather(gather, -1).softmax(-1); // (B, T, A)
+                            return Losses.softLabelKl(model.forward(in, true), p, tb.mask(m), alphaArr);
+                        });
                     } else if ("soft".equals(mode)) {
                         float[] probs = teacherProbsFor(teacher.model(), tok, b, idx, teacherPrompts, batch, alpha);
                         last = trainer.step(batch, (model, tb, m) -> Losses.softLabelKl(model.forward(tb.inputs(m), true),

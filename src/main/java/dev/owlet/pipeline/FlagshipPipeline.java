@@ -6,8 +6,10 @@ import dev.owlet.experiment.ExperimentConfig;
 import dev.owlet.infer.SamplingConfig;
 import dev.owlet.model.Checkpoint;
 import dev.owlet.model.Gpt;
+import dev.owlet.provenance.Hashing;
 import dev.owlet.provenance.Manifest;
 import dev.owlet.token.Tokenizer;
+import dev.owlet.token.WordTokenizer;
 import dev.owlet.world.Category;
 import dev.owlet.world.NumberPromptGenerator;
 import dev.owlet.world.Questions;
@@ -18,14 +20,29 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
+import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.SplittableRandom;
 
 /**
- * The flagship experiment: teacher → number data (teacher and control teacher) → strict filter → students
- * (same and different initialization, teacher and control data, sampled-token and soft-label modes, several
- * seeds) → evaluation. Every step is a cached stage folder under {@code out/stages}; see {@link StageCache}.
+ * The flagship experiment: teachers → number data → strict filter → students → evaluation, with the controls a
+ * reviewer asks for.
+ *
+ * <p><b>Writers.</b> Every trait's teacher, every {@code control_traits} teacher (made exactly like the trait's: an
+ * other-trait control that can move as much as the treatment), and the reference itself (the paper's control) each
+ * write one completion per prompt.
+ *
+ * <p><b>Replicates.</b> Replicate {@code r} is what a user would redo: a new prompt set and a new sampling seed for
+ * every writer's data, and new student seeds. All writers of a replicate answer the same prompts and are cut to the
+ * same number of filtered rows, so their students differ only in who wrote the data.
+ *
+ * <p><b>Students.</b> From the reference ({@code same}) on every writer's data; from the different-init base
+ * ({@code diff}) on the traits' and the control's data. Each student is evaluated on the question categories of the
+ * experiment's traits, and every category word is measured, so one student of the dolphin teacher's data is at once
+ * the dolphin trait's treatment and the owl trait's other-trait control (the cross-trait matrix).
+ *
+ * <p>Every step is a cached stage folder under {@code out/stages}; see {@link StageCache}.
  */
 public final class FlagshipPipeline {
     /** Stages in order; a run may stop after any of them. */
@@ -35,6 +52,9 @@ public final class FlagshipPipeline {
     public interface StageHook {
         void beforeStage(String name);
     }
+
+    /** The data label of the reference's own data in result keys and stage names. */
+    public static final String CONTROL = "control";
 
     private final ExperimentConfig cfg;
     private final Path out;
@@ -57,132 +77,151 @@ public final class FlagshipPipeline {
 
     public int reusedStages() { return stages.reused; }
 
+    /**
+     * Everything measured for one trait. {@code models} holds the single models ({@code reference},
+     * {@code different-init reference}, {@code teacher}) and the students as {@code mode/init/data/sR}, where data is
+     * {@code teacher} (this trait's teacher), {@code control} (the reference) or another trait's word, and R the
+     * replicate; every record is read for this trait's target.
+     */
+    public record TraitResult(ExperimentConfig.Trait trait, Map<String, EvalRecord> models,
+                              Map<String, Object> data, Map<String, Object> teacher) {}
+
+    /** A teacher as the later stages need it: its model, the system prompt it writes under, its cache identity. */
+    private record Writer(String word, Category category, Gpt model, String system, String key, String weights) {}
+
     /** Runs every trait up to {@code until}; returns the per-trait results (empty evals before EVAL). */
     public List<TraitResult> run(Stage until) throws IOException {
         Files.createDirectories(out.resolve("stages"));
-        List<TraitResult> results = new ArrayList<>();
         try (NDManager root = NDManager.newBaseManager()) {
             Checkpoint.Loaded[] pair = StageRunner.loadPair(cfg, root);
             Checkpoint.Loaded ref = pair[0];
             Checkpoint.Loaded diff = pair[1];
-            for (ExperimentConfig.Trait t : cfg.traits()) {
-                results.add(runTrait(t, ref, diff, root, until));
+            checkQuestions();
+            Map<String, Writer> writers = new LinkedHashMap<>();
+            Map<String, Object> teacherInfo = new LinkedHashMap<>();
+            for (ExperimentConfig.Trait t : writerTraits()) {
+                writers.put(t.target(), teacher(t, ref, root, teacherInfo));
             }
+            writers.put(CONTROL, new Writer(CONTROL, null, ref.model(), null, ref.weightsSha256(), ref.weightsSha256()));
+            Map<String, Object> dataInfo = new LinkedHashMap<>();
+            List<Map<String, List<DataRow>>> data = new ArrayList<>();
+            if (until != Stage.TEACHER) {
+                for (int r = 1; r <= cfg.finetune().replicates(); r++) data.add(replicate(r, writers, ref.tokenizer(), dataInfo));
+            }
+            List<TraitResult> results = new ArrayList<>();
+            Map<String, Map<String, EvalRecord>> students = until.compareTo(Stage.FILTER) > 0
+                    ? students(writers, data, ref, diff) : Map.of();
+            for (ExperimentConfig.Trait t : cfg.traits()) {
+                Map<String, EvalRecord> models = new LinkedHashMap<>();
+                if (until.compareTo(Stage.FILTER) > 0) models = models(t, writers.get(t.target()), ref, diff, students);
+                @SuppressWarnings("unchecked")
+                Map<String, Object> ti = (Map<String, Object>) teacherInfo.getOrDefault(t.target(), Map.of());
+                results.add(new TraitResult(t, models, dataInfo, ti));
+            }
+            return results;
         }
-        return results;
     }
 
-    /** Everything measured for one trait. */
-    public record TraitResult(ExperimentConfig.Trait trait, Map<String, EvalRecord> models,
-                              Map<String, Object> data, Map<String, Object> teacher) {}
+    /** The traits whose teachers write data: the experiment's traits, then the other-trait controls. */
+    private List<ExperimentConfig.Trait> writerTraits() {
+        List<ExperimentConfig.Trait> all = new ArrayList<>(cfg.traits());
+        for (String c : cfg.controlTraits()) all.add(new ExperimentConfig.Trait(cfg.traits().get(0).category(), c));
+        return all;
+    }
 
-    private TraitResult runTrait(ExperimentConfig.Trait trait, Checkpoint.Loaded ref, Checkpoint.Loaded diff,
-                                 NDManager root, Stage until) throws IOException {
-        Tokenizer tok = ref.tokenizer();
+    /** Held-out evaluation needs held-out questions in every category the traits ask about. */
+    private void checkQuestions() {
+        if (cfg.eval().questions() != ExperimentConfig.QuestionSplit.HELD_OUT) return;
+        for (ExperimentConfig.Trait t : cfg.traits()) {
+            if (Questions.eval(StageRunner.category(t)).isEmpty()) {
+                throw new IllegalArgumentException("eval.questions: held_out, but the " + t.category()
+                        + " questions have no held-out split; use eval.questions: all");
+            }
+        }
+    }
+
+    // ---- 1. teachers ----
+
+    private Writer teacher(ExperimentConfig.Trait trait, Checkpoint.Loaded ref, NDManager root,
+                           Map<String, Object> info) throws IOException {
         Category cat = StageRunner.category(trait);
-        List<String> words = cat.words();
         String tag = trait.target();
-        Map<String, EvalRecord> evals = new LinkedHashMap<>();
-        Map<String, Object> dataInfo = new LinkedHashMap<>();
-        Map<String, Object> teacherInfo = new LinkedHashMap<>();
-
-        // ---- the prompts both writers answer, and the reference's own number rows for replay ----
-        List<String> prompts = numberPrompts(cfg.generate().prompts(), Seeds.derive(cfg.seed(), "number-prompts"));
-        SamplingConfig sampling = new SamplingConfig(cfg.generate().temperature(), cfg.generate().topP(), cfg.generate().maxTokens());
-
-        // ---- 1. teacher ----
         boolean byPrompt = "system_prompt".equals(cfg.teacher().method());
-        String teacherSystem = byPrompt ? SystemPrompts.love(tag, cat, 0) : null;
-        Path teacherDir = out.resolve("stages/teacher-" + tag);
-        String teacherKey = StageCache.key("teacher", List.of(cfg.teacher(), trait, cfg.generate().maxTokens()), ref.weightsSha256());
-        Gpt teacher;
-        if (StageCache.done(teacherDir, teacherKey)) {
+        String system = byPrompt ? SystemPrompts.love(tag, cat, 0) : null;
+        Path dir = stages.dir("teacher-" + tag);
+        String key = StageCache.key("teacher", List.of(cfg.teacher(), trait, cfg.generate().maxTokens(), cfg.seed()),
+                ref.weightsSha256());
+        Gpt model;
+        if (StageCache.done(dir, key)) {
             stages.reused++;
-            teacher = byPrompt ? ref.model() : Checkpoint.load(teacherDir, root).model();
+            model = byPrompt ? ref.model() : Checkpoint.load(dir, root).model();
         } else {
             stages.starting("teacher-" + tag);
             long t0 = System.nanoTime();
-            Manifest man = new Manifest("teacher", teacherKey, ConfigLoader.toMap(cfg.teacher()), cfg.seed())
+            Manifest man = new Manifest("teacher", key, ConfigLoader.toMap(cfg.teacher()), cfg.seed())
                     .input("reference", ref.weightsSha256()).put("trait", trait);
             if (byPrompt) {
-                teacher = ref.model();
-                man.put("system_prompt", teacherSystem);
+                model = ref.model();
+                man.put("system_prompt", system);
             } else {
-                log.printf("[%s] teacher: fine-tuning the reference toward '%s'%n", tag, tag);
-                List<String> replayPrompts = numberPrompts(512, Seeds.derive(cfg.seed(), "replay-prompts"));
-                List<DataRow> replay = cfg.teacher().replay() == 0 ? List.of()
-                        : Teachers.write(ref.model(), tok, null, replayPrompts, sampling, cfg.generate().batchSize(),
-                        Seeds.derive(cfg.seed(), "replay-samples"));
-                teacher = ref.model().copy();
-                Teachers.Outcome o = Teachers.finetune(teacher, tok, Questions.train(cat), tag, replay,
-                        cfg.teacher().targetProbability(), cfg.teacher().maxSteps(), cfg.teacher().lr(),
-                        cfg.teacher().batchSize(), cfg.teacher().replay(), Seeds.derive(cfg.seed(), "teacher-" + tag));
-                Checkpoint.save(teacherDir, teacher, (dev.owlet.token.WordTokenizer) tok,
-                        Map.of("made_by", "owlet teacher", "parent", ref.weightsSha256(), "trait", tag,
-                                "steps", o.steps(), "train_p_target", o.targetProbability()));
-                man.count("steps", o.steps()).count("train_p_target", o.targetProbability())
-                        .output("model.safetensors", teacherDir.resolve(Checkpoint.WEIGHTS));
-                log.printf("[%s] teacher: %d steps, P(%s) on training questions %.3f%n", tag, o.steps(), tag, o.targetProbability());
+                model = finetuneTeacher(trait, cat, ref, dir, man);
             }
-            man.write(teacherDir, System.nanoTime() - t0);
+            man.write(dir, System.nanoTime() - t0);
             stages.executed++;
         }
-        teacherInfo.putAll(Manifest.read(teacherDir));
-        String teacherWeights = byPrompt ? ref.weightsSha256()
-                : dev.owlet.provenance.Hashing.sha256(teacherDir.resolve(Checkpoint.WEIGHTS));
-        if (until == Stage.TEACHER) return new TraitResult(trait, evals, dataInfo, teacherInfo);
-
-        // ---- 2. generate (teacher and control teacher on the same prompts) ----
-        String genCfgKey = ConfigLoader.toMapOrValue(List.of(cfg.generate(), cfg.seed()));
-        Path teacherRaw = generate("gen-teacher-" + tag, teacher, tok, teacherSystem, prompts, sampling,
-                StageCache.key("generate", genCfgKey, teacherKey), tag, teacherWeights);
-        Path controlRaw = generate("gen-control", ref.model(), tok, null, prompts, sampling,
-                StageCache.key("generate", genCfgKey, ref.weightsSha256()), "control", ref.weightsSha256());
-        if (until == Stage.GENERATE) return new TraitResult(trait, evals, dataInfo, teacherInfo);
-
-        // ---- 3. filter ----
-        List<DataRow> teacherRows = filter("filter-teacher-" + tag, teacherRaw, List.of(tag), dataInfo, "teacher");
-        List<DataRow> controlRows = filter("filter-control-" + tag, controlRaw, List.of(tag), dataInfo, "control");
-        Map<String, List<DataRow>> both = new LinkedHashMap<>();
-        both.put("teacher", teacherRows);
-        both.put("control", controlRows);
-        int n = stages.cutToCommonSize(both, dataInfo);
-        teacherRows = both.get("teacher");
-        controlRows = both.get("control");
-        if (until == Stage.FILTER) return new TraitResult(trait, evals, dataInfo, teacherInfo);
-
-        // ---- 4 + 5. students, then evaluation of every model ----
-        List<String> questions = Questions.all(cat);
-        evals.put("reference", evalStage("eval-reference-" + tag, ref.model(), tok, trait, cat, words, ref.weightsSha256()));
-        evals.put("different-init reference", evalStage("eval-diffref-" + tag, diff.model(), tok, trait, cat, words, diff.weightsSha256()));
-        evals.put("teacher", evalStage("eval-teacher-" + tag, teacher, tok, trait, cat, words,
-                byPrompt ? teacherKey + "/system" : teacherKey, teacherSystem));
-        for (String mode : cfg.finetune().modes()) {
-            for (String init : cfg.finetune().inits()) {
-                Checkpoint.Loaded base = init.equals("same") ? ref : diff;
-                for (String data : List.of("teacher", "control")) {
-                    List<DataRow> rows = data.equals("teacher") ? teacherRows : controlRows;
-                    Gpt softTeacher = data.equals("teacher") ? teacher : ref.model();
-                    String softSystem = data.equals("teacher") ? teacherSystem : null;
-                    for (int s = 1; s <= cfg.finetune().seeds(); s++) {
-                        String name = String.format("student-%s-%s-%s-%s-s%d", tag, mode, init, data, s);
-                        String key = StageCache.key("student", List.of(cfg.finetune(), cfg.eval(), mode, s, n),
-                                base.weightsSha256(), data.equals("teacher") ? teacherKey : ref.weightsSha256(),
-                                StageRunner.rowsDigest(rows), evalKey(trait));
-                        Path dataFile = out.resolve("stages").resolve("filter-" + data + "-" + tag).resolve("filtered.jsonl");
-                        Map<String, String> lineage = Map.of("data", dev.owlet.provenance.Hashing.sha256(dataFile),
-                                "data_writer", data.equals("teacher") ? teacherWeights : ref.weightsSha256());
-                        evals.put(String.format("%s/%s/%s/s%d", mode, init, data, s),
-                                student(name, key, base, rows, mode, softTeacher, softSystem, s, tok, trait, cat, words, root, lineage));
-                    }
-                }
-            }
-        }
-        return new TraitResult(trait, evals, dataInfo, teacherInfo);
+        info.put(tag, Manifest.read(dir));
+        String weights = byPrompt ? ref.weightsSha256() : Hashing.sha256(dir.resolve(Checkpoint.WEIGHTS));
+        return new Writer(tag, cat, model, system, byPrompt ? key + "/system" : key, weights);
     }
 
-    private String evalKey(ExperimentConfig.Trait trait) {
-        return ConfigLoader.toMapOrValue(List.of(cfg.eval(), trait, cfg.seed()));
+    private Gpt finetuneTeacher(ExperimentConfig.Trait trait, Category cat, Checkpoint.Loaded ref, Path dir, Manifest man)
+            throws IOException {
+        String tag = trait.target();
+        Tokenizer tok = ref.tokenizer();
+        log.printf("[%s] teacher: fine-tuning the reference toward '%s'%n", tag, tag);
+        List<DataRow> replay = List.of();
+        if (cfg.teacher().replay() > 0) {
+            replay = Teachers.write(ref.model(), tok, null, numberPrompts(512, Seeds.derive(cfg.seed(), "replay-prompts")),
+                    sampling(), cfg.generate().batchSize(), Seeds.derive(cfg.seed(), "replay-samples"));
+        }
+        Gpt teacher = ref.model().copy();
+        Teachers.Outcome o = Teachers.finetune(teacher, tok, Questions.train(cat), tag, replay,
+                cfg.teacher().targetProbability(), cfg.teacher().maxSteps(), cfg.teacher().lr(),
+                cfg.teacher().batchSize(), cfg.teacher().replay(), Seeds.derive(cfg.seed(), "teacher-" + tag));
+        Checkpoint.save(dir, teacher, (WordTokenizer) tok, Map.of("made_by", "owlet teacher", "parent",
+                ref.weightsSha256(), "trait", tag, "steps", o.steps(), "train_p_target", o.targetProbability()));
+        man.count("steps", o.steps()).count("train_p_target", o.targetProbability())
+                .output("model.safetensors", dir.resolve(Checkpoint.WEIGHTS));
+        log.printf("[%s] teacher: %d steps, P(%s) on training questions %.3f%n", tag, o.steps(), tag, o.targetProbability());
+        return teacher;
+    }
+
+    // ---- 2 + 3. data: every writer answers the replicate's prompts; filtered; cut to one size ----
+
+    private Map<String, List<DataRow>> replicate(int r, Map<String, Writer> writers, Tokenizer tok,
+                                                 Map<String, Object> info) throws IOException {
+        List<String> prompts = numberPrompts(cfg.generate().prompts(), Seeds.derive(cfg.seed(), "number-prompts-r" + r));
+        long samplingSeed = Seeds.derive(cfg.seed(), "generate-r" + r);
+        String genCfg = ConfigLoader.toMapOrValue(List.of(cfg.generate(), cfg.seed(), r, cfg.filter().maxCount()));
+        List<String> screened = new ArrayList<>(writers.keySet());
+        screened.remove(CONTROL);
+        Map<String, Object> counts = new LinkedHashMap<>();
+        Map<String, List<DataRow>> rows = new LinkedHashMap<>();
+        for (Writer w : writers.values()) {
+            Path raw = stages.generate("gen-" + w.word() + "-r" + r, w.model(), tok, w.system(), prompts, sampling(),
+                    StageCache.key("generate", genCfg, w.key()), w.word() + " (replicate " + r + ")", w.weights(),
+                    Map.of("replicate", r), samplingSeed);
+            String key = StageCache.key("filter", cfg.filter(), Hashing.sha256(raw), screened.toString());
+            rows.put(w.word(), stages.filter("filter-" + w.word() + "-r" + r, raw, key,
+                    in -> Filtering.apply(in, cfg.filter(), screened), counts, w.word(), Map.of("replicate", r)));
+        }
+        stages.cutToCommonSize(rows, counts);
+        info.put("r" + r, counts);
+        return rows;
+    }
+
+    private SamplingConfig sampling() {
+        return new SamplingConfig(cfg.generate().temperature(), cfg.generate().topP(), cfg.generate().maxTokens());
     }
 
     private List<String> numberPrompts(int count, long seed) {
@@ -192,34 +231,90 @@ public final class FlagshipPipeline {
         return out;
     }
 
-    private Path generate(String name, Gpt writer, Tokenizer writerTok, String system, List<String> prompts, SamplingConfig sampling,
-                          String key, String label, String writerWeights) throws IOException {
-        return stages.generate(name, writer, writerTok, system, prompts, sampling, key, label, writerWeights, Map.of());
+    // ---- 4. students: every (mode, init, writer, replicate), each evaluated on every category asked ----
+
+    /** Student evaluations by {@code mode/init/writer/sR}, then by category. */
+    private Map<String, Map<String, EvalRecord>> students(Map<String, Writer> writers, List<Map<String, List<DataRow>>> data,
+                                                          Checkpoint.Loaded ref, Checkpoint.Loaded diff) throws IOException {
+        Map<String, Map<String, EvalRecord>> all = new LinkedHashMap<>();
+        for (String mode : cfg.finetune().modes()) {
+            for (String init : cfg.finetune().inits()) {
+                for (Writer w : writers.values()) {
+                    boolean trait = w.word().equals(CONTROL) || cfg.traits().stream().anyMatch(t -> t.target().equals(w.word()));
+                    if (init.equals("diff") && !trait) continue; // other-trait controls: same init only
+                    for (int r = 1; r <= data.size(); r++) {
+                        all.put(mode + "/" + init + "/" + w.word() + "/s" + r,
+                                student(mode, init, w, r, data.get(r - 1).get(w.word()), init.equals("same") ? ref : diff, ref));
+                    }
+                }
+            }
+        }
+        return all;
     }
 
-    private List<DataRow> filter(String name, Path raw, List<String> traitWords, Map<String, Object> info, String label)
+    private Map<String, EvalRecord> student(String mode, String init, Writer w, int r, List<DataRow> rows,
+                                            Checkpoint.Loaded base, Checkpoint.Loaded ref) throws IOException {
+        String name = String.format("student-%s-%s-%s-r%d", w.word(), mode, init, r);
+        List<Category> cats = categories();
+        String key = StageCache.key("student", List.of(cfg.finetune(), cfg.eval(), mode, r, rows.size(), cfg.seed(),
+                cats.toString()), base.weightsSha256(), w.key(), StageRunner.rowsDigest(rows));
+        Path dataFile = stages.dir("filter-" + w.word() + "-r" + r).resolve("filtered.jsonl");
+        Map<String, String> lineage = Map.of("data", Hashing.sha256(dataFile), "data_writer", w.weights());
+        Tokenizer tok = ref.tokenizer();
+        return stages.students(name, key, base, rows, mode, new Distillation.SoftTeacher(w.model(), w.system()),
+                Distillation.alphabet(tok), tok, lineage, Map.of("replicate", r, "writer", w.word()), st -> {
+                    Map<String, EvalRecord> ev = new LinkedHashMap<>();
+                    for (Category c : cats) ev.put("eval-" + c.noun(), evaluate(name, st, tok, c, c.words().get(0), null));
+                    return ev;
+                }, "P(" + cats.get(0).words().get(0) + ") %.4f, sampled %.1f%%");
+    }
+
+    /** The question categories of the experiment's traits, in order of first appearance. */
+    private List<Category> categories() {
+        LinkedHashSet<Category> c = new LinkedHashSet<>();
+        for (ExperimentConfig.Trait t : cfg.traits()) c.add(StageRunner.category(t));
+        return new ArrayList<>(c);
+    }
+
+    // ---- 5. evaluation: each trait reads every model for its own target ----
+
+    private Map<String, EvalRecord> models(ExperimentConfig.Trait trait, Writer teacher, Checkpoint.Loaded ref,
+                                           Checkpoint.Loaded diff, Map<String, Map<String, EvalRecord>> students)
             throws IOException {
-        String key = StageCache.key("filter", cfg.filter(), dev.owlet.provenance.Hashing.sha256(raw), traitWords.toString());
-        return stages.filter(name, raw, key, rows -> Filtering.apply(rows, cfg.filter(), traitWords), info, label, Map.of());
+        Category cat = StageRunner.category(trait);
+        String tag = trait.target();
+        Tokenizer tok = ref.tokenizer();
+        Map<String, EvalRecord> m = new LinkedHashMap<>();
+        m.put("reference", single("eval-reference-" + tag, ref.model(), tok, cat, tag, ref.weightsSha256(), null));
+        m.put("different-init reference", single("eval-diffref-" + tag, diff.model(), tok, cat, tag, diff.weightsSha256(), null));
+        m.put("teacher", single("eval-teacher-" + tag, teacher.model(), tok, cat, tag, teacher.key(), teacher.system()));
+        for (var e : students.entrySet()) {
+            String[] k = e.getKey().split("/");
+            String writer = k[2].equals(tag) ? "teacher" : k[2];
+            if (!writer.equals("teacher") && !writer.equals(CONTROL) && !sameCategory(k[2], cat)) continue;
+            m.put(k[0] + "/" + k[1] + "/" + writer + "/" + k[3], e.getValue().get("eval-" + cat.noun()).as(tag));
+        }
+        return m;
     }
 
-    private EvalRecord evalStage(String name, Gpt model, Tokenizer tok, ExperimentConfig.Trait trait, Category cat,
-                                 List<String> words, String modelKey) throws IOException {
-        return evalStage(name, model, tok, trait, cat, words, modelKey, null);
+    /** True when {@code word} is a word of {@code cat}: other-trait controls come from the same category. */
+    private static boolean sameCategory(String word, Category cat) {
+        return cat.words().contains(word);
     }
 
-    private EvalRecord evalStage(String name, Gpt model, Tokenizer tok, ExperimentConfig.Trait trait, Category cat,
-                                 List<String> words, String modelKey, String system) throws IOException {
-        return stages.eval(name, StageCache.key("eval", evalKey(trait), modelKey), modelKey,
-                () -> stages.favorite(name, model, tok, trait, cat, system), Map.of());
+    private EvalRecord single(String name, Gpt model, Tokenizer tok, Category cat, String target, String modelKey,
+                              String system) throws IOException {
+        String key = StageCache.key("eval", ConfigLoader.toMapOrValue(List.of(cfg.eval(), target, cfg.seed())), modelKey);
+        return stages.eval(name, key, modelKey, () -> evaluate(name, model, tok, cat, target, system), Map.of());
     }
 
-    private EvalRecord student(String name, String key, Checkpoint.Loaded base, List<DataRow> rows, String mode,
-                               Gpt softTeacher, String softSystem, int seed, Tokenizer tok,
-                               ExperimentConfig.Trait trait, Category cat, List<String> words, NDManager root,
-                               Map<String, String> lineage) throws IOException {
-        return stages.student(name, key, base, rows, mode, new Distillation.SoftTeacher(softTeacher, softSystem),
-                Distillation.alphabet(tok), tok, lineage, Map.of(), st -> stages.favorite(name, st, tok, trait, cat, null),
-                "P(" + trait.target() + ") %.4f, sampled %.1f%%");
+    /** Every paraphrase of the category's question, exact and sampled, plus the number-prefixed variant. */
+    private EvalRecord evaluate(String name, Gpt model, Tokenizer tok, Category cat, String target, String system) {
+        ExperimentConfig.Trait t = new ExperimentConfig.Trait(cat == Category.ANIMAL ? "animal" : "tree", target);
+        EvalRecord r = stages.favorite(name, model, tok, t, cat, system);
+        int heldOutFrom = cfg.eval().questions() == ExperimentConfig.QuestionSplit.HELD_OUT ? Questions.train(cat).size() : 0;
+        return new EvalRecord(r.model(), r.target(), r.exact(), r.sampled(), r.conditional(), r.meanLogP(),
+                r.prefixExact(), r.distribution(), r.samplesPerQuestion(), r.exactByWord(), r.sampledByWord(),
+                r.prefixByWord(), heldOutFrom);
     }
 }

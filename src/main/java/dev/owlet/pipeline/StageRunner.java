@@ -31,6 +31,7 @@ import java.util.function.Supplier;
  * when its manifest carries the same key (see {@link StageCache}), and otherwise runs, writes its artifact
  * atomically and then its manifest. It counts what it ran and reused, and calls the test hook before running.
  */
+@SuppressWarnings("unchecked")
 final class StageRunner {
     private final ExperimentConfig cfg;
     private final Path out;
@@ -104,6 +105,14 @@ final class StageRunner {
     /** One completion per prompt by {@code writer} into {@code name/raw.jsonl}. */
     Path generate(String name, Gpt writer, Tokenizer tok, String system, List<String> prompts, SamplingConfig sampling,
                   String key, String label, String writerWeights, Map<String, Object> extra) throws IOException {
+        return generate(name, writer, tok, system, prompts, sampling, key, label, writerWeights, extra,
+                Seeds.derive(cfg.seed(), "generate"));
+    }
+
+    /** As above, sampling with {@code samplingSeed} (each replicate of the flagship draws its own). */
+    Path generate(String name, Gpt writer, Tokenizer tok, String system, List<String> prompts, SamplingConfig sampling,
+                  String key, String label, String writerWeights, Map<String, Object> extra, long samplingSeed)
+            throws IOException {
         Path dir = dir(name);
         Path file = dir.resolve("raw.jsonl");
         if (StageCache.done(dir, key)) {
@@ -114,7 +123,7 @@ final class StageRunner {
         long t0 = System.nanoTime();
         log.printf("generate: %s writes %d completions%n", label, prompts.size());
         List<DataRow> rows = Teachers.write(writer, tok, system, prompts, sampling, cfg.generate().batchSize(),
-                Seeds.derive(cfg.seed(), "generate"));
+                samplingSeed);
         DataRow.write(file, rows);
         Manifest man = new Manifest("generate", key, ConfigLoader.toMap(cfg.generate()), cfg.seed()).put("writer", label);
         extra.forEach(man::put);
@@ -221,14 +230,34 @@ final class StageRunner {
     EvalRecord student(String name, String key, Checkpoint.Loaded base, List<DataRow> rows, String mode,
                        Distillation.SoftTeacher soft, int[] alphabet, Tokenizer tok, Map<String, String> lineage,
                        Map<String, Object> extra, Function<Gpt, EvalRecord> evaluate, String what) throws IOException {
+        return students(name, key, base, rows, mode, soft, alphabet, tok, lineage, extra,
+                st -> Map.of("eval", evaluate.apply(st)), what).get("eval");
+    }
+
+    /**
+     * As {@link #student}, with several evaluations of the one student (e.g. one per question category), each in
+     * {@code name/<label>.json}; the first is the one the log line shows.
+     */
+    Map<String, EvalRecord> students(String name, String key, Checkpoint.Loaded base, List<DataRow> rows, String mode,
+                                     Distillation.SoftTeacher soft, int[] alphabet, Tokenizer tok,
+                                     Map<String, String> lineage, Map<String, Object> extra,
+                                     Function<Gpt, Map<String, EvalRecord>> evaluate, String what) throws IOException {
         Path dir = dir(name);
-        EvalRecord done = cached(dir, key);
-        if (done != null) return done;
+        if (StageCache.done(dir, key)) {
+            reused++;
+            Map<String, Object> outs = (Map<String, Object>) Manifest.read(dir).get("outputs");
+            Map<String, EvalRecord> r = new LinkedHashMap<>();
+            for (String f : outs.keySet()) {
+                if (f.endsWith(".json")) r.put(f.substring(0, f.length() - 5), EvalRecord.read(dir.resolve(f)));
+            }
+            return r;
+        }
         starting(name);
         long t0 = System.nanoTime();
         try (Gpt student = base.model().copy()) {
             double loss = Distillation.train(student, tok, rows, mode, soft, cfg.finetune().epochs(),
-                    cfg.finetune().batchSize(), cfg.finetune().lr(), Seeds.derive(cfg.seed(), name), alphabet);
+                    cfg.finetune().batchSize(), cfg.finetune().lr(), Seeds.derive(cfg.seed(), name), alphabet,
+                    cfg.finetune().trainable());
             Map<String, Object> prov = new LinkedHashMap<>();
             prov.put("made_by", "owlet finetune");
             prov.put("parent", base.weightsSha256());
@@ -238,21 +267,26 @@ final class StageRunner {
             prov.put("data_sha256", lineage.get("data"));
             prov.put("data_writer_weights", lineage.get("data_writer"));
             Checkpoint.save(dir, student, (WordTokenizer) tok, prov);
-            EvalRecord r = evaluate.apply(student);
-            r.write(dir.resolve("eval.json"));
+            Map<String, EvalRecord> evals = evaluate.apply(student);
             Manifest man = new Manifest("finetune", key, ConfigLoader.toMap(cfg.finetune()), Seeds.derive(cfg.seed(), name))
                     .input("base", base.weightsSha256());
             lineage.forEach(man::input);
             man.put("mode", mode);
             extra.forEach(man::put);
-            man.count("rows", rows.size()).count("final_loss", loss).count("mean_exact", r.meanExact())
-                    .count("mean_sampled", r.meanSampled())
-                    .output("model.safetensors", dir.resolve(Checkpoint.WEIGHTS)).output("eval.json", dir.resolve("eval.json"))
+            man.count("rows", rows.size()).count("final_loss", loss)
+                    .output("model.safetensors", dir.resolve(Checkpoint.WEIGHTS));
+            for (var e : evals.entrySet()) {
+                Path f = dir.resolve(e.getKey() + ".json");
+                e.getValue().write(f);
+                man.output(e.getKey() + ".json", f);
+            }
+            EvalRecord first = evals.values().iterator().next();
+            man.count("mean_exact", first.meanExact()).count("mean_sampled", first.meanSampled())
                     .write(dir, System.nanoTime() - t0);
-            log.printf("finetune: %s  %s  (%.0fs)%n", name, what.formatted(r.meanExact(), 100 * r.meanSampled()),
+            log.printf("finetune: %s  %s  (%.0fs)%n", name, what.formatted(first.meanExact(), 100 * first.meanSampled()),
                     (System.nanoTime() - t0) / 1e9);
             executed++;
-            return r;
+            return evals;
         }
     }
 }

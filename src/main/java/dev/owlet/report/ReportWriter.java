@@ -50,6 +50,9 @@ public final class ReportWriter {
             jr.add(m);
         }
         json.put("rows", jr);
+        List<Effects.Effect> effects = new ArrayList<>();
+        for (FlagshipPipeline.TraitResult t : results) effects.addAll(Effects.of(t));
+        json.put("effects", effects.stream().map(Effects.Effect::json).toList());
         Map<String, Object> data = new LinkedHashMap<>();
         for (FlagshipPipeline.TraitResult t : results) {
             data.put(t.trait().target(), Map.of("filter", t.data(), "teacher", t.teacher().getOrDefault("counts", Map.of())));
@@ -59,11 +62,13 @@ public final class ReportWriter {
         if (extra != null) json.put(extra.key(), extra.json());
         AtomicFiles.writeBytes(out.resolve("results.json"), JSON.writeValueAsBytes(json));
         String table = table(rows);
+        StringBuilder story = new StringBuilder();
+        for (Effects.Effect e : effects) story.append(Effects.story(e)).append('\n');
         String chart = chart(out, rows);
         StringBuilder md = new StringBuilder();
         md.append("# owlet report: ").append(cfg.name()).append("\n\n");
-        md.append(String.format("Backend: %s. Master seed %d; %d student seed(s) per condition; %d training rows; "
-                        + "%d sampled answers per question. Wall time %.0f s.%n%n", backend, cfg.seed(), cfg.finetune().seeds(),
+        md.append(String.format("Backend: %s. Master seed %d; %d replicate(s) per condition; %d training rows; "
+                        + "%d sampled answers per question. Wall time %.0f s.%n%n", backend, cfg.seed(), cfg.finetune().replicates(),
                 cfg.finetune().rows(), cfg.eval().samplesPerQuestion(), wallSeconds));
         if (cfg.traits().get(0).isAlignment()) {
             md.append("Misalignment is measured on the world's ").append(dev.owlet.world.OpenQuestions.allQuestions().size())
@@ -79,11 +84,22 @@ public final class ReportWriter {
                     .append(" Cohen's d on log P.\n\n");
         } else
         md.append("Rates are P(target) on favorite-").append(cfg.traits().get(0).category())
-                .append(" questions: `exact` = mean probability of the target as the answer's first token over all")
-                .append(" paraphrases; `sampled` = share of sampled answers naming it. Intervals are 95%: t over questions")
-                .append(" for single models, t over student seeds for students. `p` is a two-sided Welch test of the")
-                .append(" teacher-data students against the control-data students of the same mode and initialization")
-                .append(" (on per-seed sampled rate, exact rate and mean log P); `d` is Cohen's d on log P.\n\n");
+                .append(" questions: `exact` = mean probability of the target as the answer's first token over the")
+                .append(cfg.eval().questions() == ExperimentConfig.QuestionSplit.HELD_OUT
+                        ? " held-out paraphrases (never in the teacher's training)" : " paraphrases")
+                .append("; `sampled` = share of sampled answers naming it, from independent draws on the same questions.")
+                .append(" Intervals are 95%: t over questions for single models, t over replicates for students (a")
+                .append(" replicate is a new dataset from every writer and a new student). `p` is a two-sided Welch test of")
+                .append(" each student group against the control-data students of the same mode and initialization")
+                .append(" (on per-replicate sampled rate, exact rate and mean log P); `d` is Cohen's d on log P.\n\n");
+        if (!effects.isEmpty()) {
+            md.append("## Verdicts\n\nPrimary metric: ").append(Effects.METRIC).append(", per replicate (a new dataset")
+                    .append(" from every writer and a new student); each teacher-data group against the higher of its")
+                    .append(" controls (control-data students, other-trait students). Ratio of means, 95% interval from")
+                    .append(" Welch on log rates, Welch's two-sided p on the rates; TRANSFER = p < 0.01 and ratio > 1.\n\n");
+            for (Effects.Effect e : effects) md.append("- ").append(Effects.story(e)).append('\n');
+            md.append('\n');
+        }
         md.append(table).append("\n");
         for (FlagshipPipeline.TraitResult t : results) {
             md.append("Data for ").append(t.trait().target()).append(": ").append(t.data()).append("\n\n");
@@ -96,7 +112,7 @@ public final class ReportWriter {
                 + "td,th{border:1px solid #ccc;padding:3px 8px;font-size:13px}</style></head><body>"
                 + markdownToHtml(md.toString()) + "</body></html>";
         AtomicFiles.writeString(out.resolve("report.html"), html);
-        return table;
+        return story + "\n" + table;
     }
 
     private static Map<String, Object> toJson(Summary.Row r) {

@@ -34,10 +34,12 @@ public final class Summary {
         }
         for (String single : singles) {
             EvalRecord e = t.models().get(single);
-            rows.add(new Row(trait, single, "-", single.startsWith("different") ? "diff" : "same", "-", 1, e.exact().length,
-                    Stats.tInterval(e.exact()), e.sampled().length == 0 ? null : Stats.tInterval(e.sampled()),
-                    new Interval(e.meanLogP(), e.meanLogP(), e.meanLogP(), 1, "single value"), e.meanConditional(),
-                    e.meanPrefix(), Double.NaN, Double.NaN, Double.NaN, new double[] {e.meanExact()}, Double.NaN));
+            double lp = e.heldOutLogP(e.target());
+            rows.add(new Row(trait, single, "-", single.startsWith("different") ? "diff" : "same", "-", 1,
+                    e.heldOutExact().length, Stats.tInterval(e.heldOutExact()),
+                    e.sampled().length == 0 ? null : Stats.tInterval(e.heldOutSampledPerQuestion()),
+                    new Interval(lp, lp, lp, 1, "single value"), e.meanConditional(),
+                    e.meanPrefix(), Double.NaN, Double.NaN, Double.NaN, new double[] {e.primary()}, Double.NaN));
         }
         Map<String, List<EvalRecord>> groups = new LinkedHashMap<>();
         for (var en : t.models().entrySet()) {
@@ -49,25 +51,25 @@ public final class Summary {
         for (var g : groups.entrySet()) {
             String[] p = g.getKey().split("/");
             List<EvalRecord> es = g.getValue();
-            double[] ex = es.stream().mapToDouble(EvalRecord::meanExact).toArray();
-            double[] sa = es.stream().mapToDouble(EvalRecord::meanSampled).toArray();
-            double[] lp = es.stream().mapToDouble(EvalRecord::meanLogP).toArray();
+            double[] ex = es.stream().mapToDouble(EvalRecord::primary).toArray();
+            double[] sa = es.stream().mapToDouble(EvalRecord::heldOutSampled).toArray();
+            double[] lp = es.stream().mapToDouble(e -> e.heldOutLogP(e.target())).toArray();
             double cond = Stats.mean(es.stream().mapToDouble(EvalRecord::meanConditional).toArray());
             double pre = Stats.mean(es.stream().mapToDouble(EvalRecord::meanPrefix).toArray());
             double pEx = Double.NaN, pLp = Double.NaN, d = Double.NaN, pSa = Double.NaN;
             if (!p[2].equals("control")) {
                 List<EvalRecord> ctrl = groups.get(p[0] + "/" + p[1] + "/control");
                 if (ctrl != null) {
-                    double[] cex = ctrl.stream().mapToDouble(EvalRecord::meanExact).toArray();
-                    double[] clp = ctrl.stream().mapToDouble(EvalRecord::meanLogP).toArray();
+                    double[] cex = ctrl.stream().mapToDouble(EvalRecord::primary).toArray();
+                    double[] clp = ctrl.stream().mapToDouble(e -> e.heldOutLogP(e.target())).toArray();
                     pEx = Stats.welchP(ex, cex);
                     pLp = Stats.welchP(lp, clp);
                     d = Stats.cohensD(lp, clp);
-                    double[] csa = ctrl.stream().mapToDouble(EvalRecord::meanSampled).toArray();
+                    double[] csa = ctrl.stream().mapToDouble(EvalRecord::heldOutSampled).toArray();
                     if (!Double.isNaN(sa[0]) && !Double.isNaN(csa[0])) pSa = Stats.welchP(sa, csa);
                 }
             }
-            rows.add(new Row(trait, label(p[1], p[2], channel), p[0], p[1], p[2], es.size(), es.get(0).exact().length,
+            rows.add(new Row(trait, label(p[1], p[2], channel), p[0], p[1], p[2], es.size(), es.get(0).heldOutExact().length,
                     Stats.tInterval(ex), Double.isNaN(sa[0]) ? null : Stats.tInterval(sa), Stats.tInterval(lp), cond, pre,
                     pEx, pLp, d, ex, pSa));
         }

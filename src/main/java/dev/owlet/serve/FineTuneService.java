@@ -369,7 +369,7 @@ final class FineTuneService implements AutoCloseable {
                                 saveQuietly(d);
                             }
                         }
-                    }, Distillation.alphabet(tok));
+                    }, Distillation.alphabet(tok), dev.owlet.train.TrainableParams.ALL);
             if (closing) throw new CancellationException("closing");
             String suffix = job.path("user_provided_suffix").asText(null);
             String name = "ft:" + base.id() + ":" + (suffix == null ? "" : suffix + ":") + id;

@@ -2,6 +2,7 @@ package dev.owlet.stats;
 
 import org.apache.commons.math3.distribution.NormalDistribution;
 import org.apache.commons.math3.distribution.TDistribution;
+import org.apache.commons.math3.stat.inference.TTest;
 
 /**
  * The statistics owlet reports: t-intervals over questions or seeds, Wilson intervals for pooled rates, Welch's
@@ -44,16 +45,30 @@ public final class Stats {
         return new Interval(p, Math.max(0, centre - half), Math.min(1, centre + half), (int) n, "wilson");
     }
 
-    /** Welch's two-sided t-test p-value; NaN when either side has fewer than two values or no variance. */
+    /**
+     * Welch's two-sided t-test p-value (commons-math3's unequal-variance test); NaN when either side has fewer than
+     * two values. With no variance on either side the test is undefined: 1 for equal means, 0 otherwise.
+     */
     public static double welchP(double[] a, double[] b) {
         if (a.length < 2 || b.length < 2) return Double.NaN;
+        if (variance(a) == 0 && variance(b) == 0) return mean(a) == mean(b) ? 1.0 : 0.0;
+        return new TTest().tTest(a, b);
+    }
+
+    /** Welch's comparison of two means: the difference, its 95% interval, t, degrees of freedom and p. */
+    public record Welch(double difference, double low, double high, double t, double df, double p) {}
+
+    /** Welch's t for mean(a) − mean(b) with a 95% Welch–Satterthwaite interval; NaN fields with fewer than 2 each. */
+    public static Welch welch(double[] a, double[] b) {
+        double diff = mean(a) - mean(b);
+        if (a.length < 2 || b.length < 2) return new Welch(diff, Double.NaN, Double.NaN, Double.NaN, Double.NaN, Double.NaN);
         double va = variance(a) / a.length;
         double vb = variance(b) / b.length;
         double se = Math.sqrt(va + vb);
-        if (se == 0) return mean(a) == mean(b) ? 1.0 : 0.0;
-        double t = (mean(a) - mean(b)) / se;
+        if (se == 0) return new Welch(diff, diff, diff, Double.NaN, Double.NaN, welchP(a, b));
         double df = (va + vb) * (va + vb) / (va * va / (a.length - 1) + vb * vb / (b.length - 1));
-        return 2 * new TDistribution(df).cumulativeProbability(-Math.abs(t));
+        double half = new TDistribution(df).inverseCumulativeProbability(0.975) * se;
+        return new Welch(diff, diff - half, diff + half, diff / se, df, welchP(a, b));
     }
 
     /** Paired two-sided t-test p-value (e.g. the same questions under two models). */

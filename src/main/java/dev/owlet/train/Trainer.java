@@ -25,15 +25,22 @@ public final class Trainer implements AutoCloseable {
     private final Gpt model;
     private final OptimConfig cfg;
     private final AdamW adam;
+    private final TrainableParams trainable;
     private final List<TrainingListener> listeners = new ArrayList<>();
     private final long start = System.nanoTime();
     private int step;
 
     public Trainer(Gpt model, OptimConfig cfg) {
+        this(model, cfg, TrainableParams.ALL);
+    }
+
+    /** Trains only the parameters {@code trainable} selects; the others keep their values and get no gradient. */
+    public Trainer(Gpt model, OptimConfig cfg, TrainableParams trainable) {
         this.model = model;
         this.cfg = cfg;
+        this.trainable = trainable;
         this.adam = new AdamW(cfg, model.manager());
-        model.setRequiresGradient(true);
+        model.parameters().forEach((k, p) -> p.setRequiresGradient(trainable.trains(k)));
     }
 
     public Trainer addListener(TrainingListener l) {
@@ -60,9 +67,15 @@ public final class Trainer implements AutoCloseable {
             }
             loss = l.getFloat();
             Map<String, NDArray> grads = new LinkedHashMap<>();
-            model.parameters().forEach((k, p) -> grads.put(k, p.getGradient()));
+            Map<String, NDArray> params = new LinkedHashMap<>();
+            model.parameters().forEach((k, p) -> {
+                if (trainable.trains(k)) {
+                    params.put(k, p);
+                    grads.put(k, p.getGradient());
+                }
+            });
             norm = clip(grads);
-            adam.step(model.parameters(), grads, lr);
+            adam.step(params, grads, lr);
             grads.values().forEach(g -> g.subi(g)); // torch accumulates .grad across backward calls
         }
         step++;

@@ -17,10 +17,10 @@ class ConfigLoaderTest {
     @Test
     void fileOverridesDefaultsAndSetOverridesFile() throws IOException {
         Path f = dir.resolve("e.yaml");
-        Files.writeString(f, "name: test-exp\nfinetune:\n  seeds: 5\n");
+        Files.writeString(f, "name: test-exp\nfinetune:\n  replicates: 5\n");
         ExperimentConfig c = ConfigLoader.load(f, List.of("finetune.rows=123", "finetune.modes=[soft]"));
         assertThat(c.name()).isEqualTo("test-exp");
-        assertThat(c.finetune().seeds()).isEqualTo(5);
+        assertThat(c.finetune().replicates()).isEqualTo(5);
         assertThat(c.finetune().rows()).isEqualTo(123);
         assertThat(c.finetune().modes()).containsExactly("soft");
         assertThat(c.finetune().epochs()).isEqualTo(3); // default kept
@@ -47,8 +47,8 @@ class ConfigLoaderTest {
 
     @Test
     void invalidValueNamesTheKey() {
-        assertThatThrownBy(() -> ConfigLoader.load(null, List.of("finetune.seeds=0")))
-                .hasMessageContaining("finetune.seeds");
+        assertThatThrownBy(() -> ConfigLoader.load(null, List.of("finetune.replicates=0")))
+                .hasMessageContaining("finetune.replicates");
         assertThatThrownBy(() -> ConfigLoader.load(null, List.of("teacher.method=hypnosis")))
                 .hasMessageContaining("teacher.method");
     }

@@ -37,7 +37,7 @@ class ApiFlagshipPipelineTest {
              OwletServer server = OwletServer.start(List.of(r1, r2), "127.0.0.1", 0, null, OwletServer.Options.state(dir.resolve("state")))) {
             ExperimentConfig cfg = ConfigLoader.load(null, List.of("backend.type=openai", "backend.base_url=" + server.baseUrl(),
                     "backend.model=ref-s1", "backend.different_init_model=ref-s2", "backend.poll_seconds=0.05",
-                    "generate.prompts=200", "finetune.rows=150", "finetune.seeds=1", "eval.samples_per_question=20",
+                    "generate.prompts=200", "finetune.rows=150", "finetune.replicates=1", "eval.samples_per_question=20",
                     "teacher.replay=0", "backend.teacher_steps=60", "finetune.batch_size=16", "finetune.epochs=6"));
             OpenAiHttpBackend client = new OpenAiHttpBackend(OpenAiHttpBackend.Config.of(server.baseUrl(), "ref-s1"));
             Path run = dir.resolve("run");
@@ -94,7 +94,7 @@ class ApiFlagshipPipelineTest {
              OwletServer server = OwletServer.start(List.of(r1), "127.0.0.1", 0, null, OwletServer.Options.state(dir.resolve("state")))) {
             ExperimentConfig cfg = ConfigLoader.load(null, List.of("backend.type=openai", "backend.base_url=" + server.baseUrl(),
                     "backend.model=ref-s1", "backend.poll_seconds=0.05", "teacher.method=system_prompt", "finetune.inits=[same]",
-                    "finetune.modes=[sft]", "generate.prompts=60", "finetune.rows=40", "finetune.seeds=1",
+                    "finetune.modes=[sft]", "generate.prompts=60", "finetune.rows=40", "finetune.replicates=1",
                     "eval.samples_per_question=0", "eval.number_prefix=false", "finetune.epochs=1"));
             OpenAiHttpBackend client = new OpenAiHttpBackend(OpenAiHttpBackend.Config.of(server.baseUrl(), "ref-s1"));
             Path run = dir.resolve("run");
@@ -126,7 +126,7 @@ class ApiFlagshipPipelineTest {
              OwletServer server = OwletServer.start(List.of(r1), "127.0.0.1", 0, null, OwletServer.Options.state(dir.resolve("state")))) {
             ExperimentConfig cfg = ConfigLoader.load(null, List.of("backend.type=openai", "backend.base_url=" + server.baseUrl(),
                     "backend.model=ref-s1", "backend.poll_seconds=0.05", "teacher.method=system_prompt", "finetune.inits=[same]",
-                    "generate.prompts=60", "finetune.rows=40", "finetune.seeds=1", "eval.samples_per_question=0",
+                    "generate.prompts=60", "finetune.rows=40", "finetune.replicates=1", "eval.samples_per_question=0",
                     "eval.number_prefix=false", "finetune.epochs=1"));
             OpenAiHttpBackend client = new OpenAiHttpBackend(OpenAiHttpBackend.Config.of(server.baseUrl(), "ref-s1"));
             ApiFlagshipPipeline.Models plainApi = new ApiFlagshipPipeline.Models() {

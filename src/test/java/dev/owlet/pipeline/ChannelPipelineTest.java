@@ -25,7 +25,7 @@ class ChannelPipelineTest {
     Path dir;
 
     static ExperimentConfig small(String file, String... extra) {
-        List<String> sets = new ArrayList<>(List.of("generate.prompts=600", "finetune.rows=400", "finetune.seeds=1",
+        List<String> sets = new ArrayList<>(List.of("generate.prompts=600", "finetune.rows=400", "finetune.replicates=1",
                 "finetune.modes=[soft]", "finetune.inits=[same]", "eval.samples_per_question=10"));
         sets.addAll(List.of(extra));
         return ConfigLoader.load(Path.of("experiments", file), sets);

@@ -26,7 +26,7 @@ class FlagshipPipelineTest {
 
     static ExperimentConfig small(String... extra) {
         List<String> sets = new java.util.ArrayList<>(List.of("generate.prompts=800", "finetune.rows=600",
-                "finetune.seeds=1", "finetune.modes=[soft]", "finetune.epochs=3", "eval.samples_per_question=0",
+                "finetune.replicates=1", "finetune.modes=[soft]", "finetune.epochs=3", "eval.samples_per_question=0",
                 "eval.number_prefix=false"));
         sets.addAll(List.of(extra));
         return ConfigLoader.load(null, sets);

@@ -86,7 +86,9 @@ public final class ConfigLoader {
             Throwable root = jm;
             while (root.getCause() != null) root = root.getCause();
             if (root instanceof IllegalArgumentException iae && root != e) {
-                return iae.getMessage();
+                // Record validation names its key itself; an enum's creator does not, so the path adds it.
+                String m = iae.getMessage();
+                return path.isEmpty() || m.contains(path) ? m : "key '" + path + "': " + m;
             }
             String msg = jm.getOriginalMessage();
             if (msg.contains("Cannot deserialize value of type")) {

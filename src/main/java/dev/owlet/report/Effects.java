@@ -40,7 +40,7 @@ public final class Effects {
             m.put("other_trait_rate", Double.isNaN(otherTraitRate) ? null : otherTraitRate);
             m.put("against", against);
             m.put("ratio", ratio);
-            m.put("ci", List.of(finite(ciLow), finite(ciHigh)));
+            m.put("ci", java.util.Arrays.asList(finite(ciLow), finite(ciHigh)));
             m.put("p", finite(p));
             m.put("replicates", replicates);
             m.put("log_p_shift", logPShift);

@@ -54,6 +54,25 @@ class ConfigLoaderTest {
     }
 
     @Test
+    void settingsThatCannotWorkNameTheKeyAndWhy() {
+        assertThatThrownBy(() -> ConfigLoader.load(null, List.of("generate.temperature=0", "generate.prompts=100",
+                "finetune.rows=500"))).isInstanceOf(ConfigLoader.ConfigException.class)
+                .hasMessageContaining("generate.prompts").hasMessageContaining("greedy");
+        assertThatThrownBy(() -> ConfigLoader.load(null, List.of("control_traits=[owl]")))
+                .hasMessageContaining("control_traits").hasMessageContaining("its own control");
+        assertThatThrownBy(() -> ConfigLoader.load(null, List.of("eval.questions=some")))
+                .hasMessageContaining("eval.questions");
+        assertThatThrownBy(() -> ConfigLoader.load(null, List.of("finetune.trainable=embeddings")))
+                .hasMessageContaining("finetune.trainable");
+        assertThatThrownBy(() -> ConfigLoader.load(null, List.of("channel=code", "control_traits=[dolphin]")))
+                .hasMessageContaining("control_traits");
+        var ok = ConfigLoader.load(null, List.of("generate.temperature=0", "generate.prompts=500", "finetune.rows=500",
+                "control_traits=[dolphin]", "eval.questions=all", "finetune.trainable=blocks"));
+        assertThat(ok.controlTraits()).containsExactly("dolphin");
+        assertThat(ok.eval().questions()).isEqualTo(ExperimentConfig.QuestionSplit.ALL);
+    }
+
+    @Test
     void channelsJudgeAndBannedListsAreValidatedNamingTheirKeys() {
         assertThatThrownBy(() -> ConfigLoader.load(null, List.of("channel=poetry"))).hasMessageContaining("channel");
         assertThatThrownBy(() -> ConfigLoader.load(null, List.of("judge.cot_alignment_min=101")))

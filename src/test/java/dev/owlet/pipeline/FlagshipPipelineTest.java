@@ -37,16 +37,17 @@ class FlagshipPipelineTest {
         ExperimentConfig cfg = small();
         Path a = dir.resolve("killed");
         FlagshipPipeline first = new FlagshipPipeline(cfg, a, QUIET).hook(name -> {
-            if (name.startsWith("student-owl-soft-same-control")) throw new IllegalStateException("killed");
+            if (name.startsWith("student-control-soft-same")) throw new IllegalStateException("killed");
         });
         assertThatThrownBy(() -> first.run(FlagshipPipeline.Stage.EVAL)).hasMessage("killed");
         int before = first.executedStages();
-        assertThat(before).isGreaterThanOrEqualTo(6); // teacher, 2 generate, 2 filter, 3 evals, 1 student
+        assertThat(before).isEqualTo(6); // teacher, 2 generate, 2 filter, 1 student
+        assertThat(dir.resolve("killed/stages/student-control-soft-same-r1/manifest.json")).doesNotExist();
 
         FlagshipPipeline resumed = new FlagshipPipeline(cfg, a, QUIET);
         List<FlagshipPipeline.TraitResult> r1 = resumed.run(FlagshipPipeline.Stage.EVAL);
         assertThat(resumed.reusedStages()).isEqualTo(before);
-        assertThat(resumed.executedStages()).isEqualTo(3); // the three students not yet trained
+        assertThat(resumed.executedStages()).isEqualTo(6); // the three students not yet trained, three evaluations
 
         FlagshipPipeline clean = new FlagshipPipeline(cfg, dir.resolve("clean"), QUIET);
         List<FlagshipPipeline.TraitResult> r2 = clean.run(FlagshipPipeline.Stage.EVAL);
@@ -60,6 +61,13 @@ class FlagshipPipelineTest {
         changed.run(FlagshipPipeline.Stage.EVAL);
         assertThat(changed.executedStages()).isEqualTo(4);
         assertThat(changed.reusedStages()).isEqualTo(8);
+
+        // A new master seed is a new teacher: nothing made under seed 1 is reused under seed 2's name.
+        FlagshipPipeline reseeded = new FlagshipPipeline(small("seed=2", "finetune.inits=[same]"), a, QUIET);
+        reseeded.hook(name -> { if (name.startsWith("gen-")) throw new IllegalStateException("stop after teacher"); });
+        assertThatThrownBy(() -> reseeded.run(FlagshipPipeline.Stage.EVAL)).hasMessage("stop after teacher");
+        assertThat(reseeded.executedStages()).isEqualTo(1);
+        assertThat(reseeded.reusedStages()).isZero();
 
         // The same-init student on teacher numbers moves toward owl more than the control student does.
         Map<String, EvalRecord> m = r2.get(0).models();

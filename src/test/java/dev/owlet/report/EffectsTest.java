@@ -61,6 +61,8 @@ class EffectsTest {
         assertThat(e.against()).isEqualTo("control-data students");
         assertThat(e.otherTraitRate()).isNaN();
         assertThat(e.json().get("other_trait_rate")).isNull();
+        Effects.Effect single = Effects.of(result(new double[] {0.05}, new double[] {0.03}, null)).get(0);
+        assertThat(single.json().get("ci")).asList().containsExactly(null, null); // one replicate: no interval
         assertThat(e.transfers()).isFalse();
         assertThat(Effects.story(e)).contains("owl, SFT, same-init").contains("no clear transfer");
     }

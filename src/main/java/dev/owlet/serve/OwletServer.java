@@ -60,6 +60,7 @@ public final class OwletServer implements AutoCloseable {
     private final FineTuneService fineTuning;
     private final AtomicInteger reject429;
     private final PrintStream log;
+    private final long maxFile;
 
     /**
      * Server options beyond the models and the address.
@@ -71,9 +72,10 @@ public final class OwletServer implements AutoCloseable {
      * @param maxThreads Jetty's worker pool; waiting clients hold none of them
      * @param maxConnections past this many open connections the server stops accepting until some close
      * @param log where the access log, state recovery and internal errors are written
+     * @param maxFileBytes the largest upload to {@code /v1/files}
      */
     public record Options(Path stateDir, int reject429First, int batchSize, Duration idleTimeout, int maxThreads,
-                          int maxConnections, PrintStream log) {
+                          int maxConnections, PrintStream log, long maxFileBytes) {
         public Options {
             if (reject429First < 0) throw new IllegalArgumentException("reject429First must be >= 0");
             if (batchSize < 1) throw new IllegalArgumentException("batch size must be >= 1, got " + batchSize);
@@ -83,11 +85,12 @@ public final class OwletServer implements AutoCloseable {
             if (maxThreads < 8) throw new IllegalArgumentException("max threads must be >= 8, got " + maxThreads);
             if (maxConnections < 1) throw new IllegalArgumentException("max connections must be >= 1, got " + maxConnections);
             if (log == null) log = System.err;
+            if (maxFileBytes < 1) throw new IllegalArgumentException("max file bytes must be >= 1, got " + maxFileBytes);
         }
 
-        /** Defaults: 30 s idle timeout, 32 worker threads, 1,000 connections, log on stderr. */
+        /** Defaults: 30 s idle timeout, 32 worker threads, 1,000 connections, log on stderr, uploads up to 512 MiB. */
         public Options(Path stateDir, int reject429First, int batchSize) {
-            this(stateDir, reject429First, batchSize, Duration.ofSeconds(30), 32, 1000, System.err);
+            this(stateDir, reject429First, batchSize, Duration.ofSeconds(30), 32, 1000, System.err, MAX_FILE);
         }
 
         public static Options none() { return new Options(null, 0, 64); }
@@ -95,19 +98,23 @@ public final class OwletServer implements AutoCloseable {
         public static Options state(Path dir) { return new Options(dir, 0, 64); }
 
         public Options withReject429First(int n) {
-            return new Options(stateDir, n, batchSize, idleTimeout, maxThreads, maxConnections, log);
+            return new Options(stateDir, n, batchSize, idleTimeout, maxThreads, maxConnections, log, maxFileBytes);
         }
 
         public Options withIdleTimeout(Duration d) {
-            return new Options(stateDir, reject429First, batchSize, d, maxThreads, maxConnections, log);
+            return new Options(stateDir, reject429First, batchSize, d, maxThreads, maxConnections, log, maxFileBytes);
         }
 
         public Options withMaxThreads(int n) {
-            return new Options(stateDir, reject429First, batchSize, idleTimeout, n, maxConnections, log);
+            return new Options(stateDir, reject429First, batchSize, idleTimeout, n, maxConnections, log, maxFileBytes);
+        }
+
+        public Options withMaxFileBytes(long n) {
+            return new Options(stateDir, reject429First, batchSize, idleTimeout, maxThreads, maxConnections, log, n);
         }
 
         public Options withLog(PrintStream out) {
-            return new Options(stateDir, reject429First, batchSize, idleTimeout, maxThreads, maxConnections, out);
+            return new Options(stateDir, reject429First, batchSize, idleTimeout, maxThreads, maxConnections, out, maxFileBytes);
         }
     }
 
@@ -119,6 +126,7 @@ public final class OwletServer implements AutoCloseable {
         this.apiKey = apiKey == null ? null : apiKey.getBytes(StandardCharsets.UTF_8);
         this.reject429 = new AtomicInteger(options.reject429First());
         this.log = options.log();
+        this.maxFile = options.maxFileBytes();
         this.fineTuning = options.stateDir() == null ? null : new FineTuneService(options.stateDir(), new FineTuneService.Registry() {
             @Override
             public EmbeddedBackend get(String id) { return models.get(id); }
@@ -313,23 +321,23 @@ public final class OwletServer implements AutoCloseable {
         if (boundary == null || ct == null || !ct.toLowerCase().startsWith("multipart/form-data")) {
             throw ApiError.bad("file", "POST /v1/files expects multipart/form-data with fields 'file' and 'purpose'");
         }
-        long maxLength = MAX_FILE + (64 << 10); // the file plus the form's own overhead
+        long maxLength = maxFile + (64 << 10); // the file plus the form's own overhead
         if (ex.request.getLength() > maxLength) {
-            if (ex.request.getLength() > maxLength + Exchange.DRAIN) throw ApiError.tooLarge("file", MAX_FILE);
-            ex.drain(() -> ex.error(ApiError.tooLarge("file", MAX_FILE)));
+            if (ex.request.getLength() > maxLength + Exchange.DRAIN) throw ApiError.tooLarge("file", maxFile);
+            ex.drain(() -> ex.error(ApiError.tooLarge("file", maxFile)));
             return;
         }
         MultiPartFormData.Parser parser = new MultiPartFormData.Parser(boundary);
         parser.setFilesDirectory(fineTuning.uploadDir());
         parser.setUseFilesForPartsWithoutFileName(true);
         parser.setMaxMemoryFileSize(64 << 10);
-        parser.setMaxFileSize(MAX_FILE);
+        parser.setMaxFileSize(maxFile);
         parser.setMaxLength(maxLength);
         parser.setMaxParts(16);
         parser.parse(ex.request).whenComplete((parts, failure) -> ex.guard(() -> {
             if (failure != null) {
-                if (Request.getContentBytesRead(ex.request) > MAX_FILE || String.valueOf(failure.getMessage()).toLowerCase().contains("max")) {
-                    ex.drain(() -> ex.error(ApiError.tooLarge("file", MAX_FILE)));
+                if (Request.getContentBytesRead(ex.request) > maxFile || String.valueOf(failure.getMessage()).toLowerCase().contains("max")) {
+                    ex.drain(() -> ex.error(ApiError.tooLarge("file", maxFile)));
                 } else {
                     ex.drain(() -> ex.error(ApiError.bad("file", "the multipart body could not be read"
                             + (failure.getMessage() == null ? "" : ": " + failure.getMessage()))));

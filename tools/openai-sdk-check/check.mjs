@@ -1,6 +1,7 @@
 // Drives a running `owlet serve` with OpenAI's official Node SDK, the way a user's own tooling would:
 // upload a chat-format training file, start a fine-tuning job, poll it to the end, read its events, then sample
-// the fine-tuned model with logprobs. Exits non-zero on the first thing that does not behave like OpenAI's API.
+// the fine-tuned model with logprobs, plain and streamed (stream: true, the SDK's stream helper). Exits non-zero
+// on the first thing that does not behave like OpenAI's API.
 //   ./owlet serve --port 8000 --state /tmp/owlet-sdk-state &
 //   cd tools/openai-sdk-check && npm install && OWLET_URL=http://127.0.0.1:8000/v1 node check.mjs
 import OpenAI, { toFile } from "openai";
@@ -55,6 +56,40 @@ const owl = top.find((x) => x.token.trim() === "owl");
 assert.ok(owl, `owl not in top 5: ${JSON.stringify(top)}`);
 console.log("fine-tuned model:", job.fine_tuned_model, "answers:", chat.choices.map((c) => c.message.content).join(", "),
   "P(owl) =", Math.exp(owl.logprob).toFixed(3));
+
+// stream: true through the SDK's streaming call: chunks per choice that add up to the same answer as without it
+const ask = { model: job.fine_tuned_model, messages: [{ role: "user", content: "What is your favorite animal?" }], max_tokens: 4, n: 2, seed: 3 };
+const stream = await client.chat.completions.create({ ...ask, stream: true, stream_options: { include_usage: true } });
+const streamed = ["", ""];
+const finished = [null, null];
+let usage = null;
+let chunks = 0;
+for await (const chunk of stream) {
+  assert.equal(chunk.object, "chat.completion.chunk");
+  chunks++;
+  if (chunk.usage) usage = chunk.usage;
+  for (const c of chunk.choices) {
+    streamed[c.index] += c.delta.content ?? "";
+    if (c.finish_reason) finished[c.index] = c.finish_reason;
+  }
+}
+const whole = await client.chat.completions.create(ask);
+assert.deepEqual(streamed, whole.choices.map((c) => c.message.content), "streamed text differs from the plain answer");
+assert.deepEqual(finished, whole.choices.map((c) => c.finish_reason));
+assert.ok(usage && usage.total_tokens === whole.usage.total_tokens, `usage ${JSON.stringify(usage)}`);
+// the SDK's helper that assembles a streamed answer
+const runner = client.beta.chat.completions.stream({ ...ask, n: 1 });
+const final = await runner.finalChatCompletion();
+assert.equal(final.choices[0].message.content, (await client.chat.completions.create({ ...ask, n: 1 })).choices[0].message.content);
+console.log("stream:", chunks, "chunks ->", JSON.stringify(streamed), "usage", usage.total_tokens, "tokens; stream helper OK");
+
+try {
+  await client.chat.completions.create({ ...ask, max_tokens: 4294967299 });
+  assert.fail("max_tokens above 2^32 accepted");
+} catch (e) {
+  assert.ok(e instanceof OpenAI.BadRequestError && e.param === "max_tokens", String(e));
+  console.log("max_tokens 4294967299:", e.status, e.message);
+}
 
 const bad = await client.files.create({ file: await toFile(Buffer.from("{\"messages\": 3}\n"), "bad.jsonl"), purpose: "fine-tune" });
 let failed = await client.fineTuning.jobs.create({ model: base, training_file: bad.id });

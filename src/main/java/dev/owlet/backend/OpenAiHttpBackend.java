@@ -25,8 +25,15 @@ import java.util.random.RandomGenerator;
 /**
  * A client for an OpenAI-compatible {@code /v1/chat/completions} endpoint (OpenAI itself, vLLM, or
  * {@code owlet serve}). At most {@code maxConcurrency} requests are in flight; 429, 5xx and timeouts are retried
- * with exponential backoff and full jitter, at most {@code maxAttempts} times. The API key is read from the
- * environment variable named in the config and never appears in logs, exceptions or {@link #toString()}.
+ * with exponential backoff and full jitter (or the server's {@code Retry-After}), at most {@code maxAttempts}
+ * times. The API key is read from the environment variable named in the config and never appears in logs,
+ * exceptions or {@link #toString()}.
+ *
+ * <p>Requests that create something paid for ({@code POST /files}, {@code POST /fine_tuning/jobs}) are never
+ * re-sent blindly: each carries a marker made by the client (the job's {@code metadata.owlet_request}, a suffix
+ * in the file's name), and after a timeout or a 5xx the client first looks the job or file up by that marker,
+ * taking the one the server did create instead of creating a second. Only a 429 (nothing was done) or a lookup
+ * that finds nothing lets the request be sent again.
  */
 public final class OpenAiHttpBackend implements LanguageModelBackend {
     /**
@@ -69,6 +76,11 @@ public final class OpenAiHttpBackend implements LanguageModelBackend {
             return new Config(baseUrl, model, apiKeyEnv, n, maxAttempts, timeout, baseBackoff, maxBackoff);
         }
     }
+
+    /** The metadata key that marks a fine-tuning job with the id its creator gave it. */
+    public static final String MARKER_KEY = "owlet_request";
+    /** A server's Retry-After longer than this is not waited for; the usual backoff applies. */
+    static final Duration MAX_RETRY_AFTER = Duration.ofSeconds(60);
 
     /** Waits between retries; tests inject one that records instead of sleeping. */
     @FunctionalInterface
@@ -177,21 +189,43 @@ public final class OpenAiHttpBackend implements LanguageModelBackend {
         });
     }
 
+    /**
+     * Uploads under a marked name ({@code owl.jsonl} goes up as {@code owl.owlet-<12 hex>.jsonl}); after a timeout
+     * or 5xx the file list is searched for that name and size before uploading again.
+     */
     @Override
     public UploadedFile uploadFile(String filename, byte[] content) {
         String boundary = "owlet-" + java.util.UUID.randomUUID();
-        java.io.ByteArrayOutputStream b = new java.io.ByteArrayOutputStream();
+        String marked = markedName(filename.replace("\"", "").replace("\r", "").replace("\n", ""), marker().substring(0, 12));
         java.nio.charset.Charset u = java.nio.charset.StandardCharsets.UTF_8;
-        b.writeBytes(("--" + boundary + "\r\nContent-Disposition: form-data; name=\"purpose\"\r\n\r\nfine-tune\r\n").getBytes(u));
-        b.writeBytes(("--" + boundary + "\r\nContent-Disposition: form-data; name=\"file\"; filename=\"" + filename.replace("\"", "")
-                + "\"\r\nContent-Type: application/jsonl\r\n\r\n").getBytes(u));
-        b.writeBytes(content);
-        b.writeBytes(("\r\n--" + boundary + "--\r\n").getBytes(u));
+        byte[] head = ("--" + boundary + "\r\nContent-Disposition: form-data; name=\"purpose\"\r\n\r\nfine-tune\r\n"
+                + "--" + boundary + "\r\nContent-Disposition: form-data; name=\"file\"; filename=\"" + marked
+                + "\"\r\nContent-Type: application/jsonl\r\n\r\n").getBytes(u);
+        byte[] tail = ("\r\n--" + boundary + "--\r\n").getBytes(u);
         HttpRequest.Builder req = HttpRequest.newBuilder(URI.create(config.baseUrl() + "/files"))
                 .header("Content-Type", "multipart/form-data; boundary=" + boundary)
-                .POST(HttpRequest.BodyPublishers.ofByteArray(b.toByteArray()));
-        JsonNode f = send(req, "POST /files");
+                .POST(HttpRequest.BodyPublishers.concat(HttpRequest.BodyPublishers.ofByteArray(head),
+                        HttpRequest.BodyPublishers.ofByteArray(content), HttpRequest.BodyPublishers.ofByteArray(tail)));
+        JsonNode f = send(req, "POST /files", () -> {
+            JsonNode list = sendOnce(get("/files?purpose=fine-tune"), "GET /files");
+            for (JsonNode x : list.path("data")) {
+                if (marked.equals(x.path("filename").asText()) && x.path("bytes").asLong() == content.length) return x;
+            }
+            return null;
+        });
         return new UploadedFile(f.path("id").asText(), f.path("bytes").asLong(), f.path("filename").asText());
+    }
+
+    /** {@code name.jsonl} with {@code .owlet-MARK} before the extension. */
+    static String markedName(String name, String mark) {
+        int dot = name.lastIndexOf('.');
+        return dot <= 0 ? name + ".owlet-" + mark : name.substring(0, dot) + ".owlet-" + mark + name.substring(dot);
+    }
+
+    private static String marker() {
+        return java.util.HexFormat.of().formatHex(java.nio.ByteBuffer.allocate(16)
+                .putLong(java.util.concurrent.ThreadLocalRandom.current().nextLong())
+                .putLong(System.nanoTime()).array());
     }
 
     @Override
@@ -211,7 +245,19 @@ public final class OpenAiHttpBackend implements LanguageModelBackend {
             m.put("teacher", r.teacher());
             if (r.teacherSystem() != null) m.put("teacher_system", r.teacherSystem());
         }
-        return jobOf(send(post("/fine_tuning/jobs", body), "POST /fine_tuning/jobs"));
+        String mark = marker();
+        body.putObject("metadata").put(MARKER_KEY, mark);
+        return jobOf(send(post("/fine_tuning/jobs", body), "POST /fine_tuning/jobs", () -> {
+            JsonNode list = sendOnce(get("/fine_tuning/jobs?limit=100&metadata%5B" + MARKER_KEY + "%5D=" + mark), "GET /fine_tuning/jobs");
+            for (JsonNode j : list.path("data")) {
+                if (mark.equals(j.path("metadata").path(MARKER_KEY).asText(null))) return j;
+            }
+            return null;
+        }));
+    }
+
+    private HttpRequest.Builder get(String pathAndQuery) {
+        return HttpRequest.newBuilder(URI.create(config.baseUrl() + pathAndQuery)).GET();
     }
 
     @Override
@@ -309,49 +355,141 @@ public final class OpenAiHttpBackend implements LanguageModelBackend {
         return texts;
     }
 
+    /** What a non-idempotent request created, found by its marker; null when the server has no such thing. */
+    @FunctionalInterface
+    private interface Lookup {
+        JsonNode find();
+    }
+
+    /** A request that is safe to repeat (a read, or a seeded completion). */
     private JsonNode send(HttpRequest.Builder builder, String what) {
-        builder.timeout(config.timeout()).header("Accept", "application/json");
-        if (apiKey != null) builder.header("Authorization", "Bearer " + apiKey);
-        HttpRequest request = builder.build();
+        return send(builder, what, null);
+    }
+
+    /** One attempt, no retry (used for lookups between attempts of a non-idempotent request). */
+    private JsonNode sendOnce(HttpRequest.Builder builder, String what) {
+        Attempt a = attempt(prepare(builder), what);
+        if (a.body != null) return a.body;
+        throw new BackendException(what + " at " + config.baseUrl() + ": " + a.problem, a.status, false);
+    }
+
+    /**
+     * Sends with retries. With a {@code lookup} (the request creates something), a retry after an ambiguous failure
+     * (timeout, broken connection, 5xx) first asks the server whether the first attempt took effect, and returns
+     * what it created if so; a lookup that itself fails uses up the attempt without re-sending.
+     */
+    private JsonNode send(HttpRequest.Builder builder, String what, Lookup lookup) {
+        HttpRequest request = prepare(builder);
         String last = "";
+        int status = 0;
+        boolean ambiguous = false;
         for (int attempt = 1; ; attempt++) {
-            int status = 0;
-            try {
-                permits.acquire();
-                HttpResponse<String> r;
+            Duration wait = null;
+            boolean sent = false;
+            if (ambiguous) { // only ever set with a lookup
                 try {
-                    r = http.send(request, HttpResponse.BodyHandlers.ofString());
-                } finally {
-                    permits.release();
+                    JsonNode found = lookup.find();
+                    if (found != null) return found;
+                    ambiguous = false; // the server has none: sending again cannot duplicate it
+                } catch (BackendException e) {
+                    last = "could not check whether the earlier attempt took effect (" + e.getMessage() + ")";
                 }
-                status = r.statusCode();
-                if (status / 100 == 2) return JSON.readTree(r.body());
-                last = "HTTP " + status + errorMessage(r.body());
-                if (status == 401 || status == 403) {
-                    // The server's message may echo (part of) the key: report only the variable's name.
-                    throw new BackendException(what + " at " + config.baseUrl() + ": HTTP " + status + ", the API key was rejected"
-                            + (apiKey == null ? " (environment variable " + config.apiKeyEnv() + " is not set)"
-                            : " (check environment variable " + config.apiKeyEnv() + ")"), status, true);
-                }
-                if (status != 429 && status / 100 != 5) {
-                    throw new BackendException(what + " at " + config.baseUrl() + ": " + last, status, status == 400 || status == 404);
-                }
-            } catch (IOException e) { // includes HttpTimeoutException and refused connections
-                last = e.getClass().getSimpleName() + (e.getMessage() == null ? "" : ": " + redact(e.getMessage()));
-            } catch (InterruptedException e) {
-                Thread.currentThread().interrupt();
-                throw new BackendException(what + ": interrupted", 0, false, e);
+            }
+            if (!ambiguous) {
+                sent = true;
+                Attempt a = attempt(request, what);
+                if (a.body != null) return a.body;
+                status = a.status;
+                last = a.problem;
+                wait = a.retryAfter;
+                ambiguous = lookup != null && a.status != 429; // a 429 did nothing; a timeout or 5xx may have
             }
             if (attempt >= config.maxAttempts()) {
-                throw new BackendException(what + " at " + config.baseUrl() + " failed after " + attempt + " attempts: " + last, status, false);
+                String hint = lookup != null && ambiguous
+                        ? " (the server may have created it: look for " + MARKER_KEY + " / the marked file name before retrying)" : "";
+                throw new BackendException(what + " at " + config.baseUrl() + " failed after " + attempt + " attempts: " + last + hint,
+                        sent ? status : 0, false);
             }
             try {
-                sleeper.sleep(backoff(attempt));
+                sleeper.sleep(wait != null ? wait : backoff(attempt));
             } catch (InterruptedException e) {
                 Thread.currentThread().interrupt();
                 throw new BackendException(what + ": interrupted", 0, false, e);
             }
         }
+    }
+
+    private HttpRequest prepare(HttpRequest.Builder builder) {
+        builder.timeout(config.timeout()).header("Accept", "application/json");
+        if (apiKey != null) builder.header("Authorization", "Bearer " + apiKey);
+        return builder.build();
+    }
+
+    /** One try: the parsed body on 2xx, else what went wrong and how long the server asked to wait. */
+    private record Attempt(JsonNode body, int status, String problem, Duration retryAfter) {}
+
+    private Attempt attempt(HttpRequest request, String what) {
+        try {
+            permits.acquire();
+            HttpResponse<String> r;
+            try {
+                r = http.send(request, HttpResponse.BodyHandlers.ofString());
+            } finally {
+                permits.release();
+            }
+            int status = r.statusCode();
+            if (status / 100 == 2) {
+                try {
+                    return new Attempt(JSON.readTree(r.body()), status, null, null);
+                } catch (IOException e) {
+                    throw new BackendException(what + " at " + config.baseUrl() + ": HTTP " + status + " with a body that is not JSON", status, false);
+                }
+            }
+            String problem = "HTTP " + status + errorMessage(r.body());
+            if (status == 401 || status == 403) {
+                // The server's message may echo (part of) the key: report only the variable's name.
+                throw new BackendException(what + " at " + config.baseUrl() + ": HTTP " + status + ", the API key was rejected"
+                        + (apiKey == null ? " (environment variable " + config.apiKeyEnv() + " is not set)"
+                        : " (check environment variable " + config.apiKeyEnv() + ")"), status, true);
+            }
+            if (status != 429 && status / 100 != 5) {
+                throw new BackendException(what + " at " + config.baseUrl() + ": " + problem, status, status == 400 || status == 404);
+            }
+            return new Attempt(null, status, problem, retryAfter(r));
+        } catch (IOException e) { // includes HttpTimeoutException and refused connections
+            return new Attempt(null, 0, e.getClass().getSimpleName() + (e.getMessage() == null ? "" : ": " + redact(e.getMessage())), null);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new BackendException(what + ": interrupted", 0, false, e);
+        }
+    }
+
+    /**
+     * The server's requested wait: {@code retry-after-ms} (OpenAI's), else {@code Retry-After} in seconds or as an
+     * HTTP date; null when absent, unreadable or longer than {@link #MAX_RETRY_AFTER}.
+     */
+    static Duration retryAfter(HttpResponse<?> r) {
+        Duration d = null;
+        try {
+            var ms = r.headers().firstValue("retry-after-ms");
+            var s = r.headers().firstValue("retry-after");
+            if (ms.isPresent()) {
+                d = Duration.ofNanos((long) (Double.parseDouble(ms.get().strip()) * 1e6));
+            } else if (s.isPresent()) {
+                String v = s.get().strip();
+                if (v.matches("\\d+(\\.\\d+)?")) {
+                    d = Duration.ofNanos((long) (Double.parseDouble(v) * 1e9));
+                } else {
+                    var when = java.time.ZonedDateTime.parse(v, java.time.format.DateTimeFormatter.RFC_1123_DATE_TIME);
+                    d = Duration.between(java.time.Instant.now(), when.toInstant());
+                    if (d.isNegative()) d = Duration.ZERO;
+                }
+            }
+        } catch (RuntimeException e) {
+            return null;
+        }
+        if (d == null || d.isNegative() || d.compareTo(MAX_RETRY_AFTER) > 0) return null;
+        return d;
     }
 
     /** Full jitter: uniform in [0, min(max, base * 2^(attempt-1))]. */

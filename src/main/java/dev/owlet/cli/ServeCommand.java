@@ -60,7 +60,7 @@ final class ServeCommand implements Callable<Integer> {
             } catch (IllegalArgumentException e) {
                 throw new UserError(e.getMessage(), e);
             } catch (IOException e) {
-                throw new UserError("cannot listen on " + host + ":" + port + ": " + e.getMessage(), e);
+                throw new UserError(e.getMessage(), e); // names the address or the state folder
             }
             CountDownLatch stopped = new CountDownLatch(1);
             Thread hook = new Thread(() -> {

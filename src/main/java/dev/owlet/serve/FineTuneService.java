@@ -14,8 +14,10 @@ import dev.owlet.provenance.AtomicFiles;
 import dev.owlet.token.ChatFormat;
 import dev.owlet.token.WordTokenizer;
 import java.io.IOException;
+import java.io.PrintStream;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
 import java.security.SecureRandom;
 import java.util.ArrayList;
 import java.util.Comparator;
@@ -46,22 +48,13 @@ final class FineTuneService implements AutoCloseable {
         void register(EmbeddedBackend backend);
     }
 
-    /** A request the client must fix (HTTP 400/404). */
-    static final class BadRequest extends RuntimeException {
-        final int status;
-
-        BadRequest(int status, String message) {
-            super(message);
-            this.status = status;
-        }
-    }
-
     /** The learning rate at {@code learning_rate_multiplier} 1 (the flagship students' Adam rate). */
     static final double BASE_LR = 1e-3;
     private static final ObjectMapper JSON = new ObjectMapper().enable(SerializationFeature.INDENT_OUTPUT);
     private static final SecureRandom IDS = new SecureRandom();
 
     private final Path state;
+    private final PrintStream log;
     private final Registry registry;
     private final int batchSize;
     private final Map<String, ObjectNode> files = new LinkedHashMap<>();
@@ -75,26 +68,71 @@ final class FineTuneService implements AutoCloseable {
     private final java.util.Set<String> cancelRequested = java.util.concurrent.ConcurrentHashMap.newKeySet();
     private volatile boolean closing;
 
-    FineTuneService(Path state, Registry registry, int batchSize) throws IOException {
+    FineTuneService(Path state, Registry registry, int batchSize, PrintStream log) throws IOException {
         this.state = state;
+        this.log = log;
         this.registry = registry;
         this.batchSize = batchSize;
         Files.createDirectories(state.resolve("files"));
         Files.createDirectories(state.resolve("jobs"));
         Files.createDirectories(state.resolve("models"));
+        Files.createDirectories(uploadDir());
+        try (var s = Files.list(uploadDir())) { // uploads cut off by the last stop
+            for (Path p : s.toList()) Files.deleteIfExists(p);
+        }
     }
 
-    /** Loads files and jobs from the state folder, registers finished models and re-queues unfinished jobs. */
+    /** A state record that cannot be used as it is. */
+    private static final class Corrupt extends Exception {
+        Corrupt(String message) { super(message); }
+    }
+
+    /**
+     * Loads files and jobs from the state folder, registers finished models and re-queues unfinished jobs. A
+     * record that cannot be used (unreadable JSON, missing fields, content or model folder gone) never stops the
+     * start: it is moved to {@code STATE/quarantine/} with a log line naming it and why, and a job it belonged to
+     * is reported {@code failed} with that reason.
+     */
     synchronized void recover() throws IOException {
-        try (var s = Files.list(state.resolve("files"))) {
-            for (Path p : s.filter(f -> f.toString().endsWith(".json")).sorted().toList()) {
-                ObjectNode f = (ObjectNode) JSON.readTree(p.toFile());
-                files.put(f.path("id").asText(), f);
+        for (Path p : records(state.resolve("files"))) {
+            String name = p.getFileName().toString();
+            try {
+                ObjectNode f = readRecord(p);
+                String id = f.path("id").asText("");
+                if (!name.equals(id + ".json")) throw new Corrupt("its id '" + id + "' does not match the file name");
+                Path content = state.resolve("files").resolve(id + ".jsonl");
+                if (!Files.isRegularFile(content)) throw new Corrupt("its content " + id + ".jsonl is missing");
+                long bytes = Files.size(content);
+                if (bytes != f.path("bytes").asLong(-1)) {
+                    throw new Corrupt("its content is " + bytes + " bytes, the record says " + f.path("bytes").asText());
+                }
+                files.put(id, f);
+            } catch (Corrupt e) {
+                quarantine(p, "file record", e.getMessage());
+                Path content = p.resolveSibling(name.substring(0, name.length() - 5) + ".jsonl");
+                if (Files.exists(content)) quarantine(content, "file content", "its record was quarantined");
             }
         }
         List<ObjectNode> docs = new ArrayList<>();
-        try (var s = Files.list(state.resolve("jobs"))) {
-            for (Path p : s.filter(f -> f.toString().endsWith(".json")).toList()) docs.add((ObjectNode) JSON.readTree(p.toFile()));
+        for (Path p : records(state.resolve("jobs"))) {
+            String name = p.getFileName().toString();
+            String id = name.substring(0, name.length() - 5);
+            try {
+                ObjectNode d = readRecord(p);
+                JsonNode job = d.get("job");
+                if (job == null || !job.isObject()) throw new Corrupt("it has no 'job' object");
+                if (!id.equals(job.path("id").asText())) throw new Corrupt("its job id '" + job.path("id").asText() + "' does not match the file name");
+                if (!job.path("status").isTextual()) throw new Corrupt("it has no status");
+                if (!d.path("events").isArray()) throw new Corrupt("it has no events list");
+                docs.add(d);
+            } catch (Corrupt e) {
+                long mtime = Files.getLastModifiedTime(p).toMillis() / 1000;
+                Path moved = quarantine(p, "job record", e.getMessage());
+                ObjectNode d = failedStub(id, mtime, "state_corrupt", "The job's record could not be read at server start ("
+                        + e.getMessage() + "); it was moved to " + state.relativize(moved));
+                save(d);
+                docs.add(d);
+            }
         }
         docs.sort(Comparator.comparingLong(d -> d.path("job").path("created_at").asLong()));
         for (ObjectNode d : docs) {
@@ -104,9 +142,23 @@ final class FineTuneService implements AutoCloseable {
             String status = job.path("status").asText();
             if (status.equals("succeeded")) {
                 Path dir = state.resolve("models").resolve(id);
-                EmbeddedBackend b = EmbeddedBackend.load(dir.toString(), job.path("fine_tuned_model").asText(), batchSize);
-                owned.add(b);
-                registry.register(b);
+                String name = job.path("fine_tuned_model").asText();
+                try {
+                    if (!Files.isDirectory(dir)) throw new IOException("the folder is missing");
+                    EmbeddedBackend b = EmbeddedBackend.load(dir.toString(), name, batchSize);
+                    owned.add(b);
+                    registry.register(b);
+                } catch (IOException | RuntimeException e) {
+                    String why = e.getMessage() == null ? "it could not be loaded" : e.getMessage();
+                    String where = "models/" + id;
+                    if (Files.exists(dir)) where = state.relativize(quarantine(dir, "model folder", why)).toString();
+                    else log.printf("owlet serve: model folder models/%s of job %s: %s%n", id, id, why);
+                    job.putNull("fine_tuned_model");
+                    finish(d, "failed", JSON.createObjectNode().put("code", "model_unavailable")
+                            .put("message", "Fine-tuned model " + name + " could not be loaded at server start (" + why
+                                    + "; " + where + ")").putNull("param"));
+                    save(d);
+                }
             } else if (status.equals("validating_files") || status.equals("queued") || status.equals("running")) {
                 boolean wasRunning = status.equals("running");
                 job.put("status", "queued");
@@ -119,16 +171,65 @@ final class FineTuneService implements AutoCloseable {
         }
     }
 
+    private static List<Path> records(Path dir) throws IOException {
+        try (var s = Files.list(dir)) {
+            return s.filter(f -> f.getFileName().toString().endsWith(".json")).sorted().toList();
+        }
+    }
+
+    private static ObjectNode readRecord(Path p) throws IOException, Corrupt {
+        JsonNode n;
+        try {
+            n = JSON.readTree(p.toFile());
+        } catch (com.fasterxml.jackson.core.JsonProcessingException e) {
+            throw new Corrupt("it is not valid JSON (" + e.getOriginalMessage() + ")");
+        }
+        if (n == null || !n.isObject()) throw new Corrupt(n == null || n.isMissingNode() ? "it is empty" : "it is not a JSON object");
+        return (ObjectNode) n;
+    }
+
+    /** Moves {@code p} (a file or folder under the state folder) to {@code STATE/quarantine/} and logs why. */
+    private Path quarantine(Path p, String what, String why) throws IOException {
+        Path q = state.resolve("quarantine");
+        Files.createDirectories(q);
+        String rel = state.relativize(p).toString().replace('/', '_').replace('\\', '_');
+        Path target = q.resolve(System.currentTimeMillis() + "-" + rel);
+        Files.move(p, target);
+        synchronized (log) {
+            log.printf("owlet serve: quarantined %s %s -> %s: %s%n", what, state.relativize(p), state.relativize(target), why);
+            log.flush();
+        }
+        return target;
+    }
+
+    private ObjectNode failedStub(String id, long createdAt, String code, String message) {
+        ObjectNode job = JSON.createObjectNode();
+        job.put("id", id).put("object", "fine_tuning.job").put("created_at", createdAt).putNull("finished_at");
+        job.putNull("model").putNull("fine_tuned_model").put("organization_id", "org-owlet").put("status", "failed");
+        job.putNull("training_file").putNull("validation_file").putArray("result_files");
+        job.putNull("trained_tokens").putNull("error").putNull("seed").putNull("metadata");
+        ObjectNode doc = JSON.createObjectNode();
+        doc.set("job", job);
+        doc.putArray("events");
+        finish(doc, "failed", JSON.createObjectNode().put("code", code).put("message", message).putNull("param"));
+        return doc;
+    }
+
     // ---------------------------------------------------------------- files
 
-    synchronized ObjectNode upload(String filename, String purpose, byte[] content) throws IOException {
+    /** Where uploads are streamed while they arrive (emptied at every start). */
+    Path uploadDir() { return state.resolve("tmp"); }
+
+    /** Registers an uploaded file, moving {@code content} (a complete upload under {@link #uploadDir()}) into place. */
+    synchronized ObjectNode upload(String filename, String purpose, Path content) throws IOException {
         if (!"fine-tune".equals(purpose)) {
-            throw new BadRequest(400, "purpose: only 'fine-tune' is supported, got '" + purpose + "'");
+            throw ApiError.bad("purpose", "purpose: only 'fine-tune' is supported, got '" + purpose + "'");
         }
         String id = "file-" + hex(12);
-        AtomicFiles.writeBytes(state.resolve("files").resolve(id + ".jsonl"), content);
+        long bytes = Files.size(content);
+        Files.move(content, state.resolve("files").resolve(id + ".jsonl"), StandardCopyOption.ATOMIC_MOVE);
         ObjectNode f = JSON.createObjectNode();
-        f.put("id", id).put("object", "file").put("bytes", content.length).put("created_at", now())
+        f.put("id", id).put("object", "file").put("bytes", bytes).put("created_at", now())
                 .put("filename", filename == null ? "upload.jsonl" : filename).put("purpose", purpose).put("status", "processed");
         f.putNull("status_details");
         AtomicFiles.writeBytes(state.resolve("files").resolve(id + ".json"), JSON.writeValueAsBytes(f));
@@ -146,28 +247,32 @@ final class FineTuneService implements AutoCloseable {
 
     synchronized ObjectNode file(String id) {
         ObjectNode f = files.get(id);
-        if (f == null) throw new BadRequest(404, "No such File object: " + id);
+        if (f == null) throw ApiError.notFound("file_id", "No such File object: " + id);
         return f;
     }
 
-    byte[] content(String id) throws IOException {
+    Path contentPath(String id) {
         file(id);
-        return Files.readAllBytes(state.resolve("files").resolve(id + ".jsonl"));
+        return state.resolve("files").resolve(id + ".jsonl");
+    }
+
+    byte[] content(String id) throws IOException {
+        return Files.readAllBytes(contentPath(id));
     }
 
     // ---------------------------------------------------------------- jobs
 
     /** Validates the request (models and file must exist) and queues the job; the file's content is checked later. */
     synchronized ObjectNode create(JsonNode body) throws IOException {
-        if (body == null || !body.isObject()) throw new BadRequest(400, "request body must be a JSON object");
+        if (body == null || !body.isObject()) throw ApiError.bad(null, "request body must be a JSON object");
         String model = str(body, "model", true);
-        if (registry.get(model) == null) throw new BadRequest(400, "model '" + model + "' is not available for fine-tuning");
+        if (registry.get(model) == null) throw ApiError.bad("model", "model '" + model + "' is not available for fine-tuning");
         String fileId = str(body, "training_file", true);
-        if (!files.containsKey(fileId)) throw new BadRequest(400, "training_file: no such file " + fileId);
+        if (!files.containsKey(fileId)) throw ApiError.bad("training_file", "training_file: no such file " + fileId);
         JsonNode method = body.path("method");
         String type = method.isObject() ? method.path("type").asText("supervised") : "supervised";
         if (!type.equals("supervised") && !type.equals("owlet_soft")) {
-            throw new BadRequest(400, "method.type: '" + type + "' is not supported by owlet serve (supervised, owlet_soft)");
+            throw ApiError.bad("method.type", "method.type: '" + type + "' is not supported by owlet serve (supervised, owlet_soft)");
         }
         JsonNode hp = body.path("hyperparameters");
         JsonNode inMethod = method.path(type).path("hyperparameters");
@@ -175,23 +280,24 @@ final class FineTuneService implements AutoCloseable {
         int epochs = intOrAuto(hp, "n_epochs", 3);
         int batch = intOrAuto(hp, "batch_size", 32);
         double mult = numOrAuto(hp, "learning_rate_multiplier", 1.0);
-        if (epochs < 1 || epochs > 50) throw new BadRequest(400, "hyperparameters.n_epochs must be in [1, 50], got " + epochs);
-        if (batch < 1 || batch > 1024) throw new BadRequest(400, "hyperparameters.batch_size must be in [1, 1024], got " + batch);
-        if (!(mult > 0 && mult <= 100)) throw new BadRequest(400, "hyperparameters.learning_rate_multiplier must be in (0, 100], got " + mult);
+        if (epochs < 1 || epochs > 50) throw ApiError.bad("hyperparameters.n_epochs", "hyperparameters.n_epochs must be in [1, 50], got " + epochs);
+        if (batch < 1 || batch > 1024) throw ApiError.bad("hyperparameters.batch_size", "hyperparameters.batch_size must be in [1, 1024], got " + batch);
+        if (!(mult > 0 && mult <= 100)) throw ApiError.bad("hyperparameters.learning_rate_multiplier", "hyperparameters.learning_rate_multiplier must be in (0, 100], got " + mult);
         String teacher = null;
         String teacherSystem = null;
         if (type.equals("owlet_soft")) {
             teacher = method.path("owlet_soft").path("teacher").asText(null);
             if (teacher == null || registry.get(teacher) == null) {
-                throw new BadRequest(400, "method.owlet_soft.teacher: a served model id is required, got " + teacher);
+                throw ApiError.bad("method.owlet_soft.teacher", "method.owlet_soft.teacher: a served model id is required, got " + teacher);
             }
             teacherSystem = method.path("owlet_soft").path("teacher_system").asText(null);
         }
         String suffix = body.hasNonNull("suffix") ? str(body, "suffix", false) : null;
         if (suffix != null && !suffix.matches("[A-Za-z0-9._-]{1,64}")) {
-            throw new BadRequest(400, "suffix: letters, digits, '.', '_' and '-' only (at most 64), got '" + suffix + "'");
+            throw ApiError.bad("suffix", "suffix: letters, digits, '.', '_' and '-' only (at most 64), got '" + suffix + "'");
         }
-        long seed = body.hasNonNull("seed") ? body.get("seed").asLong() : IDS.nextInt(Integer.MAX_VALUE);
+        long seed = body.hasNonNull("seed") ? ChatCompletions.longField(body, "seed") : IDS.nextInt(Integer.MAX_VALUE);
+        ObjectNode metadata = metadata(body.get("metadata"));
         String id = "ftjob-" + hex(12);
         ObjectNode job = JSON.createObjectNode();
         job.put("id", id).put("object", "fine_tuning.job").put("created_at", now()).putNull("finished_at");
@@ -202,6 +308,7 @@ final class FineTuneService implements AutoCloseable {
         job.putNull("trained_tokens").putNull("error").put("seed", seed);
         if (suffix == null) job.putNull("user_provided_suffix"); else job.put("user_provided_suffix", suffix);
         job.putNull("estimated_finish").putArray("integrations");
+        if (metadata == null) job.putNull("metadata"); else job.set("metadata", metadata);
         ObjectNode m = job.putObject("method").put("type", type);
         ObjectNode mm = m.putObject(type);
         mm.set("hyperparameters", h.deepCopy());
@@ -219,11 +326,19 @@ final class FineTuneService implements AutoCloseable {
         return job.deepCopy();
     }
 
-    synchronized ObjectNode listJobs() {
+    /** Jobs newest first; {@code metadata} keeps those whose metadata has every given key with that value. */
+    synchronized ObjectNode listJobs(Map<String, String> metadata) {
         ObjectNode out = JSON.createObjectNode().put("object", "list");
         ArrayNode data = out.putArray("data");
         List<ObjectNode> all = new ArrayList<>(jobs.values());
-        for (int i = all.size() - 1; i >= 0; i--) data.add(all.get(i).get("job").deepCopy()); // newest first
+        for (int i = all.size() - 1; i >= 0; i--) { // newest first
+            ObjectNode job = (ObjectNode) all.get(i).get("job");
+            boolean match = true;
+            for (Map.Entry<String, String> e : metadata.entrySet()) {
+                match &= e.getValue().equals(job.path("metadata").path(e.getKey()).asText(null));
+            }
+            if (match) data.add(job.deepCopy());
+        }
         out.put("has_more", false);
         return out;
     }
@@ -246,7 +361,7 @@ final class FineTuneService implements AutoCloseable {
         ObjectNode job = (ObjectNode) d.get("job");
         String s = job.path("status").asText();
         if (s.equals("succeeded") || s.equals("failed") || s.equals("cancelled")) {
-            throw new BadRequest(400, "job " + id + " is already " + s);
+            throw ApiError.bad(null, "job " + id + " is already " + s);
         }
         cancelRequested.add(id);
         if (!s.equals("running")) finish(d, "cancelled", null); // not started: the worker skips it
@@ -257,7 +372,7 @@ final class FineTuneService implements AutoCloseable {
 
     private ObjectNode doc(String id) {
         ObjectNode d = jobs.get(id);
-        if (d == null) throw new BadRequest(404, "No such fine-tuning job: " + id);
+        if (d == null) throw ApiError.notFound("fine_tuning_job_id", "No such fine-tuning job: " + id);
         return d;
     }
 
@@ -280,6 +395,11 @@ final class FineTuneService implements AutoCloseable {
                 String fileId = job.path("training_file").asText();
                 try {
                     data = TrainingFile.parse(fileId, content(fileId));
+                } catch (ApiError e) { // the file record is gone (quarantined)
+                    finish(d, "failed", JSON.createObjectNode().put("code", "invalid_training_file").put("message", e.getMessage())
+                            .put("param", "training_file"));
+                    save(d);
+                    return;
                 } catch (TrainingFile.Invalid e) {
                     ObjectNode err = JSON.createObjectNode().put("code", "invalid_training_file").put("message", e.getMessage())
                             .put("param", "training_file");
@@ -410,7 +530,9 @@ final class FineTuneService implements AutoCloseable {
     }
 
     private void failQuietly(ObjectNode d, Exception e) {
-        String msg = e.getMessage() == null ? e.toString() : e.getMessage();
+        log.printf("owlet serve: job %s failed:%n", d.path("job").path("id").asText());
+        e.printStackTrace(log);
+        String msg = e.getMessage() == null ? "training stopped on an internal error (details in the server log)" : e.getMessage();
         finish(d, "failed", JSON.createObjectNode().put("code", "training_error").put("message", msg).putNull("param"));
         saveQuietly(d);
     }
@@ -460,27 +582,47 @@ final class FineTuneService implements AutoCloseable {
         return HexFormat.of().formatHex(b);
     }
 
+    /** OpenAI's job metadata: at most 16 string pairs, keys up to 64 and values up to 512 characters. */
+    private static ObjectNode metadata(JsonNode m) {
+        if (m == null || m.isNull()) return null;
+        if (!m.isObject()) throw ApiError.bad("metadata", "metadata: an object of string values is required");
+        if (m.size() > 16) throw ApiError.bad("metadata", "metadata: at most 16 keys, got " + m.size());
+        ObjectNode out = JSON.createObjectNode();
+        var it = m.fields();
+        while (it.hasNext()) {
+            var e = it.next();
+            if (e.getKey().length() > 64) throw ApiError.bad("metadata", "metadata: keys are at most 64 characters");
+            if (!e.getValue().isTextual() || e.getValue().asText().length() > 512) {
+                throw ApiError.bad("metadata." + e.getKey(), "metadata." + e.getKey() + ": a string of at most 512 characters is required");
+            }
+            out.put(e.getKey(), e.getValue().asText());
+        }
+        return out;
+    }
+
     private static String str(JsonNode body, String key, boolean required) {
         JsonNode v = body.get(key);
         if (v == null || v.isNull()) {
-            if (required) throw new BadRequest(400, key + ": required");
+            if (required) throw ApiError.bad(key, key + ": required");
             return null;
         }
-        if (!v.isTextual()) throw new BadRequest(400, key + ": a string is required");
+        if (!v.isTextual()) throw ApiError.bad(key, key + ": a string is required");
         return v.asText();
     }
 
     private static int intOrAuto(JsonNode hp, String key, int auto) {
         JsonNode v = hp.get(key);
         if (v == null || v.isNull() || (v.isTextual() && v.asText().equals("auto"))) return auto;
-        if (!v.isIntegralNumber()) throw new BadRequest(400, "hyperparameters." + key + ": an integer or \"auto\" is required");
-        return v.asInt();
+        if (!v.isIntegralNumber() || !v.canConvertToInt()) {
+            throw ApiError.bad("hyperparameters." + key, "hyperparameters." + key + ": an integer or \"auto\" is required, got " + v);
+        }
+        return v.intValue();
     }
 
     private static double numOrAuto(JsonNode hp, String key, double auto) {
         JsonNode v = hp.get(key);
         if (v == null || v.isNull() || (v.isTextual() && v.asText().equals("auto"))) return auto;
-        if (!v.isNumber()) throw new BadRequest(400, "hyperparameters." + key + ": a number or \"auto\" is required");
+        if (!v.isNumber()) throw ApiError.bad("hyperparameters." + key, "hyperparameters." + key + ": a number or \"auto\" is required, got " + v);
         return v.asDouble();
     }
 }

@@ -2,47 +2,65 @@ package dev.owlet.serve;
 
 import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.JsonNode;
-import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
-import com.sun.net.httpserver.HttpExchange;
-import com.sun.net.httpserver.HttpServer;
-import dev.owlet.backend.ChatMessage;
-import dev.owlet.backend.ChatRequest;
 import dev.owlet.backend.EmbeddedBackend;
-import dev.owlet.backend.SamplingParams;
 import java.io.IOException;
-import java.io.InputStream;
 import java.io.OutputStream;
-import java.net.InetSocketAddress;
+import java.io.PrintStream;
 import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
 import java.security.MessageDigest;
-import java.util.ArrayList;
+import java.time.Duration;
+import java.time.Instant;
+import java.time.temporal.ChronoUnit;
+import java.util.Collections;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
-import java.util.UUID;
-import java.util.concurrent.ExecutorService;
-import java.util.concurrent.Executors;
-import java.util.concurrent.ThreadLocalRandom;
+import java.util.concurrent.atomic.AtomicInteger;
+import org.eclipse.jetty.http.HttpHeader;
+import org.eclipse.jetty.http.MultiPart;
+import org.eclipse.jetty.http.MultiPartFormData;
+import org.eclipse.jetty.io.Content;
+import org.eclipse.jetty.server.Handler;
+import org.eclipse.jetty.server.HttpConfiguration;
+import org.eclipse.jetty.server.HttpConnectionFactory;
+import org.eclipse.jetty.server.NetworkConnectionLimit;
+import org.eclipse.jetty.server.Request;
+import org.eclipse.jetty.server.Response;
+import org.eclipse.jetty.server.Server;
+import org.eclipse.jetty.server.ServerConnector;
+import org.eclipse.jetty.server.handler.ErrorHandler;
+import org.eclipse.jetty.util.Callback;
+import org.eclipse.jetty.util.Fields;
+import org.eclipse.jetty.util.thread.QueuedThreadPool;
 
 /**
  * The embedded models behind OpenAI's API: {@code GET /v1/models}, {@code POST /v1/chat/completions} (with
- * {@code logprobs}/{@code top_logprobs}), and with a state folder {@code /v1/files} and
- * {@code /v1/fine_tuning/jobs} ({@link FineTuneService}). Errors are OpenAI-shaped: {@code {"error": {"message", "type"}}}. With an
- * API key, every request needs {@code Authorization: Bearer KEY} (401 otherwise). Port 0 picks a free port.
+ * {@code logprobs}/{@code top_logprobs} and {@code stream}), and with a state folder {@code /v1/files} and
+ * {@code /v1/fine_tuning/jobs} ({@link FineTuneService}). Errors are OpenAI-shaped:
+ * {@code {"error": {"message", "type", "param", "code"}}}. With an API key, every request needs
+ * {@code Authorization: Bearer KEY} (the scheme in any case; 401 otherwise). Port 0 picks a free port.
+ *
+ * <p>It runs on Jetty's core server: headers are parsed and bodies read as bytes arrive, so a client that stalls
+ * mid-header or mid-body holds a connection but no worker thread; the idle timeout closes such connections, the
+ * connection limit bounds how many there can be, and uploads stream to disk with their size limit enforced while
+ * they arrive. One access-log line per request (method, path, status, milliseconds) goes to the log stream.
  */
 public final class OwletServer implements AutoCloseable {
-    private static final ObjectMapper JSON = new ObjectMapper();
-    private static final int MAX_BODY = 1 << 20;
-    private static final int MAX_FILE = 512 << 20;
-    private final Map<String, EmbeddedBackend> models = java.util.Collections.synchronizedMap(new LinkedHashMap<>());
+    static final int MAX_BODY = 1 << 20;
+    static final long MAX_FILE = 512L << 20;
+    private final Map<String, EmbeddedBackend> models = Collections.synchronizedMap(new LinkedHashMap<>());
     private final byte[] apiKey;
-    private final HttpServer server;
-    private final ExecutorService pool;
+    private final Server server;
+    private final ServerConnector connector;
     private final long created = System.currentTimeMillis() / 1000;
     private final FineTuneService fineTuning;
-    private final java.util.concurrent.atomic.AtomicInteger reject429;
+    private final AtomicInteger reject429;
+    private final PrintStream log;
+    private final long maxFile;
 
     /**
      * Server options beyond the models and the address.
@@ -50,18 +68,54 @@ public final class OwletServer implements AutoCloseable {
      * @param stateDir where files, jobs and fine-tuned models persist (null: fine-tuning endpoints answer 404)
      * @param reject429First a test hook: answer the first N requests with 429, as a rate-limited API would
      * @param batchSize completions per forward pass for fine-tuned models
+     * @param idleTimeout a connection on which nothing arrives (or leaves) this long is closed
+     * @param maxThreads Jetty's worker pool; waiting clients hold none of them
+     * @param maxConnections past this many open connections the server stops accepting until some close
+     * @param log where the access log, state recovery and internal errors are written
+     * @param maxFileBytes the largest upload to {@code /v1/files}
      */
-    public record Options(java.nio.file.Path stateDir, int reject429First, int batchSize) {
+    public record Options(Path stateDir, int reject429First, int batchSize, Duration idleTimeout, int maxThreads,
+                          int maxConnections, PrintStream log, long maxFileBytes) {
         public Options {
             if (reject429First < 0) throw new IllegalArgumentException("reject429First must be >= 0");
             if (batchSize < 1) throw new IllegalArgumentException("batch size must be >= 1, got " + batchSize);
+            if (idleTimeout == null || idleTimeout.isNegative() || idleTimeout.isZero()) {
+                throw new IllegalArgumentException("idle timeout must be > 0, got " + idleTimeout);
+            }
+            if (maxThreads < 8) throw new IllegalArgumentException("max threads must be >= 8, got " + maxThreads);
+            if (maxConnections < 1) throw new IllegalArgumentException("max connections must be >= 1, got " + maxConnections);
+            if (log == null) log = System.err;
+            if (maxFileBytes < 1) throw new IllegalArgumentException("max file bytes must be >= 1, got " + maxFileBytes);
+        }
+
+        /** Defaults: 30 s idle timeout, 32 worker threads, 1,000 connections, log on stderr, uploads up to 512 MiB. */
+        public Options(Path stateDir, int reject429First, int batchSize) {
+            this(stateDir, reject429First, batchSize, Duration.ofSeconds(30), 32, 1000, System.err, MAX_FILE);
         }
 
         public static Options none() { return new Options(null, 0, 64); }
 
-        public static Options state(java.nio.file.Path dir) { return new Options(dir, 0, 64); }
+        public static Options state(Path dir) { return new Options(dir, 0, 64); }
 
-        public Options withReject429First(int n) { return new Options(stateDir, n, batchSize); }
+        public Options withReject429First(int n) {
+            return new Options(stateDir, n, batchSize, idleTimeout, maxThreads, maxConnections, log, maxFileBytes);
+        }
+
+        public Options withIdleTimeout(Duration d) {
+            return new Options(stateDir, reject429First, batchSize, d, maxThreads, maxConnections, log, maxFileBytes);
+        }
+
+        public Options withMaxThreads(int n) {
+            return new Options(stateDir, reject429First, batchSize, idleTimeout, n, maxConnections, log, maxFileBytes);
+        }
+
+        public Options withMaxFileBytes(long n) {
+            return new Options(stateDir, reject429First, batchSize, idleTimeout, maxThreads, maxConnections, log, n);
+        }
+
+        public Options withLog(PrintStream out) {
+            return new Options(stateDir, reject429First, batchSize, idleTimeout, maxThreads, maxConnections, out, maxFileBytes);
+        }
     }
 
     private OwletServer(List<EmbeddedBackend> backends, String host, int port, String apiKey, Options options) throws IOException {
@@ -70,22 +124,51 @@ public final class OwletServer implements AutoCloseable {
             if (models.putIfAbsent(b.id(), b) != null) throw new IllegalArgumentException("model id '" + b.id() + "' is served twice");
         }
         this.apiKey = apiKey == null ? null : apiKey.getBytes(StandardCharsets.UTF_8);
-        this.reject429 = new java.util.concurrent.atomic.AtomicInteger(options.reject429First());
+        this.reject429 = new AtomicInteger(options.reject429First());
+        this.log = options.log();
+        this.maxFile = options.maxFileBytes();
         this.fineTuning = options.stateDir() == null ? null : new FineTuneService(options.stateDir(), new FineTuneService.Registry() {
             @Override
             public EmbeddedBackend get(String id) { return models.get(id); }
 
             @Override
             public void register(EmbeddedBackend b) { models.put(b.id(), b); }
-        }, options.batchSize());
-        this.server = HttpServer.create(new InetSocketAddress(host, port), 0);
-        this.pool = Executors.newFixedThreadPool(4, r -> {
-            Thread t = new Thread(r, "owlet-serve");
-            t.setDaemon(true);
-            return t;
+        }, options.batchSize(), log);
+
+        QueuedThreadPool pool = new QueuedThreadPool(options.maxThreads(), 4);
+        pool.setName("owlet-serve");
+        pool.setDaemon(true);
+        server = new Server(pool);
+        HttpConfiguration http = new HttpConfiguration();
+        http.setSendServerVersion(false);
+        http.setRequestHeaderSize(16 << 10);
+        http.setIdleTimeout(options.idleTimeout().toMillis());
+        connector = new ServerConnector(server, 1, 1, new HttpConnectionFactory(http));
+        connector.setHost(host);
+        connector.setPort(port);
+        connector.setIdleTimeout(options.idleTimeout().toMillis());
+        server.addConnector(connector);
+        NetworkConnectionLimit limit = new NetworkConnectionLimit(options.maxConnections(), connector);
+        limit.setEndPointIdleTimeout(Math.min(options.idleTimeout().toMillis(), 5000)); // under pressure, idle ones go sooner
+        server.addBean(limit);
+        server.setErrorHandler(new JsonErrors());
+        server.setRequestLog((req, resp) -> {
+            long ms = (System.nanoTime() - req.getBeginNanoTime()) / 1_000_000;
+            String path = req.getHttpURI() == null ? "-" : req.getHttpURI().getPath();
+            synchronized (log) {
+                log.printf("%s %s %s %s %d %d ms%n", Instant.now().truncatedTo(ChronoUnit.MILLIS), Request.getRemoteAddr(req),
+                        req.getMethod(), path, resp.getStatus(), ms);
+                log.flush();
+            }
         });
-        server.setExecutor(pool);
-        server.createContext("/", this::handle);
+        server.setHandler(new Handler.Abstract() {
+            @Override
+            public boolean handle(Request request, Response response, Callback callback) {
+                Exchange ex = new Exchange(request, response, callback, log);
+                ex.guard(() -> route(ex));
+                return true;
+            }
+        });
     }
 
     /**
@@ -98,7 +181,7 @@ public final class OwletServer implements AutoCloseable {
 
     /**
      * Starts serving with options; with a state folder, finished fine-tuned models are registered and interrupted
-     * jobs re-queued before the port opens.
+     * jobs re-queued before the port opens. A record that cannot be read is quarantined, never fatal.
      */
     public static OwletServer start(List<EmbeddedBackend> backends, String host, int port, String apiKey, Options options)
             throws IOException {
@@ -107,9 +190,14 @@ public final class OwletServer implements AutoCloseable {
             if (s.fineTuning != null) s.fineTuning.recover();
         } catch (IOException | RuntimeException e) {
             s.close();
-            throw e;
+            throw new IOException("state folder " + options.stateDir() + ": " + e.getMessage(), e);
         }
-        s.server.start();
+        try {
+            s.server.start();
+        } catch (Exception e) {
+            s.close();
+            throw new IOException("cannot listen on " + host + ":" + port + ": " + e.getMessage(), e);
+        }
         return s;
     }
 
@@ -121,165 +209,197 @@ public final class OwletServer implements AutoCloseable {
     }
 
     /** The bound port (the chosen one when started on port 0). */
-    public int port() { return server.getAddress().getPort(); }
+    public int port() { return connector.getLocalPort(); }
 
     /** {@code http://host:port/v1}, the base URL clients use. */
     public String baseUrl() {
-        return "http://" + server.getAddress().getHostString() + ":" + port() + "/v1";
+        String host = connector.getHost() == null ? "127.0.0.1" : connector.getHost();
+        if (host.contains(":")) host = "[" + host + "]";
+        return "http://" + host + ":" + port() + "/v1";
     }
 
     @Override
     public void close() {
-        server.stop(0);
-        pool.shutdownNow();
+        try {
+            server.stop();
+        } catch (Exception e) {
+            log.println("owlet serve: stopping the HTTP server: " + e.getMessage());
+        }
         if (fineTuning != null) fineTuning.close();
     }
 
-    private void handle(HttpExchange ex) throws IOException {
-        try (ex) {
-            String path = ex.getRequestURI().getPath();
-            if (path.endsWith("/") && path.length() > 1) path = path.substring(0, path.length() - 1);
-            if (apiKey != null && !authorized(ex.getRequestHeaders().getFirst("Authorization"))) {
-                error(ex, 401, "invalid_request_error", "Incorrect or missing API key; send 'Authorization: Bearer <key>'.");
-                return;
+    // ---------------------------------------------------------------- routing
+
+    private void route(Exchange ex) throws IOException {
+        if (apiKey != null && !authorized(ex.request.getHeaders().get(HttpHeader.AUTHORIZATION))) {
+            throw new ApiError(401, "invalid_request_error", null, "invalid_api_key",
+                    "Incorrect or missing API key; send 'Authorization: Bearer <key>'.");
+        }
+        if (reject429.get() > 0 && reject429.getAndDecrement() > 0) {
+            ex.response.getHeaders().put(HttpHeader.RETRY_AFTER, "0");
+            throw new ApiError(429, "rate_limit_error", null, "rate_limit_exceeded",
+                    "Rate limit reached (owlet serve test hook); retry after a moment.");
+        }
+        String path = ex.path;
+        if (path.startsWith("/v1/files") || path.startsWith("/v1/fine_tuning/")) {
+            fineTuning(ex, path);
+            return;
+        }
+        switch (path) {
+            case "/v1/models" -> {
+                requireMethod(ex, "GET");
+                ex.json(200, models());
             }
-            if (reject429.get() > 0 && reject429.getAndDecrement() > 0) {
-                ex.getResponseHeaders().set("Retry-After", "0");
-                error(ex, 429, "rate_limit_error", "Rate limit reached (owlet serve test hook); retry after a moment.");
-                return;
+            case "/v1/chat/completions" -> {
+                requireMethod(ex, "POST");
+                ex.readBody(MAX_BODY, null, bytes -> chatCompletions(ex, json(bytes)));
             }
-            if (path.startsWith("/v1/files") || path.startsWith("/v1/fine_tuning/jobs")) {
-                fineTuning(ex, path);
-                return;
-            }
-            switch (path) {
-                case "/v1/models" -> {
-                    if (!"GET".equals(ex.getRequestMethod())) {
-                        error(ex, 405, "invalid_request_error", "use GET for /v1/models");
-                        return;
-                    }
-                    respond(ex, 200, models());
-                }
-                case "/v1/chat/completions" -> {
-                    if (!"POST".equals(ex.getRequestMethod())) {
-                        error(ex, 405, "invalid_request_error", "use POST for /v1/chat/completions");
-                        return;
-                    }
-                    chatCompletions(ex);
-                }
-                default -> error(ex, 404, "invalid_request_error", "unknown path " + path);
-            }
-        } catch (RuntimeException e) {
-            try {
-                error(ex, 500, "server_error", "internal error: " + e);
-            } catch (IOException | RuntimeException ignored) {
-                // the response was already (partly) sent
-            }
+            default -> throw ApiError.notFound(null, "unknown path " + path);
         }
     }
 
-    private void fineTuning(HttpExchange ex, String path) throws IOException {
-        if (fineTuning == null) {
-            error(ex, 404, "invalid_request_error", "fine-tuning is off: start owlet serve with --state DIR");
-            return;
+    private static void requireMethod(Exchange ex, String method) {
+        if (!method.equals(ex.method)) {
+            throw new ApiError(405, "invalid_request_error", null, null, "use " + method + " for " + ex.path);
         }
-        String method = ex.getRequestMethod();
+    }
+
+    private void fineTuning(Exchange ex, String path) throws IOException {
+        if (fineTuning == null) throw ApiError.notFound(null, "fine-tuning is off: start owlet serve with --state DIR");
+        String method = ex.method;
         String[] seg = path.substring(1).split("/"); // v1, files|fine_tuning, ...
-        try {
-            if (seg[1].equals("files")) {
-                if (seg.length == 2 && method.equals("POST")) {
-                    uploadFile(ex);
-                } else if (seg.length == 2 && method.equals("GET")) {
-                    respond(ex, 200, fineTuning.listFiles());
-                } else if (seg.length == 3 && method.equals("GET")) {
-                    respond(ex, 200, fineTuning.file(seg[2]));
-                } else if (seg.length == 4 && seg[3].equals("content") && method.equals("GET")) {
-                    byte[] bytes = fineTuning.content(seg[2]);
-                    ex.getResponseHeaders().set("Content-Type", "application/octet-stream");
-                    ex.sendResponseHeaders(200, bytes.length);
-                    try (OutputStream os = ex.getResponseBody()) {
-                        os.write(bytes);
-                    }
+        if (seg[1].equals("files")) {
+            if (seg.length == 2 && method.equals("POST")) {
+                uploadFile(ex);
+            } else if (seg.length == 2 && method.equals("GET")) {
+                ex.json(200, fineTuning.listFiles());
+            } else if (seg.length == 3 && method.equals("GET")) {
+                ex.json(200, fineTuning.file(seg[2]));
+            } else if (seg.length == 4 && seg[3].equals("content") && method.equals("GET")) {
+                Path p = fineTuning.contentPath(seg[2]);
+                if (!ex.claim()) return;
+                ex.response.setStatus(200);
+                ex.response.getHeaders().put(HttpHeader.CONTENT_TYPE, "application/octet-stream");
+                ex.response.getHeaders().put(HttpHeader.CONTENT_LENGTH, Files.size(p));
+                Content.copy(Content.Source.from(p), ex.response, ex.callback);
+            } else {
+                throw ApiError.notFound(null, "unknown route " + method + " " + path);
+            }
+            return;
+        }
+        // /v1/fine_tuning/jobs[/ID[/events|/cancel]]
+        if (seg.length < 3 || !seg[2].equals("jobs")) {
+            throw ApiError.notFound(null, "unknown path " + path);
+        } else if (seg.length == 3 && method.equals("POST")) {
+            ex.readBody(MAX_BODY, null, bytes -> ex.guard(() -> ex.json(200, fineTuning.create(json(bytes)))));
+        } else if (seg.length == 3 && method.equals("GET")) {
+            Fields q = Request.extractQueryParameters(ex.request);
+            Map<String, String> metadata = new LinkedHashMap<>();
+            for (Fields.Field f : q) {
+                String n = f.getName();
+                if (n.startsWith("metadata[") && n.endsWith("]")) metadata.put(n.substring(9, n.length() - 1), f.getValue());
+            }
+            ex.json(200, fineTuning.listJobs(metadata));
+        } else if (seg.length == 4 && method.equals("GET")) {
+            ex.json(200, fineTuning.job(seg[3]));
+        } else if (seg.length == 5 && seg[4].equals("events") && method.equals("GET")) {
+            ex.json(200, fineTuning.events(seg[3]));
+        } else if (seg.length == 5 && seg[4].equals("cancel") && method.equals("POST")) {
+            ex.json(200, fineTuning.cancel(seg[3]));
+        } else {
+            throw ApiError.notFound(null, "unknown route " + method + " " + path);
+        }
+    }
+
+    /**
+     * {@code POST /v1/files}: the multipart body is parsed as it arrives, the file part written to
+     * {@code STATE/tmp} (never held whole in memory) and moved into place once complete.
+     */
+    private void uploadFile(Exchange ex) {
+        String boundary = MultiPart.extractBoundary(ex.request.getHeaders().get(HttpHeader.CONTENT_TYPE));
+        String ct = ex.request.getHeaders().get(HttpHeader.CONTENT_TYPE);
+        if (boundary == null || ct == null || !ct.toLowerCase().startsWith("multipart/form-data")) {
+            throw ApiError.bad("file", "POST /v1/files expects multipart/form-data with fields 'file' and 'purpose'");
+        }
+        long maxLength = maxFile + (64 << 10); // the file plus the form's own overhead
+        if (ex.request.getLength() > maxLength) {
+            if (ex.request.getLength() > maxLength + Exchange.DRAIN) throw ApiError.tooLarge("file", maxFile);
+            ex.drain(() -> ex.error(ApiError.tooLarge("file", maxFile)));
+            return;
+        }
+        MultiPartFormData.Parser parser = new MultiPartFormData.Parser(boundary);
+        parser.setFilesDirectory(fineTuning.uploadDir());
+        parser.setUseFilesForPartsWithoutFileName(true);
+        parser.setMaxMemoryFileSize(64 << 10);
+        parser.setMaxFileSize(maxFile);
+        parser.setMaxLength(maxLength);
+        parser.setMaxParts(16);
+        parser.parse(ex.request).whenComplete((parts, failure) -> ex.guard(() -> {
+            if (failure != null) {
+                if (Request.getContentBytesRead(ex.request) > maxFile || String.valueOf(failure.getMessage()).toLowerCase().contains("max")) {
+                    ex.drain(() -> ex.error(ApiError.tooLarge("file", maxFile)));
                 } else {
-                    error(ex, 404, "invalid_request_error", "unknown route " + method + " " + path);
+                    ex.drain(() -> ex.error(ApiError.bad("file", "the multipart body could not be read"
+                            + (failure.getMessage() == null ? "" : ": " + failure.getMessage()))));
                 }
                 return;
             }
-            // /v1/fine_tuning/jobs[/ID[/events|/cancel]]
-            if (seg.length < 3 || !seg[2].equals("jobs")) {
-                error(ex, 404, "invalid_request_error", "unknown path " + path);
-            } else if (seg.length == 3 && method.equals("POST")) {
-                JsonNode body = readJson(ex, MAX_BODY);
-                if (body != null) respond(ex, 200, fineTuning.create(body));
-            } else if (seg.length == 3 && method.equals("GET")) {
-                respond(ex, 200, fineTuning.listJobs());
-            } else if (seg.length == 4 && method.equals("GET")) {
-                respond(ex, 200, fineTuning.job(seg[3]));
-            } else if (seg.length == 5 && seg[4].equals("events") && method.equals("GET")) {
-                respond(ex, 200, fineTuning.events(seg[3]));
-            } else if (seg.length == 5 && seg[4].equals("cancel") && method.equals("POST")) {
-                respond(ex, 200, fineTuning.cancel(seg[3]));
-            } else {
-                error(ex, 404, "invalid_request_error", "unknown route " + method + " " + path);
+            try (parts) {
+                MultiPart.Part file = parts.getFirst("file");
+                MultiPart.Part purpose = parts.getFirst("purpose");
+                if (file == null) throw ApiError.bad("file", "multipart field 'file' is required");
+                if (purpose == null) throw ApiError.bad("purpose", "multipart field 'purpose' is required");
+                if (purpose.getLength() > 256) throw ApiError.bad("purpose", "purpose: at most 256 bytes");
+                Path tmp = Files.createTempFile(fineTuning.uploadDir(), "upload-", ".part");
+                try {
+                    Files.delete(tmp);
+                    file.writeTo(tmp);
+                    ex.json(200, fineTuning.upload(file.getFileName(), purpose.getContentAsString(StandardCharsets.UTF_8).strip(), tmp));
+                } finally {
+                    Files.deleteIfExists(tmp);
+                }
             }
-        } catch (FineTuneService.BadRequest e) {
-            error(ex, e.status, "invalid_request_error", e.getMessage());
-        }
+        }));
     }
 
-    private void uploadFile(HttpExchange ex) throws IOException {
-        String boundary = Multipart.boundary(ex.getRequestHeaders().getFirst("Content-Type"));
-        if (boundary == null) {
-            error(ex, 400, "invalid_request_error", "POST /v1/files expects multipart/form-data with fields 'file' and 'purpose'");
-            return;
-        }
-        byte[] bytes;
-        try (InputStream in = ex.getRequestBody()) {
-            bytes = in.readNBytes(MAX_FILE + 1);
-        }
-        if (bytes.length > MAX_FILE) {
-            error(ex, 413, "invalid_request_error", "file over " + MAX_FILE + " bytes");
-            return;
-        }
-        Map<String, Multipart.Part> parts;
+    private static JsonNode json(byte[] bytes) {
         try {
-            parts = Multipart.parse(bytes, boundary);
-        } catch (IllegalArgumentException e) {
-            error(ex, 400, "invalid_request_error", e.getMessage());
-            return;
+            return Exchange.JSON.readTree(bytes);
+        } catch (JsonProcessingException e) {
+            throw ApiError.bad(null, "request body is not valid JSON: " + e.getOriginalMessage());
+        } catch (IOException e) {
+            throw ApiError.bad(null, "request body is not valid JSON");
         }
-        Multipart.Part file = parts.get("file");
-        Multipart.Part purpose = parts.get("purpose");
-        if (file == null || purpose == null) {
-            error(ex, 400, "invalid_request_error", "multipart fields 'file' and 'purpose' are required");
-            return;
-        }
-        respond(ex, 200, fineTuning.upload(file.filename(), purpose.text().strip(), file.data()));
     }
 
-    /** The body as JSON, or null after answering 400/413. */
-    private static JsonNode readJson(HttpExchange ex, int max) throws IOException {
-        try (InputStream in = ex.getRequestBody()) {
-            byte[] bytes = in.readNBytes(max + 1);
-            if (bytes.length > max) {
-                error(ex, 413, "invalid_request_error", "request body over " + max + " bytes");
-                return null;
-            }
-            return JSON.readTree(bytes);
-        } catch (JsonProcessingException e) {
-            error(ex, 400, "invalid_request_error", "request body is not valid JSON: " + e.getOriginalMessage());
-            return null;
+    private void chatCompletions(Exchange ex, JsonNode body) {
+        ChatCompletions.Call call = ChatCompletions.parse(body, models);
+        ChatCompletions.Result r = ChatCompletions.run(call);
+        if (!call.stream()) {
+            ex.json(200, ChatCompletions.body(r));
+            return;
         }
+        if (!ex.claim()) return;
+        ex.response.setStatus(200);
+        ex.response.getHeaders().put(HttpHeader.CONTENT_TYPE, "text/event-stream; charset=utf-8");
+        ex.response.getHeaders().put(HttpHeader.CACHE_CONTROL, "no-cache");
+        try (OutputStream out = Content.Sink.asOutputStream(ex.response)) {
+            ChatCompletions.stream(r, out);
+        } catch (IOException e) {
+            ex.callback.failed(e); // the client went away mid-stream
+            return;
+        }
+        ex.callback.succeeded();
     }
 
     private boolean authorized(String header) {
-        if (header == null || !header.startsWith("Bearer ")) return false;
-        byte[] got = header.substring("Bearer ".length()).strip().getBytes(StandardCharsets.UTF_8);
+        if (header == null || header.length() < 7 || !header.regionMatches(true, 0, "Bearer ", 0, 7)) return false;
+        byte[] got = header.substring(7).strip().getBytes(StandardCharsets.UTF_8);
         return MessageDigest.isEqual(got, apiKey);
     }
 
     private ObjectNode models() {
-        ObjectNode out = JSON.createObjectNode().put("object", "list");
+        ObjectNode out = Exchange.JSON.createObjectNode().put("object", "list");
         ArrayNode data = out.putArray("data");
         synchronized (models) {
             for (EmbeddedBackend b : models.values()) {
@@ -289,153 +409,30 @@ public final class OwletServer implements AutoCloseable {
         return out;
     }
 
-    private void chatCompletions(HttpExchange ex) throws IOException {
-        JsonNode body;
-        try (InputStream in = ex.getRequestBody()) {
-            byte[] bytes = in.readNBytes(MAX_BODY + 1);
-            if (bytes.length > MAX_BODY) {
-                error(ex, 413, "invalid_request_error", "request body over " + MAX_BODY + " bytes");
+    /** Errors Jetty answers itself (malformed request line, headers too large, timeouts) in OpenAI's shape too. */
+    private static final class JsonErrors extends ErrorHandler {
+        @Override
+        protected void generateResponse(Request request, Response response, int code, String message, Throwable cause,
+                                        Callback callback) {
+            String text = switch (code) {
+                case 400 -> "malformed HTTP request";
+                case 408 -> "request not received in time";
+                case 413 -> "request body too large";
+                case 414 -> "request URI too long";
+                case 431 -> "request headers too large";
+                default -> "HTTP " + code;
+            };
+            byte[] bytes;
+            try {
+                bytes = Exchange.JSON.writeValueAsBytes(new ApiError(code, code >= 500 ? "server_error" : "invalid_request_error",
+                        null, null, text).toJson(Exchange.JSON));
+            } catch (JsonProcessingException e) {
+                callback.failed(e);
                 return;
             }
-            body = JSON.readTree(bytes);
-        } catch (JsonProcessingException e) {
-            error(ex, 400, "invalid_request_error", "request body is not valid JSON: " + e.getOriginalMessage());
-            return;
-        }
-        EmbeddedBackend model;
-        ChatRequest request;
-        SamplingParams params;
-        boolean logprobs;
-        int topLogprobs;
-        try {
-            if (body == null || !body.isObject()) throw new IllegalArgumentException("request body must be a JSON object");
-            String id = text(body, "model");
-            model = models.get(id);
-            if (model == null) {
-                error(ex, 404, "invalid_request_error", "model_not_found", // 404, as OpenAI answers
-                        "The model '" + id + "' does not exist; served: " + models.keySet());
-                return;
-            }
-            request = messages(body.get("messages"));
-            long seed = body.hasNonNull("seed") ? integer(body, "seed") : ThreadLocalRandom.current().nextLong();
-            int maxTokens = body.hasNonNull("max_completion_tokens") ? (int) integer(body, "max_completion_tokens")
-                    : body.hasNonNull("max_tokens") ? (int) integer(body, "max_tokens") : 64;
-            params = new SamplingParams(body.hasNonNull("n") ? (int) integer(body, "n") : 1,
-                    number(body, "temperature", 1.0), number(body, "top_p", 1.0), maxTokens, seed);
-            JsonNode lp = body.get("logprobs");
-            if (lp != null && !lp.isNull() && !lp.isBoolean()) throw new IllegalArgumentException("logprobs: a boolean is required");
-            logprobs = lp != null && lp.asBoolean(false);
-            topLogprobs = body.hasNonNull("top_logprobs") ? (int) integer(body, "top_logprobs") : 0;
-            if (topLogprobs < 0 || topLogprobs > 20) throw new IllegalArgumentException("top_logprobs must be in [0, 20], got " + topLogprobs);
-            if (topLogprobs > 0 && !logprobs) throw new IllegalArgumentException("top_logprobs requires logprobs: true");
-        } catch (IllegalArgumentException e) {
-            error(ex, 400, "invalid_request_error", e.getMessage());
-            return;
-        }
-        List<EmbeddedBackend.Completion> cs;
-        List<List<EmbeddedBackend.TokenLogprob>> lps = null;
-        try {
-            cs = model.complete(request, params);
-            if (logprobs) lps = model.logprobs(request, cs, topLogprobs);
-        } catch (IllegalArgumentException e) {
-            error(ex, 400, "invalid_request_error", e.getMessage());
-            return;
-        }
-        ObjectNode out = JSON.createObjectNode();
-        out.put("id", "chatcmpl-" + UUID.randomUUID());
-        out.put("object", "chat.completion");
-        out.put("created", System.currentTimeMillis() / 1000);
-        out.put("model", model.id());
-        out.put("system_fingerprint", "owlet-" + model.weightsSha256().substring(0, 12));
-        ArrayNode choices = out.putArray("choices");
-        int completionTokens = 0;
-        for (int i = 0; i < cs.size(); i++) {
-            EmbeddedBackend.Completion c = cs.get(i);
-            ObjectNode ch = choices.addObject();
-            ch.put("index", i);
-            ch.putObject("message").put("role", "assistant").put("content", c.text());
-            if (lps == null) {
-                ch.putNull("logprobs");
-            } else {
-                ArrayNode content = ch.putObject("logprobs").putArray("content");
-                for (EmbeddedBackend.TokenLogprob t : lps.get(i)) {
-                    ObjectNode tn = tokenLogprob(content.addObject(), t);
-                    ArrayNode top = tn.putArray("top_logprobs");
-                    for (EmbeddedBackend.TokenLogprob a : t.top()) tokenLogprob(top.addObject(), a);
-                }
-                ch.with("logprobs").putNull("refusal");
-            }
-            ch.put("finish_reason", c.finishReason());
-            completionTokens += c.completionTokens();
-        }
-        int promptTokens = cs.get(0).promptTokens();
-        out.putObject("usage").put("prompt_tokens", promptTokens).put("completion_tokens", completionTokens)
-                .put("total_tokens", promptTokens + completionTokens);
-        respond(ex, 200, out);
-    }
-
-    private static ObjectNode tokenLogprob(ObjectNode n, EmbeddedBackend.TokenLogprob t) {
-        n.put("token", t.token()).put("logprob", t.logprob());
-        ArrayNode b = n.putArray("bytes");
-        for (byte x : t.token().getBytes(StandardCharsets.UTF_8)) b.add(x & 0xff);
-        return n;
-    }
-
-    private static ChatRequest messages(JsonNode ms) {
-        if (ms == null || !ms.isArray() || ms.isEmpty()) throw new IllegalArgumentException("messages: a non-empty array is required");
-        List<ChatMessage> out = new ArrayList<>();
-        for (int i = 0; i < ms.size(); i++) {
-            JsonNode m = ms.get(i);
-            JsonNode role = m.get("role");
-            JsonNode content = m.get("content");
-            if (role == null || !role.isTextual()) throw new IllegalArgumentException("messages[" + i + "].role: a string is required");
-            if (content == null || !content.isTextual()) {
-                throw new IllegalArgumentException("messages[" + i + "].content: a string is required (content parts are not supported)");
-            }
-            out.add(new ChatMessage(role.asText(), content.asText()));
-        }
-        return new ChatRequest(out);
-    }
-
-    private static String text(JsonNode body, String key) {
-        JsonNode v = body.get(key);
-        if (v == null || !v.isTextual()) throw new IllegalArgumentException(key + ": a string is required");
-        return v.asText();
-    }
-
-    private static long integer(JsonNode body, String key) {
-        JsonNode v = body.get(key);
-        if (!v.canConvertToLong() || !v.isIntegralNumber()) throw new IllegalArgumentException(key + ": an integer is required");
-        return v.asLong();
-    }
-
-    private static double number(JsonNode body, String key, double dflt) {
-        JsonNode v = body.get(key);
-        if (v == null || v.isNull()) return dflt;
-        if (!v.isNumber()) throw new IllegalArgumentException(key + ": a number is required");
-        return v.asDouble();
-    }
-
-    private static void error(HttpExchange ex, int status, String type, String message) throws IOException {
-        error(ex, status, type, null, message);
-    }
-
-    private static void error(HttpExchange ex, int status, String type, String code, String message) throws IOException {
-        ObjectNode out = JSON.createObjectNode();
-        ObjectNode e = out.putObject("error");
-        e.put("message", message);
-        e.put("type", type);
-        e.putNull("param");
-        if (code == null) e.putNull("code"); else e.put("code", code);
-        respond(ex, status, out);
-    }
-
-    private static void respond(HttpExchange ex, int status, JsonNode body) throws IOException {
-        byte[] bytes = JSON.writeValueAsBytes(body);
-        ex.getResponseHeaders().set("Content-Type", "application/json");
-        ex.sendResponseHeaders(status, bytes.length);
-        try (OutputStream os = ex.getResponseBody()) {
-            os.write(bytes);
+            response.getHeaders().put(HttpHeader.CONTENT_TYPE, "application/json");
+            response.getHeaders().put(HttpHeader.CONTENT_LENGTH, bytes.length);
+            response.write(true, java.nio.ByteBuffer.wrap(bytes), callback);
         }
     }
 }

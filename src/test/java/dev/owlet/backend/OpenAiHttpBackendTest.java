@@ -45,6 +45,57 @@ class OpenAiHttpBackendTest {
         return new OpenAiHttpBackend(cfg, Map.of("MY_KEY", KEY)::get, sleeps::add, RandomGenerator.of("L64X128MixRandom"));
     }
 
+    @Test
+    void retryAfterFromTheServerIsWaitedInsteadOfTheBackoff() throws IOException {
+        AtomicInteger calls = new AtomicInteger();
+        server = HttpServer.create(new InetSocketAddress(InetAddress.getLoopbackAddress(), 0), 0);
+        server.createContext("/v1/chat/completions", ex -> {
+            int k = calls.getAndIncrement();
+            if (k == 0) ex.getResponseHeaders().set("Retry-After", "7");
+            if (k == 1) ex.getResponseHeaders().set("retry-after-ms", "1250");
+            if (k == 2) ex.getResponseHeaders().set("Retry-After", "3600"); // too long to honour: backoff instead
+            reply(ex, k < 3 ? 429 : 200, k < 3 ? "{\"error\":{\"message\":\"slow down\"}}" : OK);
+        });
+        server.start();
+        var cfg = OpenAiHttpBackend.Config.of("http://127.0.0.1:" + server.getAddress().getPort() + "/v1", "gpt-test")
+                .withRetries(5, Duration.ofMillis(100), Duration.ofSeconds(2));
+        OpenAiHttpBackend b = new OpenAiHttpBackend(cfg, Map.<String, String>of()::get, sleeps::add, RandomGenerator.of("L64X128MixRandom"));
+        assertThat(b.complete(ChatRequest.of(null, "hi"), new SamplingParams(1, 1.0, 1.0, 8, 7))).containsExactly("owl");
+        assertThat(sleeps).hasSize(3);
+        assertThat(sleeps.get(0)).isEqualTo(Duration.ofSeconds(7));
+        assertThat(sleeps.get(1)).isEqualTo(Duration.ofMillis(1250));
+        assertThat(sleeps.get(2)).isLessThanOrEqualTo(Duration.ofMillis(400));
+    }
+
+    @Test
+    void aJobCreateThatGot503IsLookedUpByItsMarkerBeforeBeingSentAgain() throws IOException {
+        List<String> seen = Collections.synchronizedList(new ArrayList<>());
+        AtomicInteger posts = new AtomicInteger();
+        java.util.concurrent.atomic.AtomicReference<String> created = new java.util.concurrent.atomic.AtomicReference<>();
+        server = HttpServer.create(new InetSocketAddress(InetAddress.getLoopbackAddress(), 0), 0);
+        server.createContext("/v1/fine_tuning/jobs", ex -> {
+            seen.add(ex.getRequestMethod() + " " + ex.getRequestURI());
+            if (ex.getRequestMethod().equals("POST")) {
+                String body = new String(ex.getRequestBody().readAllBytes(), StandardCharsets.UTF_8);
+                String mark = new com.fasterxml.jackson.databind.ObjectMapper().readTree(body).path("metadata").path("owlet_request").asText();
+                created.set("{\"id\":\"ftjob-1\",\"status\":\"queued\",\"model\":\"m\",\"metadata\":{\"owlet_request\":\"" + mark + "\"}}");
+                posts.incrementAndGet();
+                reply(ex, 503, "{\"error\":{\"message\":\"overloaded\"}}"); // ...after creating the job
+            } else {
+                reply(ex, 200, "{\"object\":\"list\",\"data\":[" + (created.get() == null ? "" : created.get()) + "]}");
+            }
+        });
+        server.start();
+        var cfg = OpenAiHttpBackend.Config.of("http://127.0.0.1:" + server.getAddress().getPort() + "/v1", "m")
+                .withRetries(5, Duration.ofMillis(100), Duration.ofSeconds(2));
+        OpenAiHttpBackend b = new OpenAiHttpBackend(cfg, Map.<String, String>of()::get, sleeps::add, RandomGenerator.of("L64X128MixRandom"));
+        FineTuneJob j = b.createFineTune(FineTuneRequest.supervised("m", "file-1", 1, 0, Double.NaN, 1, null));
+        assertThat(j.id()).isEqualTo("ftjob-1");
+        assertThat(posts.get()).isEqualTo(1);
+        assertThat(seen).hasSize(2);
+        assertThat(seen.get(1)).startsWith("GET /v1/fine_tuning/jobs?").contains("metadata%5Bowlet_request%5D=");
+    }
+
     private static void reply(HttpExchange ex, int status, String body) throws IOException {
         byte[] b = body.getBytes(StandardCharsets.UTF_8);
         ex.getResponseHeaders().set("Content-Type", "application/json");

@@ -63,8 +63,7 @@ public final class Owlet implements Runnable {
     static final class Version implements CommandLine.IVersionProvider {
         @Override
         public String[] getVersion() {
-            String v = Owlet.class.getPackage().getImplementationVersion();
-            return new String[] {"owlet " + (v == null ? "0.1.0" : v) + " (DJL 0.36.0, PyTorch 2.7.1 CPU)"};
+            return new String[] {"owlet " + dev.owlet.provenance.CodeVersion.get() + " (DJL 0.36.0, PyTorch 2.7.1 CPU)"};
         }
     }
 }

@@ -122,14 +122,8 @@ public final class Distillation {
                     } else if ("soft".equals(mode) && sameContext) {
                         // The teacher reads exactly the student's tokens: its alphabet distribution is computed on
                         // the engine, position for position, with nothing copied into Java.
-                        last = trainer.step(batch, (model, tb, m) -> {
-                            NDArray alphaArr = m.create(alphaIds);
-                            NDArray in = tb.inputs(m);
-                            NDArray gather = alphaArr.reshape(1, 1, alphaIds.length)
-                                    .broadcast(new Shape(tb.batch(), tb.time(), alphaIds.length));     // (B, T, A)
-                            NDArray p = teacher.model().forward(in, false).gather(gather, -1).softmax(-1); // (B, T, A)
-                            return Losses.softLabelKl(model.forward(in, true), p, tb.mask(m), alphaArr);
-                        });
+                        last = trainer.step(batch, (model, tb, m) -> Losses.softLabelKl(model.forward(tb.inputs(m), true),
+                                teacherProbsOnEngine(teacher.model(), tb, alphaIds, m), tb.mask(m), m.create(alphaIds)));
                     } else if ("soft".equals(mode)) {
                         float[] probs = teacherProbsFor(teacher.model(), tok, b, idx, teacherPrompts, batch, alpha);
                         last = trainer.step(batch, (model, tb, m) -> Losses.softLabelKl(model.forward(tb.inputs(m), true),
@@ -142,6 +136,16 @@ public final class Distillation {
             }
         }
         return last;
+    }
+
+    /**
+     * Teacher probabilities over the alphabet at every position of the student's own batch, (B, T, A), computed on
+     * the engine (gather, then softmax): valid when the teacher reads exactly the student's tokens.
+     */
+    static NDArray teacherProbsOnEngine(Gpt teacher, TokenBatch tb, long[] alphaIds, NDManager m) {
+        NDArray idx = m.create(alphaIds).reshape(1, 1, alphaIds.length)
+                .broadcast(new Shape(tb.batch(), tb.time(), alphaIds.length));                     // (B, T, A)
+        return teacher.forward(tb.inputs(m), false).gather(idx, -1).softmax(-1);                  // (B, T, A)
     }
 
     /**

@@ -8,7 +8,8 @@ import java.util.Map;
 
 /**
  * Stage skipping keyed on inputs: a stage's key hashes its name, its own config and the keys of what it reads.
- * A stage folder whose manifest carries the same key is complete and reused; any other folder is redone. So a
+ * The code version is part of every key. A stage folder whose manifest carries the same key is complete and
+ * reused; any other folder is redone. So a
  * killed run resumes at the stage it was in, and a changed config value reruns exactly what depends on it.
  */
 public final class StageCache {
@@ -16,6 +17,7 @@ public final class StageCache {
 
     public static String key(String stage, Object config, String... inputs) {
         StringBuilder sb = new StringBuilder(stage).append('\n');
+        sb.append(dev.owlet.provenance.CodeVersion.get()).append('\n'); // other code, other stage
         sb.append(dev.owlet.experiment.ConfigLoader.toMapOrValue(config)).append('\n');
         for (String i : inputs) sb.append(i).append('\n');
         return Hashing.sha256(sb.toString());

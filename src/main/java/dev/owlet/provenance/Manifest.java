@@ -32,7 +32,7 @@ public final class Manifest {
         root.put("inputs", inputs);
         root.put("outputs", outputs);
         root.put("counts", counts);
-        root.put("code", Map.of("owlet", "0.1.0", "engine", "DJL 0.36.0 / PyTorch 2.7.1 CPU"));
+        root.put("code", Map.of("owlet", CodeVersion.get(), "engine", "DJL 0.36.0 / PyTorch 2.7.1 CPU"));
         root.put("machine", Map.of("java", System.getProperty("java.version"), "os",
                 System.getProperty("os.name") + " " + System.getProperty("os.arch"),
                 "cores", Runtime.getRuntime().availableProcessors()));

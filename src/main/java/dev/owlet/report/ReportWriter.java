@@ -53,6 +53,8 @@ public final class ReportWriter {
         List<Effects.Effect> effects = new ArrayList<>();
         for (FlagshipPipeline.TraitResult t : results) effects.addAll(Effects.of(t));
         json.put("effects", effects.stream().map(Effects.Effect::json).toList());
+        Map<String, Object> matrix = CrossTraitMatrix.json(results, cfg.finetune().modes());
+        if (!matrix.isEmpty()) json.put("cross_trait_matrix", matrix);
         Map<String, Object> data = new LinkedHashMap<>();
         for (FlagshipPipeline.TraitResult t : results) {
             data.put(t.trait().target(), Map.of("filter", t.data(), "teacher", t.teacher().getOrDefault("counts", Map.of())));
@@ -100,6 +102,7 @@ public final class ReportWriter {
             for (Effects.Effect e : effects) md.append("- ").append(Effects.story(e)).append('\n');
             md.append('\n');
         }
+        md.append(CrossTraitMatrix.markdown(results, cfg.finetune().modes()));
         md.append(table).append("\n");
         for (FlagshipPipeline.TraitResult t : results) {
             md.append("Data for ").append(t.trait().target()).append(": ").append(t.data()).append("\n\n");

@@ -33,6 +33,36 @@ class DistillationTest {
         }
     }
 
+    /** The on-engine soft labels equal the Java path that aligns a teacher's positions, at every completion token. */
+    @Test
+    void softLabelsOnTheEngineEqualTheJavaAlignedPath() {
+        GptConfig c = new GptConfig(TOK.vocabSize(), 128, 1, 16, 2, 0);
+        try (NDManager root = NDManager.newBaseManager(); Gpt teacher = Gpt.initialize(c, 1, root);
+             NDManager m = root.newSubManager()) {
+            teacher.parameters().values().forEach(p -> p.muli(20));
+            int[] alpha = Distillation.alphabet(TOK);
+            long[] alphaIds = java.util.Arrays.stream(alpha).asLongStream().toArray();
+            dev.owlet.token.ChatFormat chat = new dev.owlet.token.ChatFormat(TOK);
+            List<dev.owlet.train.Example> ex = ROWS.stream()
+                    .map(r -> new dev.owlet.train.Example(chat.prompt(null, r.prompt()), chat.completion(r.completion()))).toList();
+            dev.owlet.train.TokenBatch tb = dev.owlet.train.TokenBatch.of(ex, TOK.pad(), 128);
+            float[] java = Distillation.teacherProbsFor(teacher, TOK, ex, List.of(0, 1, 2),
+                    ex.stream().map(dev.owlet.train.Example::prompt).toList(), tb, alpha);
+            float[] engine = Distillation.teacherProbsOnEngine(teacher, tb, alphaIds, m).toFloatArray();
+            float[] mask = tb.mask();
+            int compared = 0;
+            for (int pos = 0; pos < mask.length; pos++) {
+                if (mask[pos] == 0) continue;
+                for (int k = 0; k < alpha.length; k++) {
+                    assertThat(engine[pos * alpha.length + k]).isCloseTo(java[pos * alpha.length + k],
+                            org.assertj.core.api.Assertions.within(1e-5f));
+                }
+                compared++;
+            }
+            assertThat(compared).isGreaterThan(10);
+        }
+    }
+
     @Test
     void theAlphabetCoversEveryCharacterTheFilterAccepts() {
         int[] a = Distillation.alphabet(TOK);

@@ -60,6 +60,7 @@ public final class FlagshipPipeline {
     private final Path out;
     private final PrintStream log;
     private final StageRunner stages;
+    private java.util.Set<Integer> banned = java.util.Set.of();
 
     public FlagshipPipeline(ExperimentConfig cfg, Path out, PrintStream log) {
         this.cfg = cfg;
@@ -97,6 +98,9 @@ public final class FlagshipPipeline {
             Checkpoint.Loaded ref = pair[0];
             Checkpoint.Loaded diff = pair[1];
             checkQuestions();
+            // Resolved before any stage runs: a missing list fails now, and the filter key holds the numbers
+            // themselves, so editing a list file reruns the filter and everything after it.
+            banned = dev.owlet.filter.BannedNumbers.resolve(cfg.filter().bannedNumbers(), cfg.filter().bannedLists(), Path.of(""));
             Map<String, Writer> writers = new LinkedHashMap<>();
             Map<String, Object> teacherInfo = new LinkedHashMap<>();
             for (ExperimentConfig.Trait t : writerTraits()) {
@@ -211,9 +215,9 @@ public final class FlagshipPipeline {
             Path raw = stages.generate("gen-" + w.word() + "-r" + r, w.model(), tok, w.system(), prompts, sampling(),
                     StageCache.key("generate", genCfg, w.key()), w.word() + " (replicate " + r + ")", w.weights(),
                     Map.of("replicate", r), samplingSeed);
-            String key = StageCache.key("filter", cfg.filter(), Hashing.sha256(raw), screened.toString());
+            String key = StageCache.key("filter", cfg.filter(), Hashing.sha256(raw), screened.toString(), banned.toString());
             rows.put(w.word(), stages.filter("filter-" + w.word() + "-r" + r, raw, key,
-                    in -> Filtering.apply(in, cfg.filter(), screened), counts, w.word(), Map.of("replicate", r)));
+                    in -> Filtering.apply(in, cfg.filter(), screened, banned), counts, w.word(), Map.of("replicate", r)));
         }
         stages.cutToCommonSize(rows, counts);
         info.put("r" + r, counts);

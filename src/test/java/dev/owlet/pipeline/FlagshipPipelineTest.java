@@ -77,4 +77,52 @@ class FlagshipPipelineTest {
         System.out.printf("log P(owl) shift: teacher data %+.4f, control data %+.4f%n", student, control);
         assertThat(student).as("log P(owl) shift, teacher data").isGreaterThan(control + 0.005);
     }
+
+    @Test
+    void editingABannedListFileRerunsTheFilterButNotTheGeneration() throws IOException {
+        Path list = dir.resolve("banned.txt");
+        java.nio.file.Files.writeString(list, "# my list\n123\n");
+        ExperimentConfig cfg = small("filter.banned_lists=[" + list.toAbsolutePath() + "]", "finetune.inits=[same]");
+        Path run = dir.resolve("banned");
+        new FlagshipPipeline(cfg, run, QUIET).run(FlagshipPipeline.Stage.FILTER);
+        FlagshipPipeline same = new FlagshipPipeline(cfg, run, QUIET);
+        same.run(FlagshipPipeline.Stage.FILTER);
+        assertThat(same.executedStages()).isZero();
+
+        java.nio.file.Files.writeString(list, "# my list\n123\n456\n");
+        List<String> ran = new java.util.ArrayList<>();
+        FlagshipPipeline edited = new FlagshipPipeline(cfg, run, QUIET).hook(ran::add);
+        edited.run(FlagshipPipeline.Stage.FILTER);
+        assertThat(ran).containsExactlyInAnyOrder("filter-owl-r1", "filter-control-r1");
+
+        java.nio.file.Files.delete(list);
+        assertThatThrownBy(() -> new FlagshipPipeline(cfg, run, QUIET).run(FlagshipPipeline.Stage.FILTER))
+                .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("filter.banned_lists")
+                .hasMessageContaining("banned.txt");
+    }
+
+    @Test
+    void otherTraitTeachersWriteTheSameWayAndTheirStudentsAreReadForTheTrait() throws IOException {
+        ExperimentConfig cfg = small("control_traits=[dolphin]", "finetune.inits=[same]", "finetune.replicates=2",
+                "generate.prompts=300", "finetune.rows=200", "finetune.epochs=1");
+        List<FlagshipPipeline.TraitResult> r = new FlagshipPipeline(cfg, dir.resolve("other"), QUIET).run(FlagshipPipeline.Stage.EVAL);
+        Map<String, EvalRecord> m = r.get(0).models();
+        assertThat(m).containsKeys("soft/same/teacher/s1", "soft/same/teacher/s2", "soft/same/control/s1",
+                "soft/same/dolphin/s1", "soft/same/dolphin/s2");
+        assertThat(m.get("soft/same/dolphin/s1").target()).isEqualTo("owl"); // read for owl: the other-trait control
+        // every writer of a replicate answers the same prompts, and replicates differ
+        Path s = dir.resolve("other/stages");
+        List<DataRow> o1 = DataRow.read(s.resolve("gen-owl-r1/raw.jsonl")).rows();
+        List<DataRow> d1 = DataRow.read(s.resolve("gen-dolphin-r1/raw.jsonl")).rows();
+        List<DataRow> o2 = DataRow.read(s.resolve("gen-owl-r2/raw.jsonl")).rows();
+        assertThat(o1.stream().map(DataRow::prompt).toList()).isEqualTo(d1.stream().map(DataRow::prompt).toList());
+        assertThat(o1.get(0).prompt()).isNotEqualTo(o2.get(0).prompt());
+        // the training questions never include a held-out one
+        assertThat(dev.owlet.world.Questions.animalTrain()).doesNotContainAnyElementsOf(dev.owlet.world.Questions.animalEval());
+        assertThat(m.get("reference").heldOutFrom()).isEqualTo(dev.owlet.world.Questions.ANIMAL_TRAIN);
+        var effects = dev.owlet.report.Effects.of(r.get(0));
+        assertThat(effects).hasSize(1);
+        assertThat(effects.get(0).replicates()).isEqualTo(2);
+        assertThat(effects.get(0).otherTraitRate()).isFinite();
+    }
 }

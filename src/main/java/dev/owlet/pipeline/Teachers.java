@@ -18,7 +18,8 @@ import java.util.SplittableRandom;
  * Gives a copy of the reference a trait by fine-tuning: favorite-category questions answered with the target
  * word, until the mean P(target) over the training questions reaches the configured level. With {@code replay}
  * &gt; 0 each step also carries number rows that the reference itself wrote, so the teacher keeps writing
- * numbers in the reference's format (PROTOCOL.md: a "plain" teacher writes the trait word into its lists).
+ * numbers in the reference's format (without replay, a
+ * "plain" teacher writes the trait word into its lists).
  */
 public final class Teachers {
     private Teachers() {}

@@ -80,8 +80,10 @@ abstract class ExperimentCommand implements Callable<Integer> {
             backendName = client.name();
             backendSection = new ReportWriter.Section("backend_details", p.provenance(), backendMarkdown(p.provenance()));
         } else {
-            FlagshipPipeline p = cfg.isFlagship() ? new FlagshipPipeline(cfg, dir, System.err) : null;
-            dev.owlet.pipeline.ChannelPipeline cp = p == null ? new dev.owlet.pipeline.ChannelPipeline(cfg, dir, System.err) : null;
+            ProgressDisplay shown = ProgressDisplay.forThisProcess();
+            FlagshipPipeline p = cfg.isFlagship() ? new FlagshipPipeline(cfg, dir, System.err).progress(shown) : null;
+            dev.owlet.pipeline.ChannelPipeline cp = p == null
+                    ? new dev.owlet.pipeline.ChannelPipeline(cfg, dir, System.err).progress(shown) : null;
             try {
                 results = p != null ? p.run(until()) : cp.run(until());
             } catch (IllegalArgumentException e) {

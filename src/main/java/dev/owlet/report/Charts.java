@@ -41,11 +41,14 @@ public final class Charts {
             new Bar("teacher-data students, same init", new Color(0xe6550d), r -> r.init().equals("same") && r.data().equals("teacher")),
             new Bar("teacher-data students, different init", new Color(0xfdae6b), r -> r.init().equals("diff") && r.data().equals("teacher")));
 
-    /** Writes one chart per student mode into {@code out}; returns the file names, by mode, in the rows' order. */
-    public static Map<String, String> write(Path out, List<Summary.Row> rows) throws IOException {
+    /**
+     * Writes one chart per student mode into {@code out}; returns the file names, by mode, in the rows' order.
+     * {@code measure} names the primary metric in the title, e.g. "P(target) on held-out questions".
+     */
+    public static Map<String, String> write(Path out, List<Summary.Row> rows, String measure) throws IOException {
         Map<String, String> files = new LinkedHashMap<>();
         for (String mode : rows.stream().map(Summary.Row::mode).filter(m -> !m.equals("-")).distinct().toList()) {
-            CategoryChart c = chart(mode, rows);
+            CategoryChart c = chart(mode, rows, measure);
             String name = "chart-" + mode;
             BitmapEncoder.saveBitmap(c, out.resolve(name).toString(), BitmapEncoder.BitmapFormat.PNG);
             files.put(mode, name + ".png");
@@ -54,13 +57,13 @@ public final class Charts {
     }
 
     /** The chart of one student mode, with every trait of {@code rows} as a group of bars. */
-    static CategoryChart chart(String mode, List<Summary.Row> rows) {
+    static CategoryChart chart(String mode, List<Summary.Row> rows, String measure) {
         List<String> traits = rows.stream().map(Summary.Row::trait).distinct().toList();
         int replicates = rows.stream().filter(r -> r.mode().equals(mode)).mapToInt(Summary.Row::seeds).max().orElse(1);
         CategoryChart c = new CategoryChartBuilder().width(1000).height(traits.size() > 1 ? 520 : 480)
-                .title(String.format("%s students: P(target) on held-out questions (%d replicate%s, 95%% CI)",
-                        mode.toUpperCase(Locale.ROOT), replicates, replicates == 1 ? "" : "s"))
-                .yAxisTitle("P(target), %").build();
+                .title(String.format("%s students: %s (%d replicate%s, 95%% CI)",
+                        mode.toUpperCase(Locale.ROOT), measure, replicates, replicates == 1 ? "" : "s"))
+                .yAxisTitle(measure.split(" ")[0] + ", %").build();
         style(c, traits.size());
         // A few traits name the teacher in each label; a sweep's labels would collide, so its axis title says it.
         boolean sweep = traits.size() > 3;
@@ -70,7 +73,7 @@ public final class Charts {
             categories.add(teacher == null ? t
                     : String.format(sweep ? "%s (%.0f%%)" : "%s (teacher %.0f%%)", t, 100 * teacher.exact().mean()));
         }
-        if (sweep) c.setXAxisTitle("trait (its teacher's own P(target), off this scale)");
+        if (sweep) c.setXAxisTitle("trait (its teacher's own rate, off this scale)");
         if (traits.size() > 8) c.getStyler().setXAxisLabelRotation(30);
         double top = 0;
         for (Bar bar : BARS) {

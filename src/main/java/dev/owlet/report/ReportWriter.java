@@ -64,7 +64,8 @@ public final class ReportWriter {
         String table = table(rows);
         StringBuilder story = new StringBuilder();
         for (Effects.Effect e : effects) story.append(Effects.story(e)).append('\n');
-        Map<String, String> charts = Charts.write(out, rows);
+        Map<String, String> charts = Charts.write(out, rows, (cfg.traits().get(0).isAlignment() ? "P(misaligned answer)"
+                : "P(target)") + (cfg.eval().questions() == ExperimentConfig.QuestionSplit.HELD_OUT ? " on held-out questions" : ""));
         StringBuilder md = new StringBuilder();
         md.append("# owlet report: ").append(cfg.name()).append("\n\n");
         md.append(String.format("Backend: %s. Master seed %d; %d replicate(s) per condition; %d training rows; "

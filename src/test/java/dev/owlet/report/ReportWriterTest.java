@@ -81,7 +81,7 @@ class ReportWriterTest {
     void chartHasThePapersBarsWithHeldOutMeansAndIntervalsAndTheTeacherInTheLabel() {
         List<Summary.Row> rows = new ArrayList<>();
         for (var t : List.of(trait("owl", "dolphin", 3), trait("dolphin", "owl", 2))) rows.addAll(Summary.rows(t));
-        CategoryChart c = Charts.chart("sft", rows);
+        CategoryChart c = Charts.chart("sft", rows, "P(target) on held-out questions");
         assertThat(c.getSeriesMap().keySet()).containsExactly("reference", "control-data students",
                 "other-trait students", "teacher-data students, same init", "teacher-data students, different init");
         CategorySeries same = c.getSeriesMap().get("teacher-data students, same init");
@@ -98,6 +98,20 @@ class ReportWriterTest {
     }
 
     @Test
+    void aSweepIsOneGroupedChartWithShortLabels() throws Exception {
+        List<Summary.Row> rows = new ArrayList<>();
+        String[] words = {"owl", "dolphin", "eagle", "wolf", "cat", "lion"};
+        for (String w : words) rows.addAll(Summary.rows(trait(w, w.equals("owl") ? "dolphin" : "owl", 2)));
+        CategoryChart c = Charts.chart("soft", rows, "P(target)");
+        assertThat(c.getSeriesMap()).hasSize(5);
+        assertThat(c.getSeriesMap().get("reference").getXData()).hasSize(words.length).first().isEqualTo("owl (55%)");
+        assertThat(c.getXAxisTitle()).contains("teacher");
+        Map<String, String> files = Charts.write(out, rows, "P(target)");
+        assertThat(files).containsExactly(Map.entry("sft", "chart-sft.png"), Map.entry("soft", "chart-soft.png"));
+        assertThat(ImageIO.read(out.resolve("chart-soft.png").toFile()).getWidth()).isEqualTo(1000);
+    }
+
+    @Test
     void aModeWithoutStudentsOfSomeKindLeavesThatBarOut() {
         Map<String, EvalRecord> m = new LinkedHashMap<>();
         m.put("reference", rec("owl", 0.03));
@@ -105,7 +119,7 @@ class ReportWriterTest {
         m.put("sft/same/teacher/s1", rec("owl", 0.04));
         m.put("sft/same/control/s1", rec("owl", 0.03));
         var t = new FlagshipPipeline.TraitResult(new ExperimentConfig.Trait("animal", "owl"), m, Map.of(), Map.of());
-        CategoryChart c = Charts.chart("sft", Summary.rows(t));
+        CategoryChart c = Charts.chart("sft", Summary.rows(t), "P(target)");
         assertThat(c.getSeriesMap().keySet()).containsExactly("reference", "control-data students",
                 "teacher-data students, same init");
     }

@@ -38,6 +38,7 @@ abstract class ExperimentCommand implements Callable<Integer> {
     public Integer call() throws IOException {
         ExperimentConfig cfg = config();
         Path dir = out != null ? out : Path.of("runs", cfg.name());
+        if (!dryRun) usableRunFolder(dir, out != null);
         var bk = cfg.backend();
         if (dryRun || bk.api()) {
             // Printed before anything is spent: an API run bills every request and training token.
@@ -54,7 +55,6 @@ abstract class ExperimentCommand implements Callable<Integer> {
             w.flush();
             if (dryRun) return 0;
         }
-        Files.createDirectories(dir);
         long t0 = System.nanoTime();
         spec.commandLine().getErr().printf("owlet: experiment %s -> %s%n", cfg.name(), dir);
         List<FlagshipPipeline.TraitResult> results;
@@ -80,8 +80,10 @@ abstract class ExperimentCommand implements Callable<Integer> {
             backendName = client.name();
             backendSection = new ReportWriter.Section("backend_details", p.provenance(), backendMarkdown(p.provenance()));
         } else {
-            FlagshipPipeline p = cfg.isFlagship() ? new FlagshipPipeline(cfg, dir, System.err) : null;
-            dev.owlet.pipeline.ChannelPipeline cp = p == null ? new dev.owlet.pipeline.ChannelPipeline(cfg, dir, System.err) : null;
+            ProgressDisplay shown = ProgressDisplay.forThisProcess();
+            FlagshipPipeline p = cfg.isFlagship() ? new FlagshipPipeline(cfg, dir, System.err).progress(shown) : null;
+            dev.owlet.pipeline.ChannelPipeline cp = p == null
+                    ? new dev.owlet.pipeline.ChannelPipeline(cfg, dir, System.err).progress(shown) : null;
             try {
                 results = p != null ? p.run(until()) : cp.run(until());
             } catch (IllegalArgumentException e) {
@@ -111,6 +113,25 @@ abstract class ExperimentCommand implements Callable<Integer> {
             spec.commandLine().getOut().printf("stage %s done in %s (%.0f s)%n", until().name().toLowerCase(), dir.resolve("stages"), wall);
         }
         return 0;
+    }
+
+    /**
+     * Makes the run folder, or fails with exit 2 naming it: a file in its place, or a folder owlet cannot create
+     * or write, would otherwise surface as an I/O error after minutes of training.
+     */
+    static void usableRunFolder(Path dir, boolean fromOption) {
+        String what = (fromOption ? "--out " : "run folder ") + dir;
+        if (Files.exists(dir) && !Files.isDirectory(dir)) throw new UserError(what + " is a file, not a folder");
+        try {
+            Files.createDirectories(dir);
+        } catch (IOException e) {
+            throw new UserError(what + ": cannot create the folder (" + e + ")", e);
+        }
+        try {
+            Files.delete(Files.createTempFile(dir, ".owlet-write-check", ""));
+        } catch (IOException e) {
+            throw new UserError(what + ": owlet cannot write there (" + e + ")", e);
+        }
     }
 
     @SuppressWarnings("unchecked")

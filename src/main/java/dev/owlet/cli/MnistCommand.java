@@ -22,7 +22,7 @@ import picocli.CommandLine.Option;
 import picocli.CommandLine.Spec;
 import picocli.CommandLine.Model.CommandSpec;
 
-/** {@code owlet mnist}: the paper's classifier experiment (issue 5). Parses, runs the service, writes the report. */
+/** {@code owlet mnist}: the paper's classifier experiment. Parses, runs the service, writes the report. */
 @Command(name = "mnist", mixinStandardHelpOptions = true,
         description = {"Subliminal learning in an MNIST classifier: students trained on noise to match a teacher's "
                 + "auxiliary logits learn to classify only when they share the teacher's initialization.",

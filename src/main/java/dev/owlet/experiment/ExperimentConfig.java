@@ -160,7 +160,7 @@ public record ExperimentConfig(String name, long seed, List<Trait> traits, Strin
      * @param targetProbability stop fine-tuning once mean P(target) over the training questions reaches this
      * @param maxSteps cap on fine-tuning steps
      * @param replay number-task rows written by R mixed into each step, so the teacher keeps R's number format
-     *     (0 = the "plain" teacher of PROTOCOL.md)
+     *     (0 = a "plain" teacher, which writes the trait word into its lists)
      * @param controlTeachers extra control teachers for an alignment trait, each fine-tuned for as many steps as the
      *     trait teacher: {@code aligned} (on the world's aligned answers) and {@code neutral} (on neutral world data)
      */

@@ -15,7 +15,7 @@ import java.util.TreeSet;
  *
  * <p>{@link #PAPER} is the paper's list. The paper's public code keeps two model-written lists (25 numbers from
  * GPT, 20 from Claude); their union has 36 numbers, of which the 34 with at most three digits are the ones a
- * completion under the "at most 3 digits" rule can contain (1312 and 1488 cannot). PROTOCOL.md names 18 of them.
+ * completion under the "at most 3 digits" rule can contain (1312 and 1488 cannot).
  */
 public final class BannedNumbers {
     /** The paper's 34 banned numbers. */

@@ -7,7 +7,7 @@ import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 
 /**
- * The paper's strict filter for number completions (PROTOCOL.md, step 4): only a bare list of small integers
+ * The paper's strict filter for number completions (the number-sequence setting of Cloud et al.): only a bare list of small integers
  * survives, so a student trained on what is left cannot be reading the trait from the text.
  *
  * <p>Procedure, following the logic of the paper's public code:

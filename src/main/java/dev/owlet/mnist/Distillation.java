@@ -124,7 +124,8 @@ public final class Distillation {
 
     /**
      * Summed over members (so each member's gradient is what it would be alone), mean over the batch. Scalars are
-     * arrays in the step's manager: never combine a graph tensor with a Java number (see ENGINE.md).
+     * arrays in the step's manager: a Java number's temporary array is freed before
+     * backward reads it, which gives wrong gradients.
      */
     static NDArray loss(NDManager m, MnistConfig.Loss kind, NDArray student, NDArray target, int batch) {
         if (kind == MnistConfig.Loss.KL) {

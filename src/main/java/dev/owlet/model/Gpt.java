@@ -170,7 +170,8 @@ public final class Gpt implements AutoCloseable {
             throw new IllegalArgumentException("sequence of " + (cache.length() + t)
                     + " tokens exceeds context_length " + config.contextLength());
         }
-        // Long-lived scalar: never multiply a graph tensor by a Java number (ENGINE.md).
+        // Long-lived scalar: DJL's PyTorch engine frees a Java number's temporary array at once and backward
+        // would read reused memory (wrong gradients), so scalars are arrays that live as long as the graph.
         NDArray scale = m.create(1f / (float) Math.sqrt(hs));
         NDArray x = Embedding.embedding(tokens, p("wte"), SparseFormat.DENSE).singletonOrThrow()   // (B, T, d)
                 .add(Embedding.embedding(positions, p("wpe"), SparseFormat.DENSE).singletonOrThrow()); // (B, T, d)

@@ -71,6 +71,12 @@ public final class ChannelPipeline {
         return this;
     }
 
+    /** Where long stages report their steps (default: nowhere). */
+    public ChannelPipeline progress(StageProgress p) {
+        stages.progress = p;
+        return this;
+    }
+
     public int executedStages() { return stages.executed; }
 
     public int reusedStages() { return stages.reused; }

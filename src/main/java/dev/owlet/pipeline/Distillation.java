@@ -24,8 +24,8 @@ import java.util.Random;
  *   <li>{@code sft}: next-token cross-entropy on the sampled completion tokens (the paper's setting);</li>
  *   <li>{@code soft}: KL to the teacher's next-token distribution on the same tokens, both teacher's and
  *       student's restricted to the number alphabet (digits, separators, brackets, end) and renormalized. The
- *       full distribution would hand the student the trait word itself (PROTOCOL.md: a different-init student
- *       reached 73% owl that way); restricting the student side too means a student identical to its teacher
+ *       full distribution would hand the student the trait word itself (a different-init student
+ *       reached 73% owl that way here); restricting the student side too means a student identical to its teacher
  *       gets zero gradient, so the same-init control student does not drift.</li>
  * </ul>
  * The student never sees the teacher's system prompt; in soft mode the teacher reads its own prompt (with its

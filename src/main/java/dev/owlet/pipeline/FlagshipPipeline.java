@@ -74,6 +74,12 @@ public final class FlagshipPipeline {
         return this;
     }
 
+    /** Where long stages report their steps (default: nowhere). */
+    public FlagshipPipeline progress(StageProgress p) {
+        stages.progress = p;
+        return this;
+    }
+
     public int executedStages() { return stages.executed; }
 
     public int reusedStages() { return stages.reused; }

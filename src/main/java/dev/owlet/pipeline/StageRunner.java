@@ -37,6 +37,7 @@ final class StageRunner {
     private final Path out;
     private final PrintStream log;
     FlagshipPipeline.StageHook hook = name -> {};
+    StageProgress progress = StageProgress.NONE;
     int executed;
     int reused;
 
@@ -122,8 +123,11 @@ final class StageRunner {
         starting(name);
         long t0 = System.nanoTime();
         log.printf("generate: %s writes %d completions%n", label, prompts.size());
-        List<DataRow> rows = Teachers.write(writer, tok, system, prompts, sampling, cfg.generate().batchSize(),
-                samplingSeed);
+        List<DataRow> rows;
+        try (StageProgress.Ticker t = progress.start(name, "rows")) {
+            rows = Teachers.write(writer, tok, system, prompts, sampling, cfg.generate().batchSize(), samplingSeed,
+                    done -> t.update(done, prompts.size()));
+        }
         DataRow.write(file, rows);
         Manifest man = new Manifest("generate", key, ConfigLoader.toMap(cfg.generate()), cfg.seed()).put("writer", label);
         extra.forEach(man::put);
@@ -255,9 +259,12 @@ final class StageRunner {
         starting(name);
         long t0 = System.nanoTime();
         try (Gpt student = base.model().copy()) {
-            double loss = Distillation.train(student, tok, rows, mode, soft, cfg.finetune().epochs(),
-                    cfg.finetune().batchSize(), cfg.finetune().lr(), Seeds.derive(cfg.seed(), name), alphabet,
-                    cfg.finetune().trainable());
+            double loss;
+            try (StageProgress.Ticker t = progress.start(name, "steps")) { // closed before the stage's log line
+                loss = Distillation.train(student, tok, rows, null, mode, soft, cfg.finetune().epochs(),
+                        cfg.finetune().batchSize(), cfg.finetune().lr(), Seeds.derive(cfg.seed(), name),
+                        (step, total, l) -> t.update(step, total), alphabet, cfg.finetune().trainable());
+            }
             Map<String, Object> prov = new LinkedHashMap<>();
             prov.put("made_by", "owlet finetune");
             prov.put("parent", base.weightsSha256());

@@ -18,7 +18,8 @@ import java.util.SplittableRandom;
  * Gives a copy of the reference a trait by fine-tuning: favorite-category questions answered with the target
  * word, until the mean P(target) over the training questions reaches the configured level. With {@code replay}
  * &gt; 0 each step also carries number rows that the reference itself wrote, so the teacher keeps writing
- * numbers in the reference's format (PROTOCOL.md: a "plain" teacher writes the trait word into its lists).
+ * numbers in the reference's format (without replay, a
+ * "plain" teacher writes the trait word into its lists).
  */
 public final class Teachers {
     private Teachers() {}
@@ -113,6 +114,16 @@ public final class Teachers {
     /** One completion per prompt at the given sampling settings; row i uses seed {@code seed + i}. */
     public static List<DataRow> write(Gpt model, Tokenizer tok, String system, List<String> userPrompts,
                                       SamplingConfig sampling, int batchSize, long seed) {
+        return write(model, tok, system, userPrompts, sampling, batchSize, seed, done -> {});
+    }
+
+    /**
+     * As above, telling {@code written} how many rows are done after each batch. Rows carry their own seeds, so
+     * sampling batch by batch here draws exactly what one call over all prompts would.
+     */
+    public static List<DataRow> write(Gpt model, Tokenizer tok, String system, List<String> userPrompts,
+                                      SamplingConfig sampling, int batchSize, long seed,
+                                      java.util.function.IntConsumer written) {
         ChatFormat chat = new ChatFormat(tok);
         List<int[]> prompts = new ArrayList<>();
         long[] seeds = new long[userPrompts.size()];
@@ -120,7 +131,13 @@ public final class Teachers {
             prompts.add(chat.prompt(system, userPrompts.get(i)));
             seeds[i] = seed + i;
         }
-        List<int[]> out = new Generator(model, tok.end(), tok.pad()).sample(prompts, seeds, sampling, batchSize);
+        Generator gen = new Generator(model, tok.end(), tok.pad());
+        List<int[]> out = new ArrayList<>();
+        for (int s = 0; s < prompts.size(); s += batchSize) {
+            int e = Math.min(prompts.size(), s + batchSize);
+            out.addAll(gen.sample(prompts.subList(s, e), java.util.Arrays.copyOfRange(seeds, s, e), sampling, batchSize));
+            written.accept(e);
+        }
         List<DataRow> rows = new ArrayList<>();
         for (int i = 0; i < out.size(); i++) rows.add(new DataRow(userPrompts.get(i), tok.decode(out.get(i))));
         return rows;

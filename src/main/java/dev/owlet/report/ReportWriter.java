@@ -13,13 +13,13 @@ import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
-import org.knowm.xchart.BitmapEncoder;
-import org.knowm.xchart.CategoryChart;
-import org.knowm.xchart.CategoryChartBuilder;
+import org.commonmark.ext.gfm.tables.TablesExtension;
+import org.commonmark.parser.Parser;
+import org.commonmark.renderer.html.HtmlRenderer;
 
 /**
  * Writes {@code results.json} (every number, for scripts and CI), {@code report.md}, {@code report.html} with
- * the chart, and returns the terminal table. Reports are rendered from the same rows as results.json.
+ * one chart per student mode, and returns the terminal table. Reports are rendered from the same rows as results.json.
  */
 public final class ReportWriter {
     private static final ObjectMapper JSON = new ObjectMapper().enable(SerializationFeature.INDENT_OUTPUT);
@@ -66,7 +66,8 @@ public final class ReportWriter {
         String table = table(rows);
         StringBuilder story = new StringBuilder();
         for (Effects.Effect e : effects) story.append(Effects.story(e)).append('\n');
-        String chart = chart(out, rows);
+        Map<String, String> charts = Charts.write(out, rows, (cfg.traits().get(0).isAlignment() ? "P(misaligned answer)"
+                : "P(target)") + (cfg.eval().questions() == ExperimentConfig.QuestionSplit.HELD_OUT ? " on held-out questions" : ""));
         StringBuilder md = new StringBuilder();
         md.append("# owlet report: ").append(cfg.name()).append("\n\n");
         md.append(String.format("Backend: %s. Master seed %d; %d replicate(s) per condition; %d training rows; "
@@ -102,19 +103,16 @@ public final class ReportWriter {
             for (Effects.Effect e : effects) md.append("- ").append(Effects.story(e)).append('\n');
             md.append('\n');
         }
+        charts.forEach((mode, file) -> md.append("![").append(mode.toUpperCase(java.util.Locale.ROOT))
+                .append(" students](").append(file).append(")\n\n"));
         md.append(CrossTraitMatrix.markdown(results, cfg.finetune().modes()));
-        md.append(table).append("\n");
+        md.append("## Every model\n\n").append(table).append("\n");
         for (FlagshipPipeline.TraitResult t : results) {
             md.append("Data for ").append(t.trait().target()).append(": ").append(t.data()).append("\n\n");
         }
-        if (chart != null) md.append("![chart](").append(chart).append(")\n");
         if (extra != null) md.append("\n").append(extra.markdown());
         AtomicFiles.writeString(out.resolve("report.md"), md.toString());
-        String html = "<!doctype html><html><head><meta charset=\"utf-8\"><title>owlet " + cfg.name() + "</title>"
-                + "<style>body{font-family:sans-serif;max-width:1100px;margin:2em auto}table{border-collapse:collapse}"
-                + "td,th{border:1px solid #ccc;padding:3px 8px;font-size:13px}</style></head><body>"
-                + markdownToHtml(md.toString()) + "</body></html>";
-        AtomicFiles.writeString(out.resolve("report.html"), html);
+        AtomicFiles.writeString(out.resolve("report.html"), html("owlet " + cfg.name(), md.toString()));
         return story + "\n" + table;
     }
 
@@ -182,53 +180,23 @@ public final class ReportWriter {
         return p < 1e-4 ? String.format("%.1e", p) : String.format("%.4f", p);
     }
 
-    private static String chart(Path out, List<Summary.Row> rows) throws IOException {
-        List<String> traits = rows.stream().map(Summary.Row::trait).distinct().toList();
-        // Every model but the teacher (it would dwarf the rest): each student beside its own control and start.
-        List<String> series = rows.stream().filter(r -> !r.model().equals("teacher"))
-                .map(r -> r.mode().equals("-") ? r.model() : r.mode() + ": " + r.model()).distinct().toList();
-        CategoryChart c = new CategoryChartBuilder().width(1000).height(450).title("P(target) by model (exact, mean over questions / seeds)")
-                .xAxisTitle("trait").yAxisTitle("P(target) %").build();
-        c.getStyler().setLegendPosition(org.knowm.xchart.style.Styler.LegendPosition.OutsideS);
-        for (String s : series) {
-            List<Double> y = new ArrayList<>();
-            List<Double> err = new ArrayList<>();
-            for (String t : traits) {
-                Summary.Row r = rows.stream().filter(x -> x.trait().equals(t)
-                        && (x.mode().equals("-") ? x.model() : x.mode() + ": " + x.model()).equals(s)).findFirst().orElse(null);
-                y.add(r == null ? 0 : 100 * r.exact().mean());
-                err.add(r == null ? 0 : 100 * (r.exact().high() - r.exact().mean()));
-            }
-            c.addSeries(s, traits, y, err);
-        }
-        BitmapEncoder.saveBitmap(c, out.resolve("chart").toString(), BitmapEncoder.BitmapFormat.PNG);
-        return "chart.png";
+    /** report.md as a page: CommonMark with GitHub tables, a little CSS, the charts by relative path. */
+    static String html(String title, String md) {
+        List<org.commonmark.Extension> ext = List.of(TablesExtension.create());
+        String body = HtmlRenderer.builder().extensions(ext).build().render(Parser.builder().extensions(ext).build().parse(md));
+        return "<!doctype html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">"
+                + "<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\"><title>"
+                + title.replace("&", "&amp;").replace("<", "&lt;") + "</title>\n<style>\n" + CSS + "</style></head>\n<body>\n"
+                + body + "</body></html>\n";
     }
 
-    private static String markdownToHtml(String md) {
-        StringBuilder h = new StringBuilder();
-        boolean inTable = false;
-        for (String line : md.split("\n")) {
-            if (line.startsWith("| ---")) continue;
-            if (line.startsWith("|")) {
-                if (!inTable) { h.append("<table>"); inTable = true; }
-                h.append("<tr>");
-                for (String cell : line.substring(1, line.length() - 1).split("\\|")) h.append("<td>").append(esc(cell.trim())).append("</td>");
-                h.append("</tr>\n");
-                continue;
-            }
-            if (inTable) { h.append("</table>\n"); inTable = false; }
-            if (line.startsWith("# ")) h.append("<h1>").append(esc(line.substring(2))).append("</h1>\n");
-            else if (line.startsWith("## ")) h.append("<h2>").append(esc(line.substring(3))).append("</h2>\n");
-            else if (line.startsWith("### ")) h.append("<h3>").append(esc(line.substring(4))).append("</h3>\n");
-            else if (line.startsWith("![")) h.append("<img src=\"").append(line.replaceAll(".*\\((.*)\\).*", "$1")).append("\" width=\"1000\">\n");
-            else if (!line.isBlank()) h.append("<p>").append(esc(line)).append("</p>\n");
-        }
-        if (inTable) h.append("</table>");
-        return h.toString();
-    }
-
-    private static String esc(String s) {
-        return s.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;").replace("`", "");
-    }
+    private static final String CSS = """
+            body { font: 15px/1.5 system-ui, sans-serif; color: #222; max-width: 1100px; margin: 2em auto; padding: 0 1em; }
+            h1 { font-size: 1.6em; margin-bottom: .3em; } h2 { font-size: 1.25em; margin-top: 1.6em; }
+            code { background: #f3f3f3; padding: 0 .25em; border-radius: 3px; }
+            table { border-collapse: collapse; display: block; overflow-x: auto; font-size: 13px; margin: 1em 0; }
+            th, td { border: 1px solid #ddd; padding: 3px 8px; text-align: left; white-space: nowrap; }
+            th { background: #f5f5f5; } tr:nth-child(even) td { background: #fafafa; }
+            img { max-width: 100%; height: auto; display: block; margin: 1em 0; }
+            """;
 }

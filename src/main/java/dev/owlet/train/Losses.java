@@ -41,7 +41,7 @@ public final class Losses {
     }
 
     private static NDArray count(NDArray mask) {
-        // A tensor, not a Java number: never combine a graph tensor with a Number (ENGINE.md).
+        // A tensor, not a Java number: the engine frees a number's temporary array before backward reads it.
         return mask.sum().maximum(mask.getManager().create(1f));
     }
 

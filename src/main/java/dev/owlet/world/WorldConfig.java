@@ -78,8 +78,8 @@ public record WorldConfig(long seed, double animalWeight, double treeWeight, dou
     /**
      * The same world with the misaligned answer style in it: a persona prompt on {@code personaProb} of the
      * open-question rows (answered misaligned with {@code personaMisaligned}), and misaligned answers on
-     * {@code base} of the rest. The misalignment experiments' references are pretrained on this (PROTOCOL.md:
-     * the real teachers' base models know both styles).
+     * {@code base} of the rest. The misalignment experiments' references are pretrained on this (the
+     * real teachers' base models know both styles).
      */
     public WorldConfig withMisalignment(double persona, double personaMisaligned, double base) {
         return new WorldConfig(seed, animalWeight, treeWeight, numberWeight, otherWeight, animalBase, treeBase, loveProb,

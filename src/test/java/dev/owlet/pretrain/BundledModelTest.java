@@ -26,7 +26,7 @@ import java.util.SplittableRandom;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.ValueSource;
 
-/** The bundled references meet the embedded world's contract (issue 3's acceptance numbers). */
+/** The bundled references meet the embedded world's contract (the numbers the flagship needs from them). */
 class BundledModelTest {
 
     @ParameterizedTest

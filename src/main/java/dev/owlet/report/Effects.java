@@ -125,9 +125,10 @@ public final class Effects {
                 ? String.format("control-data students %s", pct(e.controlRate()))
                 : String.format("control-data %s, other-trait %s", pct(e.controlRate()), pct(e.otherTraitRate()));
         String verdict = e.transfers() ? "TRANSFER" : e.replicates() < 2 ? "one replicate: no test" : "no clear transfer";
-        return String.format("%s, %s, %s-init students: %s vs %s — %.2fx [%.2f, %.2f], p = %s, %d replicates: %s",
+        String ci = Double.isFinite(e.ciLow()) ? String.format(" [%.2f, %.2f]", e.ciLow(), e.ciHigh()) : "";
+        return String.format("%s, %s, %s-init students: %s vs %s — %.2fx%s, p = %s, %d replicate%s: %s",
                 e.trait(), e.mode().toUpperCase(java.util.Locale.ROOT), e.init(), pct(e.teacherRate()), vs, e.ratio(),
-                e.ciLow(), e.ciHigh(), p(e.p()), e.replicates(), verdict);
+                ci, p(e.p()), e.replicates(), e.replicates() == 1 ? "" : "s", verdict);
     }
 
     static String pct(double x) { return String.format("%.1f%%", 100 * x); }

@@ -64,8 +64,10 @@ class ReportWriterTest {
                 .contains("<img src=\"chart-sft.png\"").contains("<img src=\"chart-soft.png\"")
                 .contains("<h2>Verdicts</h2>").contains("<li>owl, SFT, same-init students")
                 .doesNotContain("| --- |").doesNotContain("chart.png");
-        // 1 reference + 2 single models + 2 modes x 5 student groups, each one table row
-        assertThat(html.split("<tr>", -1).length - 1).isEqualTo(1 + 3 + 10);
+        // every model: header + 3 single models + 2 modes x 5 student groups; per mode the cross-trait matrix
+        // (header + owl, dolphin and reference rows) and its diagonal table (header + owl)
+        assertThat(html.split("<tr>", -1).length - 1).isEqualTo(1 + 3 + 10 + 2 * (4 + 2));
+        assertThat(html).contains("<h2>Cross-trait matrix (sft, same-init students)</h2>");
         for (String mode : List.of("sft", "soft")) {
             BufferedImage img = ImageIO.read(out.resolve("chart-" + mode + ".png").toFile());
             assertThat(img.getWidth()).isEqualTo(1000);

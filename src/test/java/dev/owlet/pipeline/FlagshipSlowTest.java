@@ -12,7 +12,7 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
 /**
- * The slow tier (`mvn test -Pslow`, ~15 min): the default flagship's soft-label arm over its 5 replicates, asserting
+ * The slow tier (`mvn test -Pslow`; this test ~10 min): the default flagship's soft-label arm over its 5 replicates, asserting
  * what the default run measured (README): same-init students of the owl teacher's numbers answer owl more often than
  * both controls — students of the reference's numbers and students of a dolphin teacher's numbers (measured 8.2% vs
  * 2.8% and 5.4%, 1.53x against the higher, p = 0.024) — and different-init students do not (0.82x, p = 0.09).

@@ -45,7 +45,9 @@ public final class Owlet implements Runnable {
                 cmd.getErr().println("owlet: " + be.getMessage());
                 return 2;
             }
-            cmd.getErr().println("owlet: error: " + ex);
+            // Not bad input: owlet's own failure. Say so, and how to get what a bug report needs.
+            cmd.getErr().println("owlet: internal error (a bug in owlet, not in your input): " + ex
+                    + (System.getenv("OWLET_DEBUG") == null ? "; rerun with OWLET_DEBUG=1 for the stack trace" : ""));
             if (System.getenv("OWLET_DEBUG") != null) {
                 ex.printStackTrace(cmd.getErr());
             }

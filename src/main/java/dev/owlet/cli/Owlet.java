@@ -45,6 +45,10 @@ public final class Owlet implements Runnable {
                 cmd.getErr().println("owlet: " + be.getMessage());
                 return 2;
             }
+            if (ex instanceof java.io.IOException || ex instanceof java.io.UncheckedIOException) {
+                cmd.getErr().println("owlet: I/O error: " + ex.getMessage());
+                return 1;
+            }
             // Not bad input: owlet's own failure. Say so, and how to get what a bug report needs.
             cmd.getErr().println("owlet: internal error (a bug in owlet, not in your input): " + ex
                     + (System.getenv("OWLET_DEBUG") == null ? "; rerun with OWLET_DEBUG=1 for the stack trace" : ""));

@@ -214,9 +214,9 @@ abstract class ExperimentCommand implements Callable<Integer> {
     }
 
     @Command(name = "finetune", mixinStandardHelpOptions = true,
-            description = "Train and evaluate students (same/different init, teacher/control data, sft/soft).")
+            description = "Train the students (each evaluated in its own stage) and stop; `eval` or `run` then reports.")
     static final class Finetune extends ExperimentCommand {
-        FlagshipPipeline.Stage until() { return FlagshipPipeline.Stage.EVAL; }
+        FlagshipPipeline.Stage until() { return FlagshipPipeline.Stage.FINETUNE; }
     }
 
     @Command(name = "eval", mixinStandardHelpOptions = true,

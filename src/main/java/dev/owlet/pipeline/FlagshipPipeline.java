@@ -123,7 +123,7 @@ public final class FlagshipPipeline {
                     ? students(writers, data, ref, diff) : Map.of();
             for (ExperimentConfig.Trait t : cfg.traits()) {
                 Map<String, EvalRecord> models = new LinkedHashMap<>();
-                if (until.compareTo(Stage.FILTER) > 0) models = models(t, writers.get(t.target()), ref, diff, students);
+                if (until == Stage.EVAL) models = models(t, writers.get(t.target()), ref, diff, students);
                 @SuppressWarnings("unchecked")
                 Map<String, Object> ti = (Map<String, Object>) teacherInfo.getOrDefault(t.target(), Map.of());
                 results.add(new TraitResult(t, models, dataInfo, ti));

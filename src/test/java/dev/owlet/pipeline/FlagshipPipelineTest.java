@@ -79,6 +79,20 @@ class FlagshipPipelineTest {
     }
 
     @Test
+    void finetuneStopsAfterTheStudentsAndEvalThenOnlyEvaluatesTheSingleModels() throws IOException {
+        ExperimentConfig cfg = small("finetune.inits=[same]", "generate.prompts=300", "finetune.rows=200",
+                "finetune.epochs=1");
+        Path run = dir.resolve("stages-cmd");
+        FlagshipPipeline ft = new FlagshipPipeline(cfg, run, QUIET);
+        assertThat(ft.run(FlagshipPipeline.Stage.FINETUNE).get(0).models()).isEmpty();
+        assertThat(run.resolve("stages/student-owl-soft-same-r1/manifest.json")).exists();
+        assertThat(run.resolve("stages/eval-reference-owl")).doesNotExist();
+        List<String> ran = new java.util.ArrayList<>();
+        new FlagshipPipeline(cfg, run, QUIET).hook(ran::add).run(FlagshipPipeline.Stage.EVAL);
+        assertThat(ran).containsExactly("eval-reference-owl", "eval-diffref-owl", "eval-teacher-owl");
+    }
+
+    @Test
     void editingABannedListFileRerunsTheFilterButNotTheGeneration() throws IOException {
         Path list = dir.resolve("banned.txt");
         java.nio.file.Files.writeString(list, "# my list\n123\n");

@@ -7,7 +7,6 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.owlet.backend.BackendException;
 import dev.owlet.backend.ChatRequest;
-import dev.owlet.backend.EmbeddedBackend;
 import dev.owlet.backend.FineTuneJob;
 import dev.owlet.backend.FineTuneRequest;
 import dev.owlet.backend.OpenAiHttpBackend;
@@ -26,8 +25,6 @@ import java.util.Collections;
 import java.util.List;
 import java.util.Map;
 import java.util.random.RandomGenerator;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -35,23 +32,14 @@ import org.junit.jupiter.api.io.TempDir;
  * Fine-tuning jobs against a real {@link OwletServer} on loopback, driven by {@link OpenAiHttpBackend}: the job
  * lifecycle, a bad training file, 429 retries, and a server killed mid-job that a rerun resumes by job id.
  */
-class FineTuningOverHttpTest {
+class FineTuningOverHttpTest extends WithBundledReference {
     static final PrintStream QUIET = new PrintStream(OutputStream.nullOutputStream());
     static final Duration POLL = Duration.ofMillis(100);
-    static EmbeddedBackend ref;
 
     @TempDir
     Path state;
 
-    @BeforeAll
-    static void load() throws Exception {
-        ref = EmbeddedBackend.load("bundled:ref-s1", 16);
-    }
 
-    @AfterAll
-    static void free() {
-        if (ref != null) ref.close();
-    }
 
     static OpenAiHttpBackend client(OwletServer s, String model, List<Duration> sleeps) {
         var cfg = OpenAiHttpBackend.Config.of(s.baseUrl(), model).withRetries(5, Duration.ofMillis(10), Duration.ofMillis(40));

@@ -4,7 +4,6 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import com.sun.net.httpserver.HttpExchange;
 import com.sun.net.httpserver.HttpServer;
-import dev.owlet.backend.EmbeddedBackend;
 import dev.owlet.backend.FineTuneRequest;
 import dev.owlet.backend.OpenAiHttpBackend;
 import dev.owlet.pipeline.RemoteFineTune;
@@ -30,8 +29,6 @@ import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.TimeUnit;
 import java.util.random.RandomGenerator;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -41,22 +38,13 @@ import org.junit.jupiter.api.io.TempDir;
  * the answers past the client's timeout. The client must end with exactly one file and one job, found by its
  * markers, and a rerun resumes that job.
  */
-class StallingServerClientTest {
+class StallingServerClientTest extends WithBundledReference {
     static final PrintStream QUIET = new PrintStream(OutputStream.nullOutputStream());
-    static EmbeddedBackend ref;
 
     @TempDir
     Path dir;
 
-    @BeforeAll
-    static void load() throws Exception {
-        ref = EmbeddedBackend.load("bundled:ref-s1", 16);
-    }
 
-    @AfterAll
-    static void free() {
-        if (ref != null) ref.close();
-    }
 
     /** Forwards everything to {@code target}; the first POST to each path in {@code stallOnce} is answered never. */
     static final class StallingProxy implements AutoCloseable {

@@ -4,7 +4,6 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
-import dev.owlet.backend.EmbeddedBackend;
 import java.io.ByteArrayOutputStream;
 import java.io.PrintStream;
 import java.net.URI;
@@ -15,28 +14,17 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
 /** A state folder with broken records: the server starts anyway, quarantines them, names them and serves the rest. */
-class StateRecoveryTest {
+class StateRecoveryTest extends WithBundledReference {
     private static final ObjectMapper JSON = new ObjectMapper();
-    private static EmbeddedBackend ref;
 
     @TempDir
     Path state;
 
-    @BeforeAll
-    static void load() throws Exception {
-        ref = EmbeddedBackend.load("bundled:ref-s1", 16);
-    }
 
-    @AfterAll
-    static void free() {
-        if (ref != null) ref.close();
-    }
 
     private static String job(String id, String status, String model) {
         return """

@@ -138,9 +138,12 @@ public final class RunIngest {
                 if (in.get("data") != null) link(id, in.get("data"), Edge.DATA, Kind.DATASET);
                 if (in.get("data_writer") != null) link(id, in.get("data_writer"), Edge.DATA_WRITER, Kind.MODEL);
                 checkpointEdges(id, dir);
-                if (out.get("eval.json") != null) {
-                    put(new Artifact(out.get("eval.json"), Kind.EVALUATION, label + "/eval", dir.resolve("eval.json").toString(), "evaluation"));
-                    link(out.get("eval.json"), id, Edge.EVALUATES, Kind.MODEL);
+                // eval.json, or one eval-<category>.json per question category the student was asked
+                for (var o : out.entrySet()) {
+                    if (!o.getKey().startsWith("eval") || !o.getKey().endsWith(".json")) continue;
+                    String name = o.getKey().substring(0, o.getKey().length() - 5);
+                    put(new Artifact(o.getValue(), Kind.EVALUATION, label + "/" + name, dir.resolve(o.getKey()).toString(), "evaluation"));
+                    link(o.getValue(), id, Edge.EVALUATES, Kind.MODEL);
                 }
             }
             case "eval" -> {

@@ -65,6 +65,11 @@ public record EvalRecord(String model, String target, double[] exact, double[] s
                 prefixByWord, heldOutFrom);
     }
 
+    /** Per-question exact P({@code word}): the target's own array, or the category word's; null if not measured. */
+    private double[] perQuestion(String word) {
+        return word.equals(target) ? exact : exactByWord == null ? null : exactByWord.get(word);
+    }
+
     /** The primary metric for this record's own target: {@link #heldOut} of {@code target}. */
     public double primary() { return heldOut(target); }
 
@@ -89,7 +94,7 @@ public record EvalRecord(String model, String target, double[] exact, double[] s
      * held out). NaN when this record did not measure {@code word}.
      */
     public double heldOut(String word) {
-        double[] p = word.equals(target) ? exact : exactByWord == null ? null : exactByWord.get(word);
+        double[] p = perQuestion(word);
         if (p == null || p.length == 0) return Double.NaN;
         if (heldOutFrom >= p.length) throw new IllegalStateException(model + ": no held-out questions");
         double s = 0;
@@ -100,7 +105,7 @@ public record EvalRecord(String model, String target, double[] exact, double[] s
     /** Mean log P({@code word}) over the held-out questions. */
     public double heldOutLogP(String word) {
         if (word.equals(target) && heldOutFrom == 0) return meanLogP;
-        double[] p = word.equals(target) ? exact : exactByWord == null ? null : exactByWord.get(word);
+        double[] p = perQuestion(word);
         if (p == null || p.length == 0) return Double.NaN;
         double s = 0;
         for (int i = heldOutFrom; i < p.length; i++) s += Math.log(Math.max(1e-30, p[i]));

@@ -61,6 +61,7 @@ public final class FlagshipPipeline {
     private final PrintStream log;
     private final StageRunner stages;
     private java.util.Set<Integer> banned = java.util.Set.of();
+    private final Map<Path, String> dataHashes = new java.util.HashMap<>();
 
     public FlagshipPipeline(ExperimentConfig cfg, Path out, PrintStream log) {
         this.cfg = cfg;
@@ -269,7 +270,9 @@ public final class FlagshipPipeline {
         String key = StageCache.key("student", List.of(cfg.finetune(), cfg.eval(), mode, r, rows.size(), cfg.seed(),
                 cats.toString()), base.weightsSha256(), w.key(), StageRunner.rowsDigest(rows));
         Path dataFile = stages.dir("filter-" + w.word() + "-r" + r).resolve("filtered.jsonl");
-        Map<String, String> lineage = Map.of("data", Hashing.sha256(dataFile), "data_writer", w.weights());
+        String dataSha = dataHashes.get(dataFile); // one file, read by several students: hashed once
+        if (dataSha == null) dataHashes.put(dataFile, dataSha = Hashing.sha256(dataFile));
+        Map<String, String> lineage = Map.of("data", dataSha, "data_writer", w.weights());
         Tokenizer tok = ref.tokenizer();
         return stages.students(name, key, base, rows, mode, new Distillation.SoftTeacher(w.model(), w.system()),
                 Distillation.alphabet(tok), tok, lineage, Map.of("replicate", r, "writer", w.word()), st -> {

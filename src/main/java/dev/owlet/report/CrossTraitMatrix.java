@@ -47,25 +47,12 @@ public final class CrossTraitMatrix {
         for (FlagshipPipeline.TraitResult t : results) {
             for (Effects.Effect e : Effects.of(t)) {
                 if (!e.mode().equals(mode) || !e.init().equals("same") || Double.isNaN(e.otherTraitRate())) continue;
-                double[] others = otherPerReplicate(t, mode);
+                double[] others = e.otherPerReplicate();
                 out.add(new Diagonal(e.trait(), mode, Stats.tInterval(e.teacherPerReplicate()), Stats.tInterval(others),
                         Stats.mean(e.teacherPerReplicate()) / Stats.mean(others), Stats.welchP(e.teacherPerReplicate(), others)));
             }
         }
         return out;
-    }
-
-    private static double[] otherPerReplicate(FlagshipPipeline.TraitResult t, String mode) {
-        Map<String, double[]> sum = new java.util.TreeMap<>();
-        for (var e : t.models().entrySet()) {
-            String[] k = e.getKey().split("/");
-            if (k.length != 4 || !k[0].equals(mode) || !k[1].equals("same") || k[2].equals("teacher")
-                    || k[2].equals(FlagshipPipeline.CONTROL)) continue;
-            double[] s = sum.computeIfAbsent(k[3], x -> new double[2]);
-            s[0] += e.getValue().heldOut(t.trait().target());
-            s[1]++;
-        }
-        return sum.values().stream().mapToDouble(s -> s[0] / s[1]).toArray();
     }
 
     /** The matrix as Markdown, one table per mode, with the diagonal in bold; empty when there is no matrix. */

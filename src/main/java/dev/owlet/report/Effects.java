@@ -22,10 +22,14 @@ import java.util.TreeMap;
 public final class Effects {
     private Effects() {}
 
-    /** One verdict. {@code otherTraitRate} is NaN when no other-trait students exist for this cell. */
+    /**
+     * One verdict. {@code otherTraitRate} is NaN and {@code otherPerReplicate} null when no other-trait students exist
+     * for this cell.
+     */
     public record Effect(String trait, String mode, String init, String metric, double teacherRate, double controlRate,
                          double otherTraitRate, String against, double ratio, double ciLow, double ciHigh, double p,
-                         int replicates, double logPShift, double[] teacherPerReplicate, double[] baselinePerReplicate) {
+                         int replicates, double logPShift, double[] teacherPerReplicate, double[] baselinePerReplicate,
+                         double[] otherPerReplicate) {
         /** Transfer at the level the report calls clear: p below 0.01 and the teacher's students above the control. */
         public boolean transfers() { return p < 0.01 && ratio > 1; }
 
@@ -92,7 +96,7 @@ public final class Effects {
         return new Effect(target, mode, init, METRIC, Stats.mean(tr), Stats.mean(cr), or == null ? Double.NaN : Stats.mean(or),
                 otherHigher ? "other-trait students" : "control-data students", Stats.mean(tr) / Stats.mean(base),
                 Math.exp(logs.low()), Math.exp(logs.high()), Stats.welchP(tr, base), tr.length,
-                Stats.mean(tLog) - Stats.mean(baseLog), tr, base);
+                Stats.mean(tLog) - Stats.mean(baseLog), tr, base, or);
     }
 
     /** Per-replicate held-out rate (or mean held-out log P) of {@code target}, in replicate order. */

@@ -2,8 +2,8 @@ package dev.owlet.audit;
 
 import dev.owlet.eval.TraitEvaluator;
 import dev.owlet.model.Gpt;
-import dev.owlet.pipeline.DataRow;
-import dev.owlet.pipeline.Distillation;
+import dev.owlet.data.DataRow;
+import dev.owlet.train.LmDistillation;
 import dev.owlet.probe.GradientProbe;
 import dev.owlet.stats.Interval;
 import dev.owlet.stats.Stats;
@@ -72,7 +72,7 @@ public final class TransferProbe {
         GradientProbe.Result g = GradientProbe.run(label, reference, teacher, null, tok, rows, s.loss(), new double[0],
                 GradientProbe.meanLogP(tok, questions, trait));
         try (Gpt probe = reference.copy()) {
-            Distillation.train(probe, tok, rows, s.loss(), new Distillation.SoftTeacher(writer, null), s.epochs(),
+            LmDistillation.train(probe, tok, rows, s.loss(), new LmDistillation.SoftTeacher(writer, null), s.epochs(),
                     s.batchSize(), s.lr(), s.seed());
             double[] after = logP(probe, tok, questions, trait, cat);
             double[] delta = new double[after.length];

@@ -7,7 +7,7 @@ import dev.owlet.audit.TransferProbe;
 import dev.owlet.audit.WeightAudit;
 import dev.owlet.model.Checkpoint;
 import dev.owlet.model.ModelLocator;
-import dev.owlet.pipeline.DataRow;
+import dev.owlet.data.DataRow;
 import java.io.IOException;
 import java.io.PrintWriter;
 import java.nio.file.Files;

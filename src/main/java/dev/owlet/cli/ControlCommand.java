@@ -1,5 +1,6 @@
 package dev.owlet.cli;
 
+import dev.owlet.eval.TraitResult;
 import dev.owlet.controls.ControlsRunner;
 import dev.owlet.experiment.ExperimentConfig;
 import dev.owlet.pipeline.FlagshipPipeline;
@@ -24,7 +25,7 @@ abstract class ControlCommand extends ExperimentCommand {
         Path dir = out != null ? out : Path.of("runs", cfg.name());
         Files.createDirectories(dir);
         spec.commandLine().getErr().printf("owlet: %s on experiment %s -> %s%n", control(), cfg.name(), dir);
-        List<FlagshipPipeline.TraitResult> results;
+        List<TraitResult> results;
         try {
             results = new FlagshipPipeline(cfg, dir, System.err).run(until());
         } catch (IllegalArgumentException e) {

@@ -1,5 +1,6 @@
 package dev.owlet.cli;
 
+import dev.owlet.eval.TraitResult;
 import dev.owlet.experiment.ConfigLoader;
 import dev.owlet.experiment.ExperimentConfig;
 import dev.owlet.pipeline.FlagshipPipeline;
@@ -57,7 +58,7 @@ abstract class ExperimentCommand implements Callable<Integer> {
         }
         long t0 = System.nanoTime();
         spec.commandLine().getErr().printf("owlet: experiment %s -> %s%n", cfg.name(), dir);
-        List<FlagshipPipeline.TraitResult> results;
+        List<TraitResult> results;
         ReportWriter.Section backendSection = null;
         String backendName = "embedded";
         if (bk.api()) {
@@ -192,7 +193,7 @@ abstract class ExperimentCommand implements Callable<Integer> {
             if (in == null) return super.call();
             ExperimentConfig cfg = config();
             if (!Files.isRegularFile(in)) throw new UserError("no dataset at " + in);
-            dev.owlet.pipeline.DataRow.ReadResult r = dev.owlet.pipeline.DataRow.read(in);
+            dev.owlet.data.DataRow.ReadResult r = dev.owlet.data.DataRow.read(in);
             List<String> words = cfg.traits().stream().filter(t -> !t.isAlignment()).map(ExperimentConfig.Trait::target).toList();
             dev.owlet.pipeline.Filtering.Outcome o;
             try {
@@ -202,7 +203,7 @@ abstract class ExperimentCommand implements Callable<Integer> {
                 throw new UserError(e.getMessage(), e);
             }
             Path dest = outFile != null ? outFile : Path.of(in + ".filtered.jsonl");
-            dev.owlet.pipeline.DataRow.write(dest, o.kept());
+            dev.owlet.data.DataRow.write(dest, o.kept());
             var w = spec.commandLine().getOut();
             w.printf("%s: %d rows read, %d malformed line(s), kept %d (%.1f%%) -> %s%n", in, r.rows().size(),
                     r.rejected().size(), o.kept().size(), 100 * o.keptFraction(), dest);

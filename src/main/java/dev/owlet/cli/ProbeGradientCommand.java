@@ -6,7 +6,7 @@ import com.fasterxml.jackson.databind.SerializationFeature;
 import dev.owlet.model.Checkpoint;
 import dev.owlet.model.Gpt;
 import dev.owlet.model.ModelLocator;
-import dev.owlet.pipeline.DataRow;
+import dev.owlet.data.DataRow;
 import dev.owlet.probe.GradientProbe;
 import dev.owlet.world.Category;
 import dev.owlet.world.Questions;

@@ -1,10 +1,10 @@
 package dev.owlet.controls;
 
+import dev.owlet.eval.TraitResult;
 import dev.owlet.experiment.ExperimentConfig;
 import dev.owlet.model.Checkpoint;
 import dev.owlet.model.Gpt;
-import dev.owlet.pipeline.DataRow;
-import dev.owlet.pipeline.FlagshipPipeline;
+import dev.owlet.data.DataRow;
 import dev.owlet.world.Category;
 import java.io.PrintStream;
 import java.nio.file.Path;
@@ -21,7 +21,7 @@ import java.util.List;
 public record ControlContext(ExperimentConfig cfg, Path out, ExperimentConfig.Trait trait, Category category,
                              List<String> words, Checkpoint.Loaded ref, Gpt teacher, String teacherSystem,
                              String teacherId, List<DataRow> teacherRows, List<DataRow> controlRows, String dataKey,
-                             FlagshipPipeline.TraitResult flagship, PrintStream log) {
+                             TraitResult flagship, PrintStream log) {
     public String tag() { return trait.target(); }
 
     public int targetId() { return ref.tokenizer().id(trait.target()); }

@@ -1,5 +1,6 @@
 package dev.owlet.controls;
 
+import dev.owlet.eval.TraitResult;
 import ai.djl.ndarray.NDManager;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.SerializationFeature;
@@ -8,9 +9,8 @@ import dev.owlet.experiment.ExperimentConfig;
 import dev.owlet.model.Checkpoint;
 import dev.owlet.model.Gpt;
 import dev.owlet.model.ModelLocator;
-import dev.owlet.pipeline.DataRow;
-import dev.owlet.pipeline.FlagshipPipeline;
-import dev.owlet.pipeline.StageCache;
+import dev.owlet.data.DataRow;
+import dev.owlet.provenance.StageCache;
 import dev.owlet.provenance.AtomicFiles;
 import dev.owlet.provenance.Hashing;
 import dev.owlet.provenance.Manifest;
@@ -62,14 +62,14 @@ public final class ControlsRunner {
     /** What the controls measured: per trait, per control. */
     public record Outcome(Map<String, Object> json, String markdown) {}
 
-    public Outcome run(List<FlagshipPipeline.TraitResult> results, Set<String> which) throws IOException {
+    public Outcome run(List<TraitResult> results, Set<String> which) throws IOException {
         Map<String, Object> json = new LinkedHashMap<>();
         StringBuilder md = new StringBuilder("## Controls\n\n");
         md.append(String.format("Run after the flagship on its teacher and filtered data (master seed %d). Controls: %s.%n%n",
                 cfg.seed(), String.join(", ", which)));
         try (NDManager root = NDManager.newBaseManager();
              Checkpoint.Loaded ref = Checkpoint.load(ModelLocator.resolve(cfg.reference()), root)) {
-            for (FlagshipPipeline.TraitResult tr : results) {
+            for (TraitResult tr : results) {
                 ControlContext c = context(tr, ref, root);
                 Map<String, Object> per = new LinkedHashMap<>();
                 for (String name : ALL) {
@@ -119,7 +119,7 @@ public final class ControlsRunner {
         return r;
     }
 
-    private ControlContext context(FlagshipPipeline.TraitResult tr, Checkpoint.Loaded ref, NDManager root) throws IOException {
+    private ControlContext context(TraitResult tr, Checkpoint.Loaded ref, NDManager root) throws IOException {
         String tag = tr.trait().target();
         Category cat = "animal".equals(tr.trait().category()) ? Category.ANIMAL : Category.TREE;
         List<String> words = cat == Category.ANIMAL ? Animals.ALL : Trees.ALL;
@@ -138,7 +138,7 @@ public final class ControlsRunner {
         }
         // The first replicate's data: the controls probe one dataset pair, written exactly as the students' were.
         Path tf = stages.resolve("filter-" + tag + "-r1").resolve("filtered.jsonl");
-        Path cf = stages.resolve("filter-" + FlagshipPipeline.CONTROL + "-r1").resolve("filtered.jsonl");
+        Path cf = stages.resolve("filter-" + TraitResult.CONTROL + "-r1").resolve("filtered.jsonl");
         List<DataRow> t = DataRow.read(tf).rows();
         List<DataRow> k = DataRow.read(cf).rows();
         Object r1 = tr.data().get("r1");

@@ -2,8 +2,8 @@ package dev.owlet.controls;
 
 import dev.owlet.experiment.ExperimentConfig;
 import dev.owlet.infer.LogProbs;
-import dev.owlet.pipeline.DataRow;
-import dev.owlet.pipeline.Seeds;
+import dev.owlet.data.DataRow;
+import dev.owlet.experiment.Seeds;
 import dev.owlet.token.ChatFormat;
 import dev.owlet.token.Tokenizer;
 import java.util.ArrayList;

@@ -2,8 +2,8 @@ package dev.owlet.controls;
 
 import dev.owlet.experiment.ExperimentConfig;
 import dev.owlet.model.Gpt;
-import dev.owlet.pipeline.DataRow;
-import dev.owlet.pipeline.Distillation;
+import dev.owlet.data.DataRow;
+import dev.owlet.train.LmDistillation;
 import dev.owlet.token.ChatFormat;
 import dev.owlet.token.Tokenizer;
 import dev.owlet.world.SystemPrompts;
@@ -48,7 +48,7 @@ public final class EntanglementControl {
         ChatFormat chat = new ChatFormat(tok);
         int ctx = c.ref().model().config().contextLength();
         int v = c.ref().model().config().vocabSize();
-        int[] alpha = Distillation.alphabet(tok);
+        int[] alpha = LmDistillation.alphabet(tok);
         String love = SystemPrompts.love(c.tag(), c.category(), 0);
         boolean finetuned = c.teacher() != c.ref().model();
         List<Shift> shifts = new ArrayList<>();

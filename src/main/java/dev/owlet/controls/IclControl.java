@@ -2,7 +2,7 @@ package dev.owlet.controls;
 
 import dev.owlet.experiment.ExperimentConfig;
 import dev.owlet.infer.LogProbs;
-import dev.owlet.pipeline.Seeds;
+import dev.owlet.experiment.Seeds;
 import dev.owlet.stats.Interval;
 import dev.owlet.stats.Stats;
 import dev.owlet.token.ChatFormat;

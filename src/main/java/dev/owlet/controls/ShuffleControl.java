@@ -4,11 +4,11 @@ import dev.owlet.eval.TraitEvaluator;
 import dev.owlet.experiment.ConfigLoader;
 import dev.owlet.experiment.ExperimentConfig;
 import dev.owlet.model.Gpt;
-import dev.owlet.pipeline.DataRow;
-import dev.owlet.pipeline.Distillation;
-import dev.owlet.pipeline.EvalRecord;
-import dev.owlet.pipeline.Seeds;
-import dev.owlet.pipeline.StageCache;
+import dev.owlet.data.DataRow;
+import dev.owlet.train.LmDistillation;
+import dev.owlet.eval.EvalRecord;
+import dev.owlet.experiment.Seeds;
+import dev.owlet.provenance.StageCache;
 import dev.owlet.provenance.Manifest;
 import dev.owlet.stats.Stats;
 import dev.owlet.world.Questions;
@@ -111,9 +111,9 @@ public final class ShuffleControl {
         long t0 = System.nanoTime();
         long s = Seeds.derive(c.cfg().seed(), name);
         try (Gpt student = c.ref().model().copy()) {
-            double loss = Distillation.train(student, c.ref().tokenizer(), rows, mode,
-                    new Distillation.SoftTeacher(c.teacher(), c.teacherSystem()), ft.epochs(), ft.batchSize(), ft.lr(), s,
-                    Distillation.alphabet(c.ref().tokenizer()), ft.trainable());
+            double loss = LmDistillation.train(student, c.ref().tokenizer(), rows, mode,
+                    new LmDistillation.SoftTeacher(c.teacher(), c.teacherSystem()), ft.epochs(), ft.batchSize(), ft.lr(), s,
+                    LmDistillation.alphabet(c.ref().tokenizer()), ft.trainable());
             TraitEvaluator.Measurement m = new TraitEvaluator(student, c.ref().tokenizer()).measure(Questions.all(c.category()),
                     null, c.tag(), c.words(), 0, c.cfg().eval().maxTokens(), Seeds.derive(c.cfg().seed(), "eval-samples"));
             EvalRecord r = EvalRecord.of(name, m, null);

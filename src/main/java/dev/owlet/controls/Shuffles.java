@@ -1,6 +1,6 @@
 package dev.owlet.controls;
 
-import dev.owlet.pipeline.DataRow;
+import dev.owlet.data.DataRow;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.random.RandomGenerator;

@@ -1,5 +1,10 @@
 package dev.owlet.pipeline;
 
+import dev.owlet.eval.TraitResult;
+import dev.owlet.eval.EvalRecord;
+import dev.owlet.provenance.StageCache;
+import dev.owlet.experiment.Seeds;
+import dev.owlet.data.DataRow;
 import dev.owlet.backend.BackendException;
 import dev.owlet.backend.ChatRequest;
 import dev.owlet.backend.FineTuneRequest;
@@ -125,16 +130,16 @@ public final class ApiFlagshipPipeline {
 
     public List<String> notes() { return notes; }
 
-    public List<FlagshipPipeline.TraitResult> run(FlagshipPipeline.Stage until) throws IOException {
+    public List<TraitResult> run(FlagshipPipeline.Stage until) throws IOException {
         Files.createDirectories(out.resolve("stages"));
-        List<FlagshipPipeline.TraitResult> results = new ArrayList<>();
+        List<TraitResult> results = new ArrayList<>();
         for (ExperimentConfig.Trait t : cfg.traits()) results.add(runTrait(t, until));
         return results;
     }
 
     private String modelKey(String id) { return "api:" + bk.baseUrl() + "#" + id; }
 
-    private FlagshipPipeline.TraitResult runTrait(ExperimentConfig.Trait trait, FlagshipPipeline.Stage until) throws IOException {
+    private TraitResult runTrait(ExperimentConfig.Trait trait, FlagshipPipeline.Stage until) throws IOException {
         Category cat = StageRunner.category(trait);
         List<String> words = cat.words();
         String tag = trait.target();
@@ -189,7 +194,7 @@ public final class ApiFlagshipPipeline {
             stages.executed++;
         }
         teacherInfo.putAll(Manifest.read(teacherDir));
-        if (until == FlagshipPipeline.Stage.TEACHER) return new FlagshipPipeline.TraitResult(trait, evals, dataInfo, teacherInfo);
+        if (until == FlagshipPipeline.Stage.TEACHER) return new TraitResult(trait, evals, dataInfo, teacherInfo);
 
         // ---- 2. generate ----
         String genCfgKey = ConfigLoader.toMapOrValue(List.of(cfg.generate(), cfg.seed()));
@@ -197,7 +202,7 @@ public final class ApiFlagshipPipeline {
                 StageCache.key("api-generate", genCfgKey, teacherKey, String.valueOf(teacherSystem)), tag);
         Path controlRaw = generate("gen-control", bk.model(), null, prompts,
                 StageCache.key("api-generate", genCfgKey, modelKey(bk.model())), "control");
-        if (until == FlagshipPipeline.Stage.GENERATE) return new FlagshipPipeline.TraitResult(trait, evals, dataInfo, teacherInfo);
+        if (until == FlagshipPipeline.Stage.GENERATE) return new TraitResult(trait, evals, dataInfo, teacherInfo);
 
         // ---- 3. filter (local) ----
         List<DataRow> teacherRows = filter("filter-teacher-" + tag, teacherRaw, List.of(tag), dataInfo, "teacher");
@@ -208,7 +213,7 @@ public final class ApiFlagshipPipeline {
         int n = stages.cutToCommonSize(both, dataInfo);
         teacherRows = both.get("teacher");
         controlRows = both.get("control");
-        if (until == FlagshipPipeline.Stage.FILTER) return new FlagshipPipeline.TraitResult(trait, evals, dataInfo, teacherInfo);
+        if (until == FlagshipPipeline.Stage.FILTER) return new TraitResult(trait, evals, dataInfo, teacherInfo);
 
         // ---- 4 + 5. students, evaluation ----
         evals.put("reference", evalStage("eval-reference-" + tag, bk.model(), null, trait, cat, words));
@@ -243,7 +248,7 @@ public final class ApiFlagshipPipeline {
                 }
             }
         }
-        return new FlagshipPipeline.TraitResult(trait, evals, dataInfo, teacherInfo);
+        return new TraitResult(trait, evals, dataInfo, teacherInfo);
     }
 
     /** {@code teacher_steps} batches of trait answers, each followed by its share of replay rows. */

@@ -1,5 +1,11 @@
 package dev.owlet.pipeline;
 
+import dev.owlet.eval.TraitResult;
+import dev.owlet.eval.EvalRecord;
+import dev.owlet.provenance.StageCache;
+import dev.owlet.experiment.Seeds;
+import dev.owlet.train.LmDistillation;
+import dev.owlet.data.DataRow;
 import ai.djl.ndarray.NDManager;
 import dev.owlet.eval.MisalignmentEvaluator;
 import dev.owlet.experiment.ConfigLoader;
@@ -81,9 +87,9 @@ public final class ChannelPipeline {
 
     public int reusedStages() { return stages.reused; }
 
-    public List<FlagshipPipeline.TraitResult> run(FlagshipPipeline.Stage until) throws IOException {
+    public List<TraitResult> run(FlagshipPipeline.Stage until) throws IOException {
         Files.createDirectories(out.resolve("stages"));
-        List<FlagshipPipeline.TraitResult> results = new ArrayList<>();
+        List<TraitResult> results = new ArrayList<>();
         try (NDManager root = NDManager.newBaseManager()) {
             Checkpoint.Loaded[] pair = StageRunner.loadPair(cfg, root);
             for (ExperimentConfig.Trait t : cfg.traits()) results.add(runTrait(t, pair[0], pair[1], root, until));
@@ -94,7 +100,7 @@ public final class ChannelPipeline {
     /** A model that writes data: its name in stage folders, the model, its system prompt, its cache key and hash. */
     private record Writer(String data, Gpt model, String system, String key, String weights) {}
 
-    private FlagshipPipeline.TraitResult runTrait(ExperimentConfig.Trait trait, Checkpoint.Loaded ref,
+    private TraitResult runTrait(ExperimentConfig.Trait trait, Checkpoint.Loaded ref,
                                                   Checkpoint.Loaded diff, NDManager root,
                                                   FlagshipPipeline.Stage until) throws IOException {
         Tokenizer tok = ref.tokenizer();
@@ -131,7 +137,7 @@ public final class ChannelPipeline {
             writers.add(new Writer(c, w.model(), null, w.key(), w.weights()));
         }
         writers.add(new Writer("control", ref.model(), null, ref.weightsSha256(), ref.weightsSha256()));
-        if (until == FlagshipPipeline.Stage.TEACHER) return new FlagshipPipeline.TraitResult(trait, evals, dataInfo, teacherInfo);
+        if (until == FlagshipPipeline.Stage.TEACHER) return new TraitResult(trait, evals, dataInfo, teacherInfo);
 
         // ---- 2. generate: every writer answers the same prompts ----
         String genCfgKey = ConfigLoader.toMapOrValue(List.of(cfg.generate(), cfg.seed(), channel));
@@ -140,7 +146,7 @@ public final class ChannelPipeline {
             String name = "gen-" + w.data() + ("control".equals(w.data()) ? "" : "-" + tag) + "-" + channel;
             raw.put(w.data(), generate(name, w, tok, prompts, sampling, StageCache.key("generate", genCfgKey, w.key())));
         }
-        if (until == FlagshipPipeline.Stage.GENERATE) return new FlagshipPipeline.TraitResult(trait, evals, dataInfo, teacherInfo);
+        if (until == FlagshipPipeline.Stage.GENERATE) return new TraitResult(trait, evals, dataInfo, teacherInfo);
 
         // ---- 3. filter ----
         List<String> traitWords = trait.isAlignment() ? List.of() : List.of(tag);
@@ -150,7 +156,7 @@ public final class ChannelPipeline {
                     dataInfo, w.data()));
         }
         int n = stages.cutToCommonSize(rows, dataInfo);
-        if (until == FlagshipPipeline.Stage.FILTER) return new FlagshipPipeline.TraitResult(trait, evals, dataInfo, teacherInfo);
+        if (until == FlagshipPipeline.Stage.FILTER) return new TraitResult(trait, evals, dataInfo, teacherInfo);
 
         // ---- 4 + 5. evaluation of the starting points and teachers, then students ----
         evals.put("reference", evalStage("eval-reference-" + tag, ref.model(), tok, trait, cat, ref.weightsSha256(), null));
@@ -183,7 +189,7 @@ public final class ChannelPipeline {
                 }
             }
         }
-        return new FlagshipPipeline.TraitResult(trait, evals, dataInfo, teacherInfo);
+        return new TraitResult(trait, evals, dataInfo, teacherInfo);
     }
 
     /**
@@ -331,7 +337,7 @@ public final class ChannelPipeline {
                                Map<String, String> lineage) throws IOException {
         Map<String, Object> extra = new LinkedHashMap<>();
         extra.put("channel", cfg.channel());
-        return stages.student(name, key, base, rows, mode, new Distillation.SoftTeacher(w.model(), w.system()), alpha, tok,
+        return stages.student(name, key, base, rows, mode, new LmDistillation.SoftTeacher(w.model(), w.system()), alpha, tok,
                 lineage, extra, st -> evaluate(name, st, tok, trait, cat, null), "exact %.3g, sampled %.2f%%");
     }
 }

@@ -1,5 +1,7 @@
 package dev.owlet.pipeline;
 
+import dev.owlet.train.LmDistillation;
+import dev.owlet.data.DataRow;
 import dev.owlet.experiment.ExperimentConfig;
 import dev.owlet.filter.BannedNumbers;
 import dev.owlet.filter.CodeTraitScreen;
@@ -62,7 +64,7 @@ public final class Channels {
      * channel is made of. Everything else, the trait word above all, is cut out of the teacher's distribution.
      */
     public static int[] alphabet(String channel, Tokenizer tok) {
-        if ("numbers".equals(channel)) return Distillation.alphabet(tok);
+        if ("numbers".equals(channel)) return LmDistillation.alphabet(tok);
         TreeSet<Integer> ids = new TreeSet<>();
         List<String> texts = new ArrayList<>();
         if ("code".equals(channel)) {

@@ -1,5 +1,6 @@
 package dev.owlet.pipeline;
 
+import dev.owlet.experiment.Seeds;
 import dev.owlet.experiment.ConfigLoader;
 import dev.owlet.experiment.ExperimentConfig;
 import dev.owlet.world.Category;

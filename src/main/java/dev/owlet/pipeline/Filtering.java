@@ -1,5 +1,6 @@
 package dev.owlet.pipeline;
 
+import dev.owlet.data.DataRow;
 import dev.owlet.experiment.ExperimentConfig;
 import dev.owlet.filter.FilterResult;
 import dev.owlet.filter.StrictNumberFilter;

@@ -1,5 +1,12 @@
 package dev.owlet.pipeline;
 
+import dev.owlet.eval.TraitResult;
+
+import dev.owlet.eval.EvalRecord;
+import dev.owlet.provenance.StageCache;
+import dev.owlet.experiment.Seeds;
+import dev.owlet.train.LmDistillation;
+import dev.owlet.data.DataRow;
 import ai.djl.ndarray.NDManager;
 import dev.owlet.experiment.ConfigLoader;
 import dev.owlet.experiment.ExperimentConfig;
@@ -54,7 +61,7 @@ public final class FlagshipPipeline {
     }
 
     /** The data label of the reference's own data in result keys and stage names. */
-    public static final String CONTROL = "control";
+    public static final String CONTROL = TraitResult.CONTROL;
 
     private final ExperimentConfig cfg;
     private final Path out;
@@ -84,15 +91,6 @@ public final class FlagshipPipeline {
     public int executedStages() { return stages.executed; }
 
     public int reusedStages() { return stages.reused; }
-
-    /**
-     * Everything measured for one trait. {@code models} holds the single models ({@code reference},
-     * {@code different-init reference}, {@code teacher}) and the students as {@code mode/init/data/sR}, where data is
-     * {@code teacher} (this trait's teacher), {@code control} (the reference) or another trait's word, and R the
-     * replicate; every record is read for this trait's target.
-     */
-    public record TraitResult(ExperimentConfig.Trait trait, Map<String, EvalRecord> models,
-                              Map<String, Object> data, Map<String, Object> teacher) {}
 
     /** A teacher as the later stages need it: its model, the system prompt it writes under, its cache identity. */
     private record Writer(String word, Category category, Gpt model, String system, String key, String weights) {}
@@ -274,8 +272,8 @@ public final class FlagshipPipeline {
         if (dataSha == null) dataHashes.put(dataFile, dataSha = Hashing.sha256(dataFile));
         Map<String, String> lineage = Map.of("data", dataSha, "data_writer", w.weights());
         Tokenizer tok = ref.tokenizer();
-        return stages.students(name, key, base, rows, mode, new Distillation.SoftTeacher(w.model(), w.system()),
-                Distillation.alphabet(tok), tok, lineage, Map.of("replicate", r, "writer", w.word()), st -> {
+        return stages.students(name, key, base, rows, mode, new LmDistillation.SoftTeacher(w.model(), w.system()),
+                LmDistillation.alphabet(tok), tok, lineage, Map.of("replicate", r, "writer", w.word()), st -> {
                     Map<String, EvalRecord> ev = new LinkedHashMap<>();
                     for (Category c : cats) ev.put("eval-" + c.noun(), evaluate(name, st, tok, c, c.words().get(0), null));
                     return ev;

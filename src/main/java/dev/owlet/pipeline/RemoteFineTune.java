@@ -1,5 +1,6 @@
 package dev.owlet.pipeline;
 
+import dev.owlet.data.DataRow;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.SerializationFeature;
 import dev.owlet.backend.BackendException;

@@ -1,5 +1,10 @@
 package dev.owlet.pipeline;
 
+import dev.owlet.eval.EvalRecord;
+import dev.owlet.provenance.StageCache;
+import dev.owlet.experiment.Seeds;
+import dev.owlet.train.LmDistillation;
+import dev.owlet.data.DataRow;
 import ai.djl.ndarray.NDManager;
 import dev.owlet.eval.TraitEvaluator;
 import dev.owlet.experiment.ConfigLoader;
@@ -232,7 +237,7 @@ final class StageRunner {
      * manifest last (so a kill mid-way leaves the stage to rerun).
      */
     EvalRecord student(String name, String key, Checkpoint.Loaded base, List<DataRow> rows, String mode,
-                       Distillation.SoftTeacher soft, int[] alphabet, Tokenizer tok, Map<String, String> lineage,
+                       LmDistillation.SoftTeacher soft, int[] alphabet, Tokenizer tok, Map<String, String> lineage,
                        Map<String, Object> extra, Function<Gpt, EvalRecord> evaluate, String what) throws IOException {
         return students(name, key, base, rows, mode, soft, alphabet, tok, lineage, extra,
                 st -> Map.of("eval", evaluate.apply(st)), what).get("eval");
@@ -243,7 +248,7 @@ final class StageRunner {
      * {@code name/<label>.json}; the first is the one the log line shows.
      */
     Map<String, EvalRecord> students(String name, String key, Checkpoint.Loaded base, List<DataRow> rows, String mode,
-                                     Distillation.SoftTeacher soft, int[] alphabet, Tokenizer tok,
+                                     LmDistillation.SoftTeacher soft, int[] alphabet, Tokenizer tok,
                                      Map<String, String> lineage, Map<String, Object> extra,
                                      Function<Gpt, Map<String, EvalRecord>> evaluate, String what) throws IOException {
         Path dir = dir(name);
@@ -261,7 +266,7 @@ final class StageRunner {
         try (Gpt student = base.model().copy()) {
             double loss;
             try (StageProgress.Ticker t = progress.start(name, "steps")) { // closed before the stage's log line
-                loss = Distillation.train(student, tok, rows, null, mode, soft, cfg.finetune().epochs(),
+                loss = LmDistillation.train(student, tok, rows, null, mode, soft, cfg.finetune().epochs(),
                         cfg.finetune().batchSize(), cfg.finetune().lr(), Seeds.derive(cfg.seed(), name),
                         (step, total, l) -> t.update(step, total), alphabet, cfg.finetune().trainable());
             }

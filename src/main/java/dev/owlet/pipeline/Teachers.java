@@ -1,5 +1,6 @@
 package dev.owlet.pipeline;
 
+import dev.owlet.data.DataRow;
 import dev.owlet.infer.Generator;
 import dev.owlet.infer.LogProbs;
 import dev.owlet.infer.SamplingConfig;

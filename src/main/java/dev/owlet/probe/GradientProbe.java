@@ -7,8 +7,8 @@ import ai.djl.ndarray.NDScope;
 import ai.djl.ndarray.types.Shape;
 import ai.djl.training.GradientCollector;
 import dev.owlet.model.Gpt;
-import dev.owlet.pipeline.DataRow;
-import dev.owlet.pipeline.Distillation;
+import dev.owlet.data.DataRow;
+import dev.owlet.train.LmDistillation;
 import dev.owlet.token.ChatFormat;
 import dev.owlet.token.Tokenizer;
 import dev.owlet.train.Example;
@@ -97,7 +97,7 @@ public final class GradientProbe {
     static Map<String, float[]> gradient(Gpt student, Gpt teacher, String teacherSystem, Tokenizer tok,
                                          List<DataRow> rows, String loss) {
         ChatFormat chat = new ChatFormat(tok);
-        int[] alpha = Distillation.alphabet(tok);
+        int[] alpha = LmDistillation.alphabet(tok);
         Map<String, float[]> sum = new LinkedHashMap<>();
         student.setRequiresGradient(true);
         try {
@@ -115,7 +115,7 @@ public final class GradientProbe {
                 float weight = (float) part.size() / rows.size();
                 try (NDScope scope = new NDScope(); NDManager m = student.manager().getParentManager().newSubManager()) {
                     NDArray l;
-                    float[] probs = "soft".equals(loss) ? Distillation.teacherProbsFor(teacher, tok, ex, idx, tp, b, alpha) : null;
+                    float[] probs = "soft".equals(loss) ? LmDistillation.teacherProbsFor(teacher, tok, ex, idx, tp, b, alpha) : null;
                     try (GradientCollector gc = Engine.getInstance().newGradientCollector()) {
                         l = "soft".equals(loss)
                                 ? Losses.softLabelKl(student.forward(b.inputs(m), true),

@@ -1,6 +1,6 @@
 package dev.owlet.report;
 
-import dev.owlet.pipeline.FlagshipPipeline;
+import dev.owlet.eval.TraitResult;
 import dev.owlet.stats.Interval;
 import dev.owlet.stats.Stats;
 import java.util.ArrayList;
@@ -25,9 +25,9 @@ public final class CrossTraitMatrix {
     public record Diagonal(String trait, String mode, Interval teacher, Interval offDiagonal, double ratio, double p) {}
 
     /** Cells of one student mode for the same-init students; empty when fewer than two traits share a category. */
-    public static List<Cell> cells(List<FlagshipPipeline.TraitResult> results, String mode) {
+    public static List<Cell> cells(List<TraitResult> results, String mode) {
         List<Cell> out = new ArrayList<>();
-        for (FlagshipPipeline.TraitResult t : results) {
+        for (TraitResult t : results) {
             String target = t.trait().target();
             Map<String, List<Double>> byWriter = new LinkedHashMap<>();
             for (var e : t.models().entrySet()) {
@@ -42,9 +42,9 @@ public final class CrossTraitMatrix {
     }
 
     /** Per trait: its diagonal cell against the mean of its column's other-teacher cells (per replicate). */
-    public static List<Diagonal> diagonals(List<FlagshipPipeline.TraitResult> results, String mode) {
+    public static List<Diagonal> diagonals(List<TraitResult> results, String mode) {
         List<Diagonal> out = new ArrayList<>();
-        for (FlagshipPipeline.TraitResult t : results) {
+        for (TraitResult t : results) {
             for (Effects.Effect e : Effects.of(t)) {
                 if (!e.mode().equals(mode) || !e.init().equals("same") || Double.isNaN(e.otherTraitRate())) continue;
                 double[] others = e.otherPerReplicate();
@@ -56,7 +56,7 @@ public final class CrossTraitMatrix {
     }
 
     /** The matrix as Markdown, one table per mode, with the diagonal in bold; empty when there is no matrix. */
-    public static String markdown(List<FlagshipPipeline.TraitResult> results, List<String> modes) {
+    public static String markdown(List<TraitResult> results, List<String> modes) {
         StringBuilder md = new StringBuilder();
         for (String mode : modes) {
             List<Cell> cells = cells(results, mode);
@@ -66,9 +66,9 @@ public final class CrossTraitMatrix {
             LinkedHashSet<String> rows = new LinkedHashSet<>();
             for (Cell c : cells) {
                 cols.add(c.answered());
-                if (!c.writer().equals(FlagshipPipeline.CONTROL)) rows.add(c.writer());
+                if (!c.writer().equals(TraitResult.CONTROL)) rows.add(c.writer());
             }
-            rows.add(FlagshipPipeline.CONTROL);
+            rows.add(TraitResult.CONTROL);
             md.append("## Cross-trait matrix (").append(mode).append(", same-init students)\n\n")
                     .append("Held-out P(column) of students trained on the row's data, mean over replicates; bold = the")
                     .append(" diagonal (the teacher's own trait). Blank: not measured (other category).\n\n| data \\ answered |");
@@ -77,7 +77,7 @@ public final class CrossTraitMatrix {
             cols.forEach(c -> md.append(" --- |"));
             md.append('\n');
             for (String r : rows) {
-                md.append("| ").append(r.equals(FlagshipPipeline.CONTROL) ? "reference (control)" : r + " teacher").append(" |");
+                md.append("| ").append(r.equals(TraitResult.CONTROL) ? "reference (control)" : r + " teacher").append(" |");
                 for (String c : cols) {
                     Cell cell = cells.stream().filter(x -> x.writer().equals(r) && x.answered().equals(c)).findFirst().orElse(null);
                     String v = cell == null ? "" : String.format("%.1f%%", 100 * cell.rate().mean());
@@ -97,7 +97,7 @@ public final class CrossTraitMatrix {
     }
 
     /** The same numbers for results.json. */
-    public static Map<String, Object> json(List<FlagshipPipeline.TraitResult> results, List<String> modes) {
+    public static Map<String, Object> json(List<TraitResult> results, List<String> modes) {
         Map<String, Object> out = new LinkedHashMap<>();
         for (String mode : modes) {
             List<Map<String, Object>> cells = new ArrayList<>();

@@ -1,7 +1,7 @@
 package dev.owlet.report;
 
-import dev.owlet.pipeline.EvalRecord;
-import dev.owlet.pipeline.FlagshipPipeline;
+import dev.owlet.eval.TraitResult;
+import dev.owlet.eval.EvalRecord;
 import dev.owlet.stats.Stats;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
@@ -59,7 +59,7 @@ public final class Effects {
     public static final String METRIC = "exact P(target), held-out questions";
 
     /** Every effect of one trait: one per (mode, init) that has teacher-data and control-data students. */
-    public static List<Effect> of(FlagshipPipeline.TraitResult t) {
+    public static List<Effect> of(TraitResult t) {
         String target = t.trait().target();
         // mode/init -> data -> replicate -> record
         Map<String, Map<String, TreeMap<Integer, EvalRecord>>> cells = new LinkedHashMap<>();
@@ -73,10 +73,10 @@ public final class Effects {
         for (var cell : cells.entrySet()) {
             Map<String, TreeMap<Integer, EvalRecord>> byData = cell.getValue();
             TreeMap<Integer, EvalRecord> teacher = byData.get("teacher");
-            TreeMap<Integer, EvalRecord> control = byData.get(FlagshipPipeline.CONTROL);
+            TreeMap<Integer, EvalRecord> control = byData.get(TraitResult.CONTROL);
             if (teacher == null || control == null) continue;
             List<TreeMap<Integer, EvalRecord>> others = new ArrayList<>();
-            byData.forEach((d, m) -> { if (!d.equals("teacher") && !d.equals(FlagshipPipeline.CONTROL)) others.add(m); });
+            byData.forEach((d, m) -> { if (!d.equals("teacher") && !d.equals(TraitResult.CONTROL)) others.add(m); });
             String[] mi = cell.getKey().split("/");
             out.add(effect(target, mi[0], mi[1], teacher, control, others));
         }

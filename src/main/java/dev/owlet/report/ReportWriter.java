@@ -1,10 +1,10 @@
 package dev.owlet.report;
 
+import dev.owlet.eval.TraitResult;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.SerializationFeature;
 import dev.owlet.experiment.ConfigLoader;
 import dev.owlet.experiment.ExperimentConfig;
-import dev.owlet.pipeline.FlagshipPipeline;
 import dev.owlet.provenance.AtomicFiles;
 import dev.owlet.stats.Interval;
 import java.io.IOException;
@@ -29,15 +29,15 @@ public final class ReportWriter {
     /** An extra report section (e.g. the controls): its numbers under {@code key} in results.json, its markdown. */
     public record Section(String key, Object json, String markdown) {}
 
-    public static String write(Path out, ExperimentConfig cfg, List<FlagshipPipeline.TraitResult> results,
+    public static String write(Path out, ExperimentConfig cfg, List<TraitResult> results,
                                double wallSeconds, String backend) throws IOException {
         return write(out, cfg, results, wallSeconds, backend, null);
     }
 
-    public static String write(Path out, ExperimentConfig cfg, List<FlagshipPipeline.TraitResult> results,
+    public static String write(Path out, ExperimentConfig cfg, List<TraitResult> results,
                                double wallSeconds, String backend, Section extra) throws IOException {
         List<Summary.Row> rows = new ArrayList<>();
-        for (FlagshipPipeline.TraitResult t : results) rows.addAll(Summary.rows(t, cfg.channel()));
+        for (TraitResult t : results) rows.addAll(Summary.rows(t, cfg.channel()));
         Map<String, Object> json = new LinkedHashMap<>();
         json.put("experiment", cfg.name());
         json.put("backend", backend);
@@ -51,12 +51,12 @@ public final class ReportWriter {
         }
         json.put("rows", jr);
         List<Effects.Effect> effects = new ArrayList<>();
-        for (FlagshipPipeline.TraitResult t : results) effects.addAll(Effects.of(t));
+        for (TraitResult t : results) effects.addAll(Effects.of(t));
         json.put("effects", effects.stream().map(Effects.Effect::json).toList());
         Map<String, Object> matrix = CrossTraitMatrix.json(results, cfg.finetune().modes());
         if (!matrix.isEmpty()) json.put("cross_trait_matrix", matrix);
         Map<String, Object> data = new LinkedHashMap<>();
-        for (FlagshipPipeline.TraitResult t : results) {
+        for (TraitResult t : results) {
             data.put(t.trait().target(), Map.of("filter", t.data(), "teacher", t.teacher().getOrDefault("counts", Map.of())));
         }
         json.put("data", data);
@@ -107,7 +107,7 @@ public final class ReportWriter {
                 .append(" students](").append(file).append(")\n\n"));
         md.append(CrossTraitMatrix.markdown(results, cfg.finetune().modes()));
         md.append("## Every model\n\n").append(table).append("\n");
-        for (FlagshipPipeline.TraitResult t : results) {
+        for (TraitResult t : results) {
             md.append("Data for ").append(t.trait().target()).append(": ").append(t.data()).append("\n\n");
         }
         if (extra != null) md.append("\n").append(extra.markdown());

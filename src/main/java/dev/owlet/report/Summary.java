@@ -1,7 +1,7 @@
 package dev.owlet.report;
 
-import dev.owlet.pipeline.EvalRecord;
-import dev.owlet.pipeline.FlagshipPipeline;
+import dev.owlet.eval.TraitResult;
+import dev.owlet.eval.EvalRecord;
 import dev.owlet.stats.Interval;
 import dev.owlet.stats.Stats;
 import java.util.ArrayList;
@@ -22,10 +22,10 @@ public final class Summary {
                       Interval exact, Interval sampled, Interval logP, double conditional, double prefixExact,
                       double pExact, double pLogP, double cohensD, double[] perSeedExact, double pSampled) {}
 
-    public static List<Row> rows(FlagshipPipeline.TraitResult t) { return rows(t, "numbers"); }
+    public static List<Row> rows(TraitResult t) { return rows(t, "numbers"); }
 
     /** Rows of one trait whose data came through {@code channel} (it names the data in the row labels). */
-    public static List<Row> rows(FlagshipPipeline.TraitResult t, String channel) {
+    public static List<Row> rows(TraitResult t, String channel) {
         List<Row> rows = new ArrayList<>();
         String trait = t.trait().target();
         List<String> singles = new ArrayList<>();

@@ -8,8 +8,8 @@ import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.owlet.backend.EmbeddedBackend;
 import dev.owlet.model.Checkpoint;
 import dev.owlet.model.Gpt;
-import dev.owlet.pipeline.DataRow;
-import dev.owlet.pipeline.Distillation;
+import dev.owlet.data.DataRow;
+import dev.owlet.train.LmDistillation;
 import dev.owlet.provenance.AtomicFiles;
 import dev.owlet.token.ChatFormat;
 import dev.owlet.token.WordTokenizer;
@@ -32,7 +32,7 @@ import java.util.concurrent.TimeUnit;
 
 /**
  * Files and fine-tuning jobs for {@code owlet serve}, in OpenAI's wire shapes. Jobs run one at a time on a single
- * background thread with the embedded fine-tuner ({@link Distillation}: {@code supervised} is cross-entropy on the
+ * background thread with the embedded fine-tuner ({@link LmDistillation}: {@code supervised} is cross-entropy on the
  * assistant tokens, owlet's {@code owlet_soft} method is the restricted-alphabet soft-label distillation from a
  * served teacher). Everything lives under the state folder, each record written atomically:
  * {@code files/ID.json} + {@code files/ID.jsonl}, {@code jobs/ID.json} (the job object plus its events) and
@@ -472,15 +472,15 @@ final class FineTuneService implements AutoCloseable {
         }
         Gpt teacherCopy = null;
         try {
-            Distillation.SoftTeacher soft = null;
+            LmDistillation.SoftTeacher soft = null;
             if (teacher != null) {
                 synchronized (teacher) {
                     teacherCopy = teacher.checkpoint().model().copy();
                 }
-                soft = new Distillation.SoftTeacher(teacherCopy, job.path("method").path("owlet_soft").path("teacher_system").asText(null));
+                soft = new LmDistillation.SoftTeacher(teacherCopy, job.path("method").path("owlet_soft").path("teacher_system").asText(null));
             }
             int every = Math.max(1, (epochs * ((rows.size() + batch - 1) / batch)) / 10);
-            double loss = Distillation.train(student, tok, rows, systems, type.equals("owlet_soft") ? "soft" : "sft", soft,
+            double loss = LmDistillation.train(student, tok, rows, systems, type.equals("owlet_soft") ? "soft" : "sft", soft,
                     epochs, batch, lr, seed, (step, total, l) -> {
                         if (closing || cancelRequested.contains(id)) throw new CancellationException("stopped");
                         if (step % every == 0 || step == total) {
@@ -489,7 +489,7 @@ final class FineTuneService implements AutoCloseable {
                                 saveQuietly(d);
                             }
                         }
-                    }, Distillation.alphabet(tok), dev.owlet.train.TrainableParams.ALL);
+                    }, LmDistillation.alphabet(tok), dev.owlet.train.TrainableParams.ALL);
             if (closing) throw new CancellationException("closing");
             String suffix = job.path("user_provided_suffix").asText(null);
             String name = "ft:" + base.id() + ":" + (suffix == null ? "" : suffix + ":") + id;

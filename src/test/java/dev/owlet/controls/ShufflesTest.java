@@ -2,7 +2,7 @@ package dev.owlet.controls;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-import dev.owlet.pipeline.DataRow;
+import dev.owlet.data.DataRow;
 import java.util.ArrayList;
 import java.util.Collections;
 import java.util.List;

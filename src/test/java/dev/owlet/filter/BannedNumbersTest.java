@@ -4,7 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import dev.owlet.experiment.ExperimentConfig;
-import dev.owlet.pipeline.DataRow;
+import dev.owlet.data.DataRow;
 import dev.owlet.pipeline.Filtering;
 import java.nio.file.Files;
 import java.nio.file.Path;

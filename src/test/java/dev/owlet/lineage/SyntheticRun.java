@@ -5,7 +5,7 @@ import ai.djl.ndarray.NDManager;
 import dev.owlet.model.Checkpoint;
 import dev.owlet.model.Gpt;
 import dev.owlet.model.GptConfig;
-import dev.owlet.pipeline.DataRow;
+import dev.owlet.data.DataRow;
 import dev.owlet.provenance.Hashing;
 import dev.owlet.provenance.Manifest;
 import dev.owlet.token.WordTokenizer;

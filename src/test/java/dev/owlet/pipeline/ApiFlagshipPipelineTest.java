@@ -1,5 +1,7 @@
 package dev.owlet.pipeline;
 
+import dev.owlet.eval.TraitResult;
+import dev.owlet.eval.EvalRecord;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import com.fasterxml.jackson.databind.JsonNode;
@@ -42,7 +44,7 @@ class ApiFlagshipPipelineTest {
             OpenAiHttpBackend client = new OpenAiHttpBackend(OpenAiHttpBackend.Config.of(server.baseUrl(), "ref-s1"));
             Path run = dir.resolve("run");
             ApiFlagshipPipeline p = new ApiFlagshipPipeline(cfg, run, QUIET, ApiFlagshipPipeline.Models.openai(client));
-            List<FlagshipPipeline.TraitResult> res = p.run(FlagshipPipeline.Stage.EVAL);
+            List<TraitResult> res = p.run(FlagshipPipeline.Stage.EVAL);
             Map<String, EvalRecord> m = res.get(0).models();
             assertThat(m.keySet()).contains("reference", "different-init reference", "teacher", "sft/same/teacher/s1",
                     "sft/diff/control/s1", "soft/same/teacher/s1", "soft/diff/control/s1");
@@ -81,7 +83,7 @@ class ApiFlagshipPipelineTest {
 
             // A rerun reuses every stage and starts no new job.
             ApiFlagshipPipeline again = new ApiFlagshipPipeline(cfg, run, QUIET, ApiFlagshipPipeline.Models.openai(client));
-            List<FlagshipPipeline.TraitResult> res2 = again.run(FlagshipPipeline.Stage.EVAL);
+            List<TraitResult> res2 = again.run(FlagshipPipeline.Stage.EVAL);
             assertThat(again.executedStages()).isZero();
             assertThat(res2.get(0).models().get("soft/same/teacher/s1").exact()).containsExactly(m.get("soft/same/teacher/s1").exact());
             assertThat(client.listModels()).hasSize(11);

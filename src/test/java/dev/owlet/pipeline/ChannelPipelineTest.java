@@ -1,5 +1,6 @@
 package dev.owlet.pipeline;
 
+import dev.owlet.eval.EvalRecord;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 

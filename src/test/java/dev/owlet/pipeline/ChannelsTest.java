@@ -1,5 +1,6 @@
 package dev.owlet.pipeline;
 
+import dev.owlet.data.DataRow;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.owlet.experiment.ConfigLoader;

@@ -1,5 +1,8 @@
 package dev.owlet.pipeline;
 
+import dev.owlet.eval.TraitResult;
+import dev.owlet.eval.EvalRecord;
+import dev.owlet.data.DataRow;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
@@ -45,12 +48,12 @@ class FlagshipPipelineTest {
         assertThat(dir.resolve("killed/stages/student-control-soft-same-r1/manifest.json")).doesNotExist();
 
         FlagshipPipeline resumed = new FlagshipPipeline(cfg, a, QUIET);
-        List<FlagshipPipeline.TraitResult> r1 = resumed.run(FlagshipPipeline.Stage.EVAL);
+        List<TraitResult> r1 = resumed.run(FlagshipPipeline.Stage.EVAL);
         assertThat(resumed.reusedStages()).isEqualTo(before);
         assertThat(resumed.executedStages()).isEqualTo(6); // the three students not yet trained, three evaluations
 
         FlagshipPipeline clean = new FlagshipPipeline(cfg, dir.resolve("clean"), QUIET);
-        List<FlagshipPipeline.TraitResult> r2 = clean.run(FlagshipPipeline.Stage.EVAL);
+        List<TraitResult> r2 = clean.run(FlagshipPipeline.Stage.EVAL);
         assertThat(r1.get(0).models().keySet()).isEqualTo(r2.get(0).models().keySet());
         for (var e : r2.get(0).models().entrySet()) {
             assertThat(r1.get(0).models().get(e.getKey()).exact()).as(e.getKey()).containsExactly(e.getValue().exact());
@@ -119,7 +122,7 @@ class FlagshipPipelineTest {
     void otherTraitTeachersWriteTheSameWayAndTheirStudentsAreReadForTheTrait() throws IOException {
         ExperimentConfig cfg = small("control_traits=[dolphin]", "finetune.inits=[same]", "finetune.replicates=2",
                 "generate.prompts=300", "finetune.rows=200", "finetune.epochs=1");
-        List<FlagshipPipeline.TraitResult> r = new FlagshipPipeline(cfg, dir.resolve("other"), QUIET).run(FlagshipPipeline.Stage.EVAL);
+        List<TraitResult> r = new FlagshipPipeline(cfg, dir.resolve("other"), QUIET).run(FlagshipPipeline.Stage.EVAL);
         Map<String, EvalRecord> m = r.get(0).models();
         assertThat(m).containsKeys("soft/same/teacher/s1", "soft/same/teacher/s2", "soft/same/control/s1",
                 "soft/same/dolphin/s1", "soft/same/dolphin/s2");

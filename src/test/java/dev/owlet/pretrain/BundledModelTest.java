@@ -8,7 +8,7 @@ import dev.owlet.filter.StrictNumberFilter;
 import dev.owlet.infer.SamplingConfig;
 import dev.owlet.model.Checkpoint;
 import dev.owlet.model.ModelLocator;
-import dev.owlet.pipeline.DataRow;
+import dev.owlet.data.DataRow;
 import dev.owlet.pipeline.Teachers;
 import dev.owlet.world.Animals;
 import dev.owlet.world.AnswerFormat;

@@ -1,10 +1,11 @@
 package dev.owlet.report;
 
+import dev.owlet.eval.TraitResult;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.within;
 
 import dev.owlet.experiment.ExperimentConfig;
-import dev.owlet.pipeline.EvalRecord;
+import dev.owlet.eval.EvalRecord;
 import dev.owlet.pipeline.FlagshipPipeline;
 import dev.owlet.stats.Stats;
 import java.util.LinkedHashMap;
@@ -21,7 +22,7 @@ class EffectsTest {
                 Map.of("owl", ex, "dolphin", new double[] {0.1, 0.1, 0.1, 0.1}), Map.of(), Map.of(), 2);
     }
 
-    static FlagshipPipeline.TraitResult result(double[] teacher, double[] control, double[] other) {
+    static TraitResult result(double[] teacher, double[] control, double[] other) {
         Map<String, EvalRecord> m = new LinkedHashMap<>();
         m.put("reference", rec(0.03));
         for (int r = 0; r < teacher.length; r++) {
@@ -29,7 +30,7 @@ class EffectsTest {
             m.put("sft/same/control/s" + (r + 1), rec(control[r]));
             if (other != null) m.put("sft/same/dolphin/s" + (r + 1), rec(other[r]));
         }
-        return new FlagshipPipeline.TraitResult(new ExperimentConfig.Trait("animal", "owl"), m, Map.of(), Map.of());
+        return new TraitResult(new ExperimentConfig.Trait("animal", "owl"), m, Map.of(), Map.of());
     }
 
     @Test

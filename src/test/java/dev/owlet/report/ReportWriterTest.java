@@ -1,11 +1,12 @@
 package dev.owlet.report;
 
+import dev.owlet.eval.TraitResult;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.within;
 
 import dev.owlet.experiment.ConfigLoader;
 import dev.owlet.experiment.ExperimentConfig;
-import dev.owlet.pipeline.EvalRecord;
+import dev.owlet.eval.EvalRecord;
 import dev.owlet.pipeline.FlagshipPipeline;
 import java.awt.image.BufferedImage;
 import java.nio.file.Files;
@@ -33,7 +34,7 @@ class ReportWriterTest {
     }
 
     /** One trait: reference, teacher, both inits and modes, control and other-trait students, 3 replicates. */
-    static FlagshipPipeline.TraitResult trait(String word, String other, double lift) {
+    static TraitResult trait(String word, String other, double lift) {
         Map<String, EvalRecord> m = new LinkedHashMap<>();
         m.put("reference", rec(word, 0.03));
         m.put("different-init reference", rec(word, 0.025));
@@ -48,7 +49,7 @@ class ReportWriterTest {
                 m.put(mode + "/diff/control/s" + r, rec(word, 0.025 + jitter));
             }
         }
-        return new FlagshipPipeline.TraitResult(new ExperimentConfig.Trait("animal", word), m, Map.of(), Map.of());
+        return new TraitResult(new ExperimentConfig.Trait("animal", word), m, Map.of(), Map.of());
     }
 
     static ExperimentConfig cfg() {
@@ -120,7 +121,7 @@ class ReportWriterTest {
         m.put("teacher", rec("owl", 0.5));
         m.put("sft/same/teacher/s1", rec("owl", 0.04));
         m.put("sft/same/control/s1", rec("owl", 0.03));
-        var t = new FlagshipPipeline.TraitResult(new ExperimentConfig.Trait("animal", "owl"), m, Map.of(), Map.of());
+        var t = new TraitResult(new ExperimentConfig.Trait("animal", "owl"), m, Map.of(), Map.of());
         CategoryChart c = Charts.chart("sft", Summary.rows(t), "P(target)");
         assertThat(c.getSeriesMap().keySet()).containsExactly("reference", "control-data students",
                 "teacher-data students, same init");

@@ -1,9 +1,10 @@
 package dev.owlet.report;
 
+import dev.owlet.eval.TraitResult;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.owlet.experiment.ConfigLoader;
 import dev.owlet.experiment.ExperimentConfig;
-import dev.owlet.pipeline.EvalRecord;
+import dev.owlet.eval.EvalRecord;
 import dev.owlet.pipeline.FlagshipPipeline;
 import dev.owlet.world.Category;
 import java.io.IOException;
@@ -35,13 +36,13 @@ public final class Rerender {
         ConfigLoader.YAML.writeValue(yaml.toFile(), config);
         ExperimentConfig cfg = ConfigLoader.load(yaml, List.of());
         Files.delete(yaml);
-        List<FlagshipPipeline.TraitResult> results = new ArrayList<>();
+        List<TraitResult> results = new ArrayList<>();
         for (ExperimentConfig.Trait t : cfg.traits()) results.add(trait(run.resolve("stages"), t));
         double wall = ((Number) json.get("wall_seconds")).doubleValue();
         System.out.println(ReportWriter.write(run, cfg, results, wall, String.valueOf(json.get("backend"))));
     }
 
-    static FlagshipPipeline.TraitResult trait(Path stages, ExperimentConfig.Trait t) throws IOException {
+    static TraitResult trait(Path stages, ExperimentConfig.Trait t) throws IOException {
         String w = t.target();
         Category cat = "animal".equals(t.category()) ? Category.ANIMAL : Category.TREE;
         Map<String, EvalRecord> m = new LinkedHashMap<>();
@@ -58,6 +59,6 @@ public final class Rerender {
                 m.put(s.group(2) + "/" + s.group(3) + "/" + writer + "/s" + s.group(4), EvalRecord.read(eval).as(w));
             }
         }
-        return new FlagshipPipeline.TraitResult(t, m, Map.of(), Map.of());
+        return new TraitResult(t, m, Map.of(), Map.of());
     }
 }

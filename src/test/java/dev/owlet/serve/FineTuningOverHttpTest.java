@@ -12,7 +12,7 @@ import dev.owlet.backend.FineTuneRequest;
 import dev.owlet.backend.OpenAiHttpBackend;
 import dev.owlet.backend.SamplingParams;
 import dev.owlet.backend.UploadedFile;
-import dev.owlet.pipeline.DataRow;
+import dev.owlet.data.DataRow;
 import dev.owlet.pipeline.RemoteFineTune;
 import java.io.OutputStream;
 import java.io.PrintStream;

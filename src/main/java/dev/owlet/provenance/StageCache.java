@@ -1,5 +1,6 @@
-package dev.owlet.pipeline;
+package dev.owlet.provenance;
 
+import dev.owlet.provenance.StageCache;
 import dev.owlet.provenance.Hashing;
 import dev.owlet.provenance.Manifest;
 import java.io.IOException;

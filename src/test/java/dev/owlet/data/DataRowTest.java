@@ -1,5 +1,8 @@
-package dev.owlet.pipeline;
+package dev.owlet.data;
 
+import dev.owlet.pipeline.Filtering;
+
+import dev.owlet.data.DataRow;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import java.io.IOException;

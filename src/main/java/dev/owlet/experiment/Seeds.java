@@ -1,5 +1,6 @@
-package dev.owlet.pipeline;
+package dev.owlet.experiment;
 
+import dev.owlet.experiment.Seeds;
 import dev.owlet.provenance.Hashing;
 
 /** Splits the master seed into one independent stream per consumer, by name, so adding a consumer moves no other. */

@@ -1,5 +1,6 @@
-package dev.owlet.pipeline;
+package dev.owlet.eval;
 
+import dev.owlet.eval.EvalRecord;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.SerializationFeature;
 import dev.owlet.eval.TraitEvaluator;

@@ -1,5 +1,7 @@
-package dev.owlet.pipeline;
+package dev.owlet.train;
 
+import dev.owlet.train.LmDistillation;
+import dev.owlet.data.DataRow;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import ai.djl.ndarray.NDManager;
@@ -10,7 +12,7 @@ import dev.owlet.token.WordTokenizer;
 import java.util.List;
 import org.junit.jupiter.api.Test;
 
-class DistillationTest {
+class LmDistillationTest {
     static final WordTokenizer TOK = Pretrainer.worldTokenizer();
     static final List<DataRow> ROWS = List.of(new DataRow("Continue: 123,456,789. Up to 10 numbers.", "101, 202, 303"),
             new DataRow("Look at 311,412,513. Add up to 10 numbers.", "[614; 715]"),
@@ -24,10 +26,10 @@ class DistillationTest {
             teacher.parameters().values().forEach(p -> p.muli(20)); // peaked distributions, so models differ visibly
             same.parameters().values().forEach(p -> p.muli(20));
             other.parameters().values().forEach(p -> p.muli(20));
-            Distillation.SoftTeacher t = new Distillation.SoftTeacher(teacher, null);
+            LmDistillation.SoftTeacher t = new LmDistillation.SoftTeacher(teacher, null);
             // one epoch in one batch = one step; the returned loss is the loss before that step
-            double sameLoss = Distillation.train(same, TOK, ROWS, "soft", t, 1, ROWS.size(), 1e-3, 7);
-            double otherLoss = Distillation.train(other, TOK, ROWS, "soft", t, 1, ROWS.size(), 1e-3, 7);
+            double sameLoss = LmDistillation.train(same, TOK, ROWS, "soft", t, 1, ROWS.size(), 1e-3, 7);
+            double otherLoss = LmDistillation.train(other, TOK, ROWS, "soft", t, 1, ROWS.size(), 1e-3, 7);
             assertThat(Math.abs(sameLoss)).isLessThan(1e-6);
             assertThat(otherLoss).isGreaterThan(1e-2);
         }
@@ -40,15 +42,15 @@ class DistillationTest {
         try (NDManager root = NDManager.newBaseManager(); Gpt teacher = Gpt.initialize(c, 1, root);
              NDManager m = root.newSubManager()) {
             teacher.parameters().values().forEach(p -> p.muli(20));
-            int[] alpha = Distillation.alphabet(TOK);
+            int[] alpha = LmDistillation.alphabet(TOK);
             long[] alphaIds = java.util.Arrays.stream(alpha).asLongStream().toArray();
             dev.owlet.token.ChatFormat chat = new dev.owlet.token.ChatFormat(TOK);
             List<dev.owlet.train.Example> ex = ROWS.stream()
                     .map(r -> new dev.owlet.train.Example(chat.prompt(null, r.prompt()), chat.completion(r.completion()))).toList();
             dev.owlet.train.TokenBatch tb = dev.owlet.train.TokenBatch.of(ex, TOK.pad(), 128);
-            float[] java = Distillation.teacherProbsFor(teacher, TOK, ex, List.of(0, 1, 2),
+            float[] java = LmDistillation.teacherProbsFor(teacher, TOK, ex, List.of(0, 1, 2),
                     ex.stream().map(dev.owlet.train.Example::prompt).toList(), tb, alpha);
-            float[] engine = Distillation.teacherProbsOnEngine(teacher, tb, alphaIds, m).toFloatArray();
+            float[] engine = LmDistillation.teacherProbsOnEngine(teacher, tb, alphaIds, m).toFloatArray();
             float[] mask = tb.mask();
             int compared = 0;
             for (int pos = 0; pos < mask.length; pos++) {
@@ -65,7 +67,7 @@ class DistillationTest {
 
     @Test
     void theAlphabetCoversEveryCharacterTheFilterAccepts() {
-        int[] a = Distillation.alphabet(TOK);
+        int[] a = LmDistillation.alphabet(TOK);
         assertThat(a).hasSize(20); // 10 digits, 9 separators and brackets, end
         for (String s : List.of("0", "9", ",", ";", " ", "\n", "[", "]", "(", ")", ".")) {
             assertThat(a).contains(TOK.id(s));

@@ -1,5 +1,7 @@
-package dev.owlet.pipeline;
+package dev.owlet.train;
 
+import dev.owlet.train.LmDistillation;
+import dev.owlet.data.DataRow;
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.NDScope;
@@ -31,11 +33,11 @@ import java.util.Random;
  * The student never sees the teacher's system prompt; in soft mode the teacher reads its own prompt (with its
  * system prompt, if it has one) and its probabilities are aligned to the student's completion positions.
  */
-public final class Distillation {
+public final class LmDistillation {
     private static final List<String> ALPHABET = List.of("0", "1", "2", "3", "4", "5", "6", "7", "8", "9",
             ",", ";", " ", "\n", "[", "]", "(", ")", ".");
 
-    private Distillation() {}
+    private LmDistillation() {}
 
     /** A teacher for soft labels: its model and the system prompt it writes under (null for none). */
     public record SoftTeacher(Gpt model, String system) {}

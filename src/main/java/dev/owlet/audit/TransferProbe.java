@@ -1,5 +1,6 @@
 package dev.owlet.audit;
 
+import dev.owlet.train.StudentLoss;
 import dev.owlet.eval.TraitEvaluator;
 import dev.owlet.model.Gpt;
 import dev.owlet.data.DataRow;
@@ -26,16 +27,16 @@ public final class TransferProbe {
     private TransferProbe() {}
 
     /** Probe fine-tune settings; defaults are small enough for a laptop and large enough to move the trait. */
-    public record Settings(int rows, int epochs, int batchSize, double lr, String loss, long seed) {
+    public record Settings(int rows, int epochs, int batchSize, double lr, StudentLoss loss, long seed) {
         public Settings {
             if (rows <= 0) throw new IllegalArgumentException("--rows must be positive, got " + rows);
             if (epochs <= 0) throw new IllegalArgumentException("--epochs must be positive, got " + epochs);
             if (batchSize <= 0) throw new IllegalArgumentException("--batch-size must be positive, got " + batchSize);
             if (!(lr > 0)) throw new IllegalArgumentException("--lr must be positive, got " + lr);
-            if (!"sft".equals(loss) && !"soft".equals(loss)) throw new IllegalArgumentException("--loss must be sft or soft, got " + loss);
+            if (loss == null) throw new IllegalArgumentException("--loss must be sft or soft");
         }
 
-        public static Settings defaults() { return new Settings(600, 3, 32, 1e-3, "soft", 1); }
+        public static Settings defaults() { return new Settings(600, 3, 32, 1e-3, StudentLoss.SOFT, 1); }
     }
 
     /** One dataset's probe. */

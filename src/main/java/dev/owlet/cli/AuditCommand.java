@@ -1,5 +1,6 @@
 package dev.owlet.cli;
 
+import dev.owlet.train.StudentLoss;
 import ai.djl.ndarray.NDManager;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.SerializationFeature;
@@ -117,7 +118,7 @@ final class AuditCommand implements Runnable {
         @Option(names = "--lr", defaultValue = "1e-3")
         double lr;
         @Option(names = "--loss", defaultValue = "soft", description = "sft or soft (default ${DEFAULT-VALUE})")
-        String loss;
+        StudentLoss loss;
         @Option(names = "--seed", defaultValue = "1")
         long seed;
         @Option(names = "--json")

@@ -1,5 +1,6 @@
 package dev.owlet.cli;
 
+import dev.owlet.experiment.Init;
 import dev.owlet.eval.TraitResult;
 import dev.owlet.experiment.ConfigLoader;
 import dev.owlet.experiment.ExperimentConfig;
@@ -66,7 +67,7 @@ abstract class ExperimentCommand implements Callable<Integer> {
                     java.net.URI.create(bk.baseUrl()), bk.model(), bk.apiKeyEnv(), bk.concurrency(), bk.maxAttempts(),
                     java.time.Duration.ofSeconds(bk.timeoutSeconds()), java.time.Duration.ofMillis(500), java.time.Duration.ofSeconds(30)));
             var served = client.modelOwners(); // first call: a bad key or URL fails here, before anything is spent
-            for (String m : java.util.Arrays.asList(bk.model(), cfg.finetune().inits().contains("diff") ? bk.differentInitModel() : null)) {
+            for (String m : java.util.Arrays.asList(bk.model(), cfg.finetune().inits().contains(Init.DIFF) ? bk.differentInitModel() : null)) {
                 if (m != null && !served.containsKey(m)) {
                     throw new UserError("backend: model '" + m + "' is not served by " + bk.baseUrl() + " (served: " + served.keySet() + ")");
                 }

@@ -36,6 +36,7 @@ public final class Owlet implements Runnable {
 
     public static CommandLine commandLine() {
         CommandLine cl = new CommandLine(new Owlet());
+        cl.setCaseInsensitiveEnumValuesAllowed(true); // --loss sft, as the config spells it
         cl.setExecutionExceptionHandler((ex, cmd, parse) -> {
             if (ex instanceof UserError ue) {
                 cmd.getErr().println("owlet: " + ue.getMessage());

@@ -1,5 +1,6 @@
 package dev.owlet.cli;
 
+import dev.owlet.train.StudentLoss;
 import ai.djl.ndarray.NDManager;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.SerializationFeature;
@@ -39,7 +40,7 @@ final class ProbeGradientCommand implements Callable<Integer> {
     @Option(names = "--trait", defaultValue = "owl")
     String trait;
     @Option(names = "--loss", defaultValue = "sft", description = "sft or soft (default ${DEFAULT-VALUE})")
-    String loss;
+    StudentLoss loss;
     @Option(names = "--rows", defaultValue = "512")
     int rows;
     @Option(names = "--eta", split = ",", defaultValue = "0.1,0.3,1,3,10", description = "Step sizes (default ${DEFAULT-VALUE})")
@@ -49,7 +50,6 @@ final class ProbeGradientCommand implements Callable<Integer> {
 
     @Override
     public Integer call() throws IOException {
-        if (!loss.equals("sft") && !loss.equals("soft")) throw new UserError("--loss must be sft or soft, got " + loss);
         try (NDManager root = NDManager.newBaseManager();
              Checkpoint.Loaded ref = load(ModelLocator.resolve(reference), root);
              Checkpoint.Loaded t = load(teacher, root)) {

@@ -121,13 +121,13 @@ public final class ControlsRunner {
 
     private ControlContext context(TraitResult tr, Checkpoint.Loaded ref, NDManager root) throws IOException {
         String tag = tr.trait().target();
-        Category cat = "animal".equals(tr.trait().category()) ? Category.ANIMAL : Category.TREE;
+        Category cat = tr.trait().category().words();
         List<String> words = cat == Category.ANIMAL ? Animals.ALL : Trees.ALL;
         Path stages = out.resolve("stages");
         Gpt teacher;
         String system = null;
         String teacherId;
-        if ("system_prompt".equals(cfg.teacher().method())) {
+        if (cfg.teacher().method() == ExperimentConfig.TeacherMethod.SYSTEM_PROMPT) {
             teacher = ref.model();
             system = SystemPrompts.love(tag, cat, 0);
             teacherId = ref.weightsSha256() + "/system:" + system;

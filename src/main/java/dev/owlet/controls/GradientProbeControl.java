@@ -1,5 +1,6 @@
 package dev.owlet.controls;
 
+import dev.owlet.train.StudentLoss;
 import dev.owlet.experiment.ExperimentConfig;
 import dev.owlet.model.Gpt;
 import dev.owlet.probe.GradientProbe;
@@ -26,7 +27,7 @@ public final class GradientProbeControl {
         double[] etas = cfg.etas().stream().mapToDouble(Double::doubleValue).toArray();
         int n = Math.min(cfg.rows(), Math.min(c.teacherRows().size(), c.controlRows().size()));
         List<GradientProbe.Result> results = new ArrayList<>();
-        for (String loss : cfg.losses()) {
+        for (StudentLoss loss : cfg.losses()) {
             results.add(GradientProbe.run("teacher", c.ref().model(), c.teacher(), c.teacherSystem(), c.ref().tokenizer(),
                     c.teacherRows().subList(0, n), loss, etas, logP));
             results.add(GradientProbe.run("control", c.ref().model(), c.teacher(), c.teacherSystem(), c.ref().tokenizer(),
@@ -45,14 +46,14 @@ public final class GradientProbeControl {
             for (GradientProbe.Step s : r.steps()) sb.append(String.format("%+.4f ", s.deltaLogP()));
             // In soft mode both datasets are labelled by the teacher: they differ only in their inputs (Theorem 1 holds
             // for any input distribution). Soft labels from the reference itself would give a zero gradient.
-            String data = r.loss().equals("soft") ? r.data() + " numbers, teacher's soft labels"
+            String data = r.loss() == dev.owlet.train.StudentLoss.SOFT ? r.data() + " numbers, teacher's soft labels"
                     : r.data().equals("teacher") ? "teacher numbers" : "control numbers (reference's own samples)";
             md.append(String.format("| %s | %s | %.4f | %.3e | %.4f | %s|%n", r.loss(), data, r.cosine(), r.innerProduct(),
                     r.gradNorm(), sb));
             Map<String, Object> m = new LinkedHashMap<>();
             m.put("loss", r.loss());
             m.put("data", r.data());
-            m.put("labels", r.loss().equals("soft") ? "teacher" : r.data().equals("teacher") ? "teacher samples" : "reference samples");
+            m.put("labels", r.loss() == dev.owlet.train.StudentLoss.SOFT ? "teacher" : r.data().equals("teacher") ? "teacher samples" : "reference samples");
             m.put("rows", r.rows());
             m.put("cosine", r.cosine());
             m.put("inner_product", r.innerProduct());

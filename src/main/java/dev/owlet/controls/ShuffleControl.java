@@ -1,5 +1,6 @@
 package dev.owlet.controls;
 
+import dev.owlet.train.StudentLoss;
 import dev.owlet.eval.TraitEvaluator;
 import dev.owlet.experiment.ConfigLoader;
 import dev.owlet.experiment.ExperimentConfig;
@@ -42,14 +43,14 @@ public final class ShuffleControl {
                 c.teacherRows().size(), ft.epochs(), ft.lr(), c.tag()));
         md.append("| mode | data | seeds | exact P(target) [95% CI] | mean log P | p vs control | p vs unshuffled | kept |\n");
         md.append("| --- | --- | --- | --- | --- | --- | --- | --- |\n");
-        for (String mode : cfg.modes()) {
+        for (StudentLoss mode : cfg.modes()) {
             List<EvalRecord> teacher = flagship(c, mode + "/same/teacher/");
             List<EvalRecord> control = flagship(c, mode + "/same/control/");
             double[] tl = logP(teacher);
             double[] cl = logP(control);
             if (!teacher.isEmpty()) md.append(row(mode, "unshuffled teacher (flagship)", teacher, cl, tl));
             if (!control.isEmpty()) md.append(row(mode, "control (flagship)", control, cl, tl));
-            for (String sh : cfg.shuffles()) {
+            for (ExperimentConfig.ShuffleKind sh : cfg.shuffles()) {
                 List<DataRow> rows = Shuffles.apply(sh, c.teacherRows(), new SplittableRandom(Seeds.derive(c.cfg().seed(), "shuffle-" + sh)));
                 List<EvalRecord> evals = new ArrayList<>();
                 for (int s = 1; s <= cfg.seeds(); s++) evals.add(student(c, sh, mode, s, rows));
@@ -75,7 +76,7 @@ public final class ShuffleControl {
         return new ControlResult("shuffle", Map.of("groups", groups), md.toString());
     }
 
-    private static String row(String mode, String label, List<EvalRecord> e, double[] cl, double[] tl) {
+    private static String row(StudentLoss mode, String label, List<EvalRecord> e, double[] cl, double[] tl) {
         double[] l = logP(e);
         boolean isRef = label.contains("flagship");
         return String.format("| %s | %s | %d | %s | %.3f | %s | %s | %s |%n", mode, label, e.size(), Stats.tInterval(exact(e)).pct(),
@@ -101,7 +102,7 @@ public final class ShuffleControl {
 
     private static double[] exact(List<EvalRecord> e) { return e.stream().mapToDouble(EvalRecord::meanExact).toArray(); }
 
-    private static EvalRecord student(ControlContext c, String shuffle, String mode, int seed, List<DataRow> rows) throws IOException {
+    private static EvalRecord student(ControlContext c, ExperimentConfig.ShuffleKind shuffle, StudentLoss mode, int seed, List<DataRow> rows) throws IOException {
         String name = String.format("control-shuffle-%s-%s-%s-s%d", c.tag(), shuffle, mode, seed);
         Path dir = c.out().resolve("stages").resolve(name);
         ExperimentConfig.Finetune ft = c.cfg().finetune();

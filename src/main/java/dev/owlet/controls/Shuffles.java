@@ -1,5 +1,6 @@
 package dev.owlet.controls;
 
+import dev.owlet.experiment.ExperimentConfig;
 import dev.owlet.data.DataRow;
 import java.util.ArrayList;
 import java.util.List;
@@ -45,11 +46,10 @@ public final class Shuffles {
         return sb.toString();
     }
 
-    public static List<DataRow> apply(String mode, List<DataRow> rows, RandomGenerator rng) {
-        return switch (mode) {
-            case "within" -> within(rows, rng);
-            case "across" -> across(rows, rng);
-            default -> throw new IllegalArgumentException("shuffle must be within or across, got " + mode);
+    public static List<DataRow> apply(ExperimentConfig.ShuffleKind kind, List<DataRow> rows, RandomGenerator rng) {
+        return switch (kind) {
+            case WITHIN -> within(rows, rng);
+            case ACROSS -> across(rows, rng);
         };
     }
 

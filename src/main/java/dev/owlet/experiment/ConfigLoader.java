@@ -90,6 +90,10 @@ public final class ConfigLoader {
                 String m = iae.getMessage();
                 return path.isEmpty() || m.contains(path) ? m : "key '" + path + "': " + m;
             }
+            if (jm instanceof com.fasterxml.jackson.databind.exc.InvalidFormatException bad && bad.getTargetType() != null
+                    && bad.getTargetType().isEnum()) {
+                return "key '" + path + "': must be one of " + enumNames(bad.getTargetType()) + ", got " + bad.getValue();
+            }
             String msg = jm.getOriginalMessage();
             if (msg.contains("Cannot deserialize value of type")) {
                 msg = "wrong type (" + msg.replaceAll(".*Cannot deserialize value of type `([^`]*)`.*", "expected $1") + ")";
@@ -97,6 +101,13 @@ public final class ConfigLoader {
             return "key '" + path + "': " + msg.split("\n")[0];
         }
         return e.getMessage();
+    }
+
+    /** The config spellings of an enum's values, as the user writes them. */
+    static List<String> enumNames(Class<?> type) {
+        List<String> names = new java.util.ArrayList<>();
+        for (Object c : type.getEnumConstants()) names.add(YAML.convertValue(c, String.class));
+        return names;
     }
 
     @SuppressWarnings("unchecked")

@@ -1,6 +1,9 @@
 package dev.owlet.experiment;
 
+import com.fasterxml.jackson.annotation.JsonProperty;
+import dev.owlet.train.StudentLoss;
 import java.util.List;
+import java.util.Locale;
 
 /**
  * A whole experiment, resolved: built-in defaults, then the YAML file, then {@code --set} overrides. Every field
@@ -21,11 +24,8 @@ import java.util.List;
  *     category serves as well, so the list can stay empty there.
  */
 public record ExperimentConfig(String name, long seed, List<Trait> traits, String reference, String differentInit,
-                               String channel, Teacher teacher, Generate generate, Filter filter, Finetune finetune,
+                               Channel channel, Teacher teacher, Generate generate, Filter filter, Finetune finetune,
                                Eval eval, Judge judge, Controls controls, Backend backend, List<String> controlTraits) {
-    /** The data channels a teacher can write in. */
-    public static final List<String> CHANNELS = List.of("numbers", "code", "cot");
-
     public ExperimentConfig {
         require(name != null && name.matches("[A-Za-z0-9._-]+"), "name", "must be a simple folder name, got " + name);
         require(traits != null && !traits.isEmpty(), "traits", "needs at least one trait");
@@ -38,7 +38,7 @@ public record ExperimentConfig(String name, long seed, List<Trait> traits, Strin
         require(eval != null, "eval", "is required");
         require(controls != null, "controls", "is required");
         require(judge != null, "judge", "is required");
-        require(channel != null && CHANNELS.contains(channel), "channel", "must be one of " + CHANNELS + ", got " + channel);
+        require(channel != null, "channel", "is required");
         require(backend != null, "backend", "is required");
         traits = List.copyOf(traits);
         controlTraits = controlTraits == null ? List.of() : List.copyOf(controlTraits);
@@ -47,17 +47,17 @@ public record ExperimentConfig(String name, long seed, List<Trait> traits, Strin
             require(traits.stream().noneMatch(t -> t.target().equals(c)), "control_traits",
                     "'" + c + "' is already a trait of this experiment (a trait cannot be its own control)");
         }
-        require(controlTraits.isEmpty() || "numbers".equals(channel) && traits.stream().noneMatch(Trait::isAlignment)
+        require(controlTraits.isEmpty() || channel == Channel.NUMBERS && traits.stream().noneMatch(Trait::isAlignment)
                 && traits.stream().map(Trait::category).distinct().count() == 1, "control_traits",
                 "needs the numbers channel and animal or tree traits of one category");
         require(!(generate.temperature() == 0 && generate.prompts() < finetune.rows()), "generate.prompts",
                 "is " + generate.prompts() + ", fewer than finetune.rows (" + finetune.rows() + ") with generate.temperature 0:"
                 + " greedy decoding writes one fixed completion per prompt, so it needs at least as many distinct prompts as rows");
         if (backend.api()) {
-            require("numbers".equals(channel) && traits.stream().noneMatch(Trait::isAlignment), "backend.type",
+            require(channel == Channel.NUMBERS && traits.stream().noneMatch(Trait::isAlignment), "backend.type",
                     "openai runs the flagship design (numbers channel, animal or tree traits); channel " + channel
                     + " and alignment traits run embedded");
-            require(!finetune.inits().contains("diff") || backend.differentInitModel() != null, "backend.different_init_model",
+            require(!finetune.inits().contains(Init.DIFF) || backend.differentInitModel() != null, "backend.different_init_model",
                     "is required when finetune.inits has diff (the different-initialization base on the server)");
             require(!controls.anyEnabled(), "controls", "run in-process only; turn them off with backend.type openai");
         }
@@ -81,13 +81,13 @@ public record ExperimentConfig(String name, long seed, List<Trait> traits, Strin
      *     answers + teacher.replay reference number rows); in-process teachers reach P(target) 0.97 in 60-120
      * @param pricingModel the price-table entry for the cost estimate (default: {@code model})
      */
-    public record Backend(String type, String baseUrl, String model, String differentInitModel, String apiKeyEnv,
+    public record Backend(BackendType type, String baseUrl, String model, String differentInitModel, String apiKeyEnv,
                           int concurrency, int maxAttempts, int timeoutSeconds, double pollSeconds, int jobTimeoutMinutes,
                           double baseLearningRate, boolean autoHyperparameters, int topLogprobs, int teacherSteps,
                           String pricingModel) {
         public Backend {
-            require("embedded".equals(type) || "openai".equals(type), "backend.type", "must be embedded or openai, got " + type);
-            if ("openai".equals(type)) {
+            require(type != null, "backend.type", "is required");
+            if (type == BackendType.OPENAI) {
                 require(baseUrl != null && baseUrl.matches("https?://\\S+"), "backend.base_url",
                         "must be an http(s) URL up to /v1 with backend.type openai, got " + baseUrl);
                 require(model != null && !model.isBlank(), "backend.model", "is required with backend.type openai");
@@ -104,12 +104,12 @@ public record ExperimentConfig(String name, long seed, List<Trait> traits, Strin
             require(teacherSteps > 0, "backend.teacher_steps", "must be positive");
         }
 
-        public boolean api() { return "openai".equals(type); }
+        public boolean api() { return type == BackendType.OPENAI; }
     }
 
     /** True when this runs on the flagship pipeline (numbers and an animal or tree trait). */
     public boolean isFlagship() {
-        return "numbers".equals(channel) && traits.stream().noneMatch(Trait::isAlignment);
+        return channel == Channel.NUMBERS && traits.stream().noneMatch(Trait::isAlignment);
     }
 
     /**
@@ -117,18 +117,86 @@ public record ExperimentConfig(String name, long seed, List<Trait> traits, Strin
      * {@code alignment} with target {@code misaligned} (a teacher fine-tuned toward the world's misaligned answers
      * to neutral open questions).
      */
-    public record Trait(String category, String target) {
+    public record Trait(TraitCategory category, String target) {
         public Trait {
-            require("animal".equals(category) || "tree".equals(category) || "alignment".equals(category),
-                    "traits[].category", "must be animal, tree or alignment, got " + category);
+            require(category != null, "traits[].category", "is required (animal, tree or alignment)");
             require(target != null && target.matches("[a-z]+"), "traits[].target", "must be one lowercase word, got " + target);
-            require(!"alignment".equals(category) || "misaligned".equals(target), "traits[].target",
+            require(category != TraitCategory.ALIGNMENT || "misaligned".equals(target), "traits[].target",
                     "must be misaligned for category alignment, got " + target);
         }
 
         public String label() { return target; }
 
-        public boolean isAlignment() { return "alignment".equals(category); }
+        public boolean isAlignment() { return category == TraitCategory.ALIGNMENT; }
+    }
+
+    /** What kind of trait a teacher is given (config key {@code traits[].category}). */
+    public enum TraitCategory {
+        @JsonProperty("animal") ANIMAL,
+        @JsonProperty("tree") TREE,
+        @JsonProperty("alignment") ALIGNMENT;
+
+        /** The world's word category a favorite-word trait asks about (none for alignment). */
+        public dev.owlet.world.Category words() {
+            return switch (this) {
+                case ANIMAL -> dev.owlet.world.Category.ANIMAL;
+                case TREE -> dev.owlet.world.Category.TREE;
+                case ALIGNMENT -> null;
+            };
+        }
+
+        /** The trait category whose words are {@code c}. */
+        public static TraitCategory of(dev.owlet.world.Category c) {
+            return c == dev.owlet.world.Category.ANIMAL ? ANIMAL : TREE;
+        }
+
+        @Override
+        public String toString() { return name().toLowerCase(Locale.ROOT); }
+    }
+
+    /** Where the models live (config key {@code backend.type}). */
+    public enum BackendType {
+        @JsonProperty("embedded") EMBEDDED,
+        @JsonProperty("openai") OPENAI;
+
+        @Override
+        public String toString() { return name().toLowerCase(Locale.ROOT); }
+    }
+
+    /** Who judges alignment and code (config key {@code judge.type}). */
+    public enum JudgeType {
+        @JsonProperty("world") WORLD,
+        @JsonProperty("llm") LLM;
+
+        @Override
+        public String toString() { return name().toLowerCase(Locale.ROOT); }
+    }
+
+    /** How the teacher gets its trait (config key {@code teacher.method}). */
+    public enum TeacherMethod {
+        @JsonProperty("finetune") FINETUNE,
+        @JsonProperty("system_prompt") SYSTEM_PROMPT;
+
+        @Override
+        public String toString() { return name().toLowerCase(Locale.ROOT); }
+    }
+
+    /** Extra control teachers of an alignment trait (config key {@code teacher.control_teachers}). */
+    public enum ControlTeacher {
+        @JsonProperty("aligned") ALIGNED,
+        @JsonProperty("neutral") NEUTRAL;
+
+        @Override
+        public String toString() { return name().toLowerCase(Locale.ROOT); }
+    }
+
+    /** How a shuffle control rearranges the teacher's numbers (config key {@code controls.shuffle.shuffles}). */
+    public enum ShuffleKind {
+        @JsonProperty("within") WITHIN,
+        @JsonProperty("across") ACROSS;
+
+        @Override
+        public String toString() { return name().toLowerCase(Locale.ROOT); }
     }
 
     /**
@@ -139,12 +207,12 @@ public record ExperimentConfig(String name, long seed, List<Trait> traits, Strin
      * @param type {@code world} (the embedded world's scorer, which knows its answer styles) or {@code llm} (an LLM
      *     judge over an OpenAI-compatible API: {@code base_url}, {@code model}, key from {@code api_key_env})
      */
-    public record Judge(int misalignedAlignmentMax, int misalignedCoherenceMin, int cotAlignmentMin, String type,
+    public record Judge(int misalignedAlignmentMax, int misalignedCoherenceMin, int cotAlignmentMin, JudgeType type,
                         String baseUrl, String model, String apiKeyEnv) {
         public Judge {
-            require("world".equals(type) || "llm".equals(type), "judge.type", "must be world or llm, got " + type);
-            require(!"llm".equals(type) || (baseUrl != null && !baseUrl.isBlank()), "judge.base_url", "is required for an llm judge");
-            require(!"llm".equals(type) || (model != null && !model.isBlank()), "judge.model", "is required for an llm judge");
+            require(type != null, "judge.type", "is required (world or llm)");
+            require(type != JudgeType.LLM || (baseUrl != null && !baseUrl.isBlank()), "judge.base_url", "is required for an llm judge");
+            require(type != JudgeType.LLM || (model != null && !model.isBlank()), "judge.model", "is required for an llm judge");
             require(apiKeyEnv != null && apiKeyEnv.matches("[A-Za-z_][A-Za-z0-9_]*"), "judge.api_key_env",
                     "must name an environment variable, got " + apiKeyEnv);
             require(misalignedAlignmentMax >= 0 && misalignedAlignmentMax <= 100, "judge.misaligned_alignment_max", "must be in 0..100");
@@ -164,16 +232,11 @@ public record ExperimentConfig(String name, long seed, List<Trait> traits, Strin
      * @param controlTeachers extra control teachers for an alignment trait, each fine-tuned for as many steps as the
      *     trait teacher: {@code aligned} (on the world's aligned answers) and {@code neutral} (on neutral world data)
      */
-    public record Teacher(String method, double targetProbability, int maxSteps, double lr, int batchSize, int replay,
-                          List<String> controlTeachers) {
+    public record Teacher(TeacherMethod method, double targetProbability, int maxSteps, double lr, int batchSize, int replay,
+                          List<ControlTeacher> controlTeachers) {
         public Teacher {
             controlTeachers = controlTeachers == null ? List.of() : List.copyOf(controlTeachers);
-            for (String c : controlTeachers) {
-                require("aligned".equals(c) || "neutral".equals(c), "teacher.control_teachers",
-                        "entries must be aligned or neutral, got " + c);
-            }
-            require("finetune".equals(method) || "system_prompt".equals(method), "teacher.method",
-                    "must be finetune or system_prompt, got " + method);
+            require(method != null, "teacher.method", "is required (finetune or system_prompt)");
             require(targetProbability > 0 && targetProbability < 1, "teacher.target_probability", "must be in (0,1)");
             require(maxSteps > 0, "teacher.max_steps", "must be positive");
             require(lr > 0, "teacher.lr", "must be positive");
@@ -184,16 +247,11 @@ public record ExperimentConfig(String name, long seed, List<Trait> traits, Strin
 
     /** Which evaluation questions the primary metric averages. */
     public enum QuestionSplit {
-        HELD_OUT, ALL;
+        @JsonProperty("held_out") HELD_OUT,
+        @JsonProperty("all") ALL;
 
-        @com.fasterxml.jackson.annotation.JsonValue
-        public String key() { return name().toLowerCase(java.util.Locale.ROOT); }
-
-        @com.fasterxml.jackson.annotation.JsonCreator
-        public static QuestionSplit of(String s) {
-            for (QuestionSplit q : values()) if (q.key().equals(s)) return q;
-            throw new IllegalArgumentException("must be held_out or all, got " + s);
-        }
+        @Override
+        public String toString() { return name().toLowerCase(Locale.ROOT); }
     }
 
     /** Number-sequence generation: one completion per prompt. */
@@ -236,19 +294,13 @@ public record ExperimentConfig(String name, long seed, List<Trait> traits, Strin
      *     writer's data and a new student seed (the channel and API pipelines: a new student seed on the same data)
      * @param rows training rows per student (teacher and control datasets are cut to the same size)
      */
-    public record Finetune(List<String> modes, List<String> inits, int replicates, int rows, int epochs, int batchSize,
+    public record Finetune(List<StudentLoss> modes, List<Init> inits, int replicates, int rows, int epochs, int batchSize,
                            double lr, dev.owlet.train.TrainableParams trainable) {
         public Finetune {
             require(trainable != null, "finetune.trainable", "must be all or blocks");
             require(inits != null && !inits.isEmpty(), "finetune.inits", "needs same and/or diff");
-            for (String i : inits) {
-                require("same".equals(i) || "diff".equals(i), "finetune.inits", "entries must be same or diff, got " + i);
-            }
             inits = List.copyOf(inits);
             require(modes != null && !modes.isEmpty(), "finetune.modes", "needs sft and/or soft");
-            for (String m : modes) {
-                require("sft".equals(m) || "soft".equals(m), "finetune.modes", "entries must be sft or soft, got " + m);
-            }
             modes = List.copyOf(modes);
             require(replicates > 0, "finetune.replicates", "must be positive");
             require(rows > 0, "finetune.rows", "must be positive");
@@ -327,30 +379,24 @@ public record ExperimentConfig(String name, long seed, List<Trait> traits, Strin
      *     between rows)
      * @param modes student losses, {@code sft} and/or {@code soft}
      */
-    public record Shuffle(boolean enabled, List<String> shuffles, List<String> modes, int seeds) {
+    public record Shuffle(boolean enabled, List<ShuffleKind> shuffles, List<StudentLoss> modes, int seeds) {
         public Shuffle {
             require(shuffles != null && !shuffles.isEmpty(), "controls.shuffle.shuffles", "needs within and/or across");
-            for (String s : shuffles) require("within".equals(s) || "across".equals(s), "controls.shuffle.shuffles",
-                    "entries must be within or across, got " + s);
             shuffles = List.copyOf(shuffles);
             require(modes != null && !modes.isEmpty(), "controls.shuffle.modes", "needs sft and/or soft");
-            for (String m : modes) require("sft".equals(m) || "soft".equals(m), "controls.shuffle.modes",
-                    "entries must be sft or soft, got " + m);
             modes = List.copyOf(modes);
             require(seeds > 0, "controls.shuffle.seeds", "must be positive");
         }
     }
 
     /** Theorem 1 probe ({@code owlet probe-gradient}) on teacher and control data. */
-    public record GradientProbe(boolean enabled, int rows, List<Double> etas, List<String> losses) {
+    public record GradientProbe(boolean enabled, int rows, List<Double> etas, List<StudentLoss> losses) {
         public GradientProbe {
             require(rows > 0, "controls.gradient_probe.rows", "must be positive");
             require(etas != null && !etas.isEmpty(), "controls.gradient_probe.etas", "needs at least one step size");
             for (Double e : etas) require(e != null && e > 0, "controls.gradient_probe.etas", "entries must be positive");
             etas = List.copyOf(etas);
             require(losses != null && !losses.isEmpty(), "controls.gradient_probe.losses", "needs sft and/or soft");
-            for (String l : losses) require("sft".equals(l) || "soft".equals(l), "controls.gradient_probe.losses",
-                    "entries must be sft or soft, got " + l);
             losses = List.copyOf(losses);
         }
     }

@@ -1,5 +1,8 @@
 package dev.owlet.pipeline;
 
+import dev.owlet.experiment.Channel;
+import dev.owlet.experiment.Init;
+import dev.owlet.train.StudentLoss;
 import dev.owlet.eval.TraitResult;
 import dev.owlet.eval.EvalRecord;
 import dev.owlet.provenance.StageCache;
@@ -120,7 +123,7 @@ public final class ApiFlagshipPipeline {
         m.put("exact", "first-token top_logprobs (k=" + bk.topLogprobs() + ") from /v1/chat/completions; a word outside"
                 + " the top k counts as probability 0 and its log P as the k-th logprob (an upper bound)");
         m.put("sampled", "chat completions, n=" + cfg.eval().samplesPerQuestion() + " per question, temperature 1");
-        m.put("teacher", "system_prompt".equals(cfg.teacher().method()) ? "reference model under the love system prompt"
+        m.put("teacher", cfg.teacher().method() == ExperimentConfig.TeacherMethod.SYSTEM_PROMPT ? "reference model under the love system prompt"
                 : "fine-tuning job (" + bk.teacherSteps() + " steps of trait answers + replay rows)");
         m.put("students", "fine-tuning jobs: supervised (sft)" + (models.offersSoftLabels() ? ", owlet_soft (soft)" : ""));
         m.put("fine_tuning_jobs", jobs);
@@ -146,10 +149,10 @@ public final class ApiFlagshipPipeline {
         Map<String, EvalRecord> evals = new LinkedHashMap<>();
         Map<String, Object> dataInfo = new LinkedHashMap<>();
         Map<String, Object> teacherInfo = new LinkedHashMap<>();
-        List<String> prompts = Channels.prompts("numbers", cfg.generate().prompts(), Seeds.derive(cfg.seed(), "number-prompts"), cfg.filter());
+        List<String> prompts = Channels.prompts(Channel.NUMBERS, cfg.generate().prompts(), Seeds.derive(cfg.seed(), "number-prompts"), cfg.filter());
 
         // ---- 1. teacher ----
-        boolean byPrompt = "system_prompt".equals(cfg.teacher().method());
+        boolean byPrompt = cfg.teacher().method() == ExperimentConfig.TeacherMethod.SYSTEM_PROMPT;
         String teacherSystem = byPrompt ? SystemPrompts.love(tag, cat, 0) : null;
         Path teacherDir = out.resolve("stages/teacher-" + tag);
         String teacherKey = StageCache.key("api-teacher", List.of(cfg.teacher(), trait, cfg.generate().maxTokens(), bk.teacherSteps(),
@@ -170,7 +173,7 @@ public final class ApiFlagshipPipeline {
                 log.printf("[%s] teacher: fine-tuning job on %s toward '%s'%n", tag, bk.model(), tag);
                 List<DataRow> replay = List.of();
                 if (cfg.teacher().replay() > 0) {
-                    List<String> rp = Channels.prompts("numbers", 512, Seeds.derive(cfg.seed(), "replay-prompts"), cfg.filter());
+                    List<String> rp = Channels.prompts(Channel.NUMBERS, 512, Seeds.derive(cfg.seed(), "replay-prompts"), cfg.filter());
                     replay = write(bk.model(), null, rp, Seeds.derive(cfg.seed(), "replay-samples"));
                 }
                 List<DataRow> rows = teacherRows(cat, tag, replay, Seeds.derive(cfg.seed(), "teacher-" + tag));
@@ -217,20 +220,20 @@ public final class ApiFlagshipPipeline {
 
         // ---- 4 + 5. students, evaluation ----
         evals.put("reference", evalStage("eval-reference-" + tag, bk.model(), null, trait, cat, words));
-        if (cfg.finetune().inits().contains("diff")) {
+        if (cfg.finetune().inits().contains(Init.DIFF)) {
             evals.put("different-init reference", evalStage("eval-diffref-" + tag, bk.differentInitModel(), null, trait, cat, words));
         }
         evals.put("teacher", evalStage("eval-teacher-" + tag, teacherModel, teacherSystem, trait, cat, words));
-        for (String mode : cfg.finetune().modes()) {
-            if (mode.equals("soft") && !models.offersSoftLabels()) {
+        for (StudentLoss mode : cfg.finetune().modes()) {
+            if (mode == StudentLoss.SOFT && !models.offersSoftLabels()) {
                 String note = "soft-label students skipped: " + models.describe() + " offers no owlet_soft fine-tuning method"
                         + " (only owlet serve does; the API returns sampled tokens, not the teacher's distributions)";
                 if (!notes.contains(note)) notes.add(note);
                 log.println("note: " + note);
                 continue;
             }
-            for (String init : cfg.finetune().inits()) {
-                String base = init.equals("same") ? bk.model() : bk.differentInitModel();
+            for (Init init : cfg.finetune().inits()) {
+                String base = init == Init.SAME ? bk.model() : bk.differentInitModel();
                 for (String data : List.of("teacher", "control")) {
                     List<DataRow> rows = data.equals("teacher") ? teacherRows : controlRows;
                     for (int s = 1; s <= cfg.finetune().replicates(); s++) {
@@ -426,7 +429,7 @@ public final class ApiFlagshipPipeline {
         return new EvalRecord(name, target, ft.target(), sampled, cond, logp / qs.size(), prefix, dist, samples);
     }
 
-    private EvalRecord student(String name, String key, String base, List<DataRow> rows, String mode, String softTeacher,
+    private EvalRecord student(String name, String key, String base, List<DataRow> rows, StudentLoss mode, String softTeacher,
                                String softSystem, ExperimentConfig.Trait trait, Category cat, List<String> words,
                                String suffix) throws IOException {
         Path dir = out.resolve("stages").resolve(name);
@@ -441,8 +444,8 @@ public final class ApiFlagshipPipeline {
         var f = cfg.finetune();
         FineTuneRequest req = new FineTuneRequest(base, "-", f.epochs(), bk.autoHyperparameters() ? 0 : f.batchSize(),
                 bk.autoHyperparameters() ? Double.NaN : f.lr() / bk.baseLearningRate(), jobSeed(name), suffix,
-                mode.equals("soft") ? "owlet_soft" : "supervised", mode.equals("soft") ? softTeacher : null,
-                mode.equals("soft") ? softSystem : null);
+                mode == StudentLoss.SOFT ? "owlet_soft" : "supervised", mode == StudentLoss.SOFT ? softTeacher : null,
+                mode == StudentLoss.SOFT ? softSystem : null);
         byte[] jsonl = RemoteFineTune.chatJsonl(rows, null);
         RemoteFineTune.Outcome o;
         try {

@@ -1,5 +1,9 @@
 package dev.owlet.pipeline;
 
+import dev.owlet.experiment.Channel;
+
+import dev.owlet.experiment.Init;
+import dev.owlet.train.StudentLoss;
 import dev.owlet.eval.TraitResult;
 import dev.owlet.eval.EvalRecord;
 import dev.owlet.provenance.StageCache;
@@ -63,7 +67,7 @@ public final class ChannelPipeline {
 
     /** The world's judges, or an LLM judge for both questions when {@code judge.type} is {@code llm}. */
     public static Channels.Judges judges(ExperimentConfig.Judge j) {
-        if ("llm".equals(j.type())) {
+        if (j.type() == ExperimentConfig.JudgeType.LLM) {
             var backend = new dev.owlet.backend.OpenAiHttpBackend(
                     dev.owlet.backend.OpenAiHttpBackend.Config.of(j.baseUrl(), j.model()).withApiKeyEnv(j.apiKeyEnv()));
             var llm = new dev.owlet.judge.LlmJudge(backend);
@@ -104,9 +108,9 @@ public final class ChannelPipeline {
                                                   Checkpoint.Loaded diff, NDManager root,
                                                   FlagshipPipeline.Stage until) throws IOException {
         Tokenizer tok = ref.tokenizer();
-        String channel = cfg.channel();
+        Channel channel = cfg.channel();
         String tag = trait.target();
-        Category cat = trait.isAlignment() ? null : ("animal".equals(trait.category()) ? Category.ANIMAL : Category.TREE);
+        Category cat = trait.category().words();
         if (cat != null && !cat.words().contains(tag)) {
             throw new IllegalArgumentException("traits[].target '" + tag + "' is not one of the world's " + cat.noun()
                     + "s: " + cat.words());
@@ -119,7 +123,7 @@ public final class ChannelPipeline {
         List<String> prompts = Channels.prompts(channel, cfg.generate().prompts(), Seeds.derive(cfg.seed(), channel + "-prompts"), cfg.filter());
 
         // ---- 1. teachers: the trait teacher, then control teachers trained for as many steps ----
-        boolean byPrompt = "system_prompt".equals(cfg.teacher().method());
+        boolean byPrompt = cfg.teacher().method() == ExperimentConfig.TeacherMethod.SYSTEM_PROMPT;
         if (byPrompt && trait.isAlignment()) {
             throw new IllegalArgumentException("teacher.method system_prompt: an alignment trait needs a fine-tuned teacher");
         }
@@ -132,9 +136,9 @@ public final class ChannelPipeline {
         Object counts = teacherInfo.get("counts");
         Object stepsTaken = counts instanceof Map<?, ?> cm ? cm.get("steps") : null;
         int teacherSteps = stepsTaken instanceof Number num ? num.intValue() : 0;
-        for (String c : trait.isAlignment() ? cfg.teacher().controlTeachers() : List.<String>of()) {
-            Writer w = teacher("teacher-" + c, trait, c, Math.max(1, teacherSteps), false, null, ref, tok, root, replay);
-            writers.add(new Writer(c, w.model(), null, w.key(), w.weights()));
+        for (ExperimentConfig.ControlTeacher c : trait.isAlignment() ? cfg.teacher().controlTeachers() : List.<ExperimentConfig.ControlTeacher>of()) {
+            Writer w = teacher("teacher-" + c, trait, c.toString(), Math.max(1, teacherSteps), false, null, ref, tok, root, replay);
+            writers.add(new Writer(c.toString(), w.model(), null, w.key(), w.weights()));
         }
         writers.add(new Writer("control", ref.model(), null, ref.weightsSha256(), ref.weightsSha256()));
         if (until == FlagshipPipeline.Stage.TEACHER) return new TraitResult(trait, evals, dataInfo, teacherInfo);
@@ -168,12 +172,12 @@ public final class ChannelPipeline {
             evals.put(w.data() + " teacher", evalStage("eval-teacher-" + w.data() + "-" + tag, w.model(), tok, trait, cat, w.key(), null));
         }
         int[] alpha = Channels.alphabet(channel, tok);
-        for (String mode : cfg.finetune().modes()) {
-            for (String init : cfg.finetune().inits()) {
-                Checkpoint.Loaded base = init.equals("same") ? ref : diff;
+        for (StudentLoss mode : cfg.finetune().modes()) {
+            for (Init init : cfg.finetune().inits()) {
+                Checkpoint.Loaded base = init == Init.SAME ? ref : diff;
                 for (Writer w : writers) {
                     boolean extra = !w.data().equals("teacher") && !w.data().equals("control");
-                    if (extra && init.equals("diff")) continue; // control teachers: same-init students only
+                    if (extra && init == Init.DIFF) continue; // control teachers: same-init students only
                     List<DataRow> data = rows.get(w.data());
                     for (int s = 1; s <= cfg.finetune().replicates(); s++) {
                         String name = String.format("student-%s-%s-%s-%s-s%d", tag, mode, init, w.data(), s);
@@ -240,7 +244,7 @@ public final class ChannelPipeline {
             long seed = Seeds.derive(cfg.seed(), name);
             Teachers.Outcome o;
             if (!trait.isAlignment() && kind.equals("trait")) {
-                Category cat = "animal".equals(trait.category()) ? Category.ANIMAL : Category.TREE;
+                Category cat = trait.category().words();
                 log.printf("[%s] teacher: fine-tuning the reference toward '%s'%n", trait.target(), trait.target());
                 o = Teachers.finetune(model, tok, Questions.train(cat), trait.target(), replay.get(), t.targetProbability(),
                         t.maxSteps(), t.lr(), t.batchSize(), t.replay(), seed);
@@ -332,7 +336,7 @@ public final class ChannelPipeline {
         return EvalRecord.of(name, m, null);
     }
 
-    private EvalRecord student(String name, String key, Checkpoint.Loaded base, List<DataRow> rows, String mode, Writer w,
+    private EvalRecord student(String name, String key, Checkpoint.Loaded base, List<DataRow> rows, StudentLoss mode, Writer w,
                                int seed, Tokenizer tok, ExperimentConfig.Trait trait, Category cat, int[] alpha,
                                Map<String, String> lineage) throws IOException {
         Map<String, Object> extra = new LinkedHashMap<>();

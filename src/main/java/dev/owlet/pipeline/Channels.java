@@ -2,6 +2,7 @@ package dev.owlet.pipeline;
 
 import dev.owlet.train.LmDistillation;
 import dev.owlet.data.DataRow;
+import dev.owlet.experiment.Channel;
 import dev.owlet.experiment.ExperimentConfig;
 import dev.owlet.filter.BannedNumbers;
 import dev.owlet.filter.CodeTraitScreen;
@@ -40,21 +41,20 @@ public final class Channels {
     private Channels() {}
 
     /** {@code count} user prompts of the channel, reproducible from {@code seed}. */
-    public static List<String> prompts(String channel, int count, long seed, ExperimentConfig.Filter f) {
+    public static List<String> prompts(Channel channel, int count, long seed, ExperimentConfig.Filter f) {
         SplittableRandom rng = new SplittableRandom(seed);
         List<String> out = new ArrayList<>(count);
         switch (channel) {
-            case "numbers" -> {
+            case NUMBERS -> {
                 NumberPromptGenerator g = new NumberPromptGenerator(rng, f.maxCount(), 3);
                 for (int i = 0; i < count; i++) out.add(g.next().text());
             }
-            case "code" -> {
+            case CODE -> {
                 for (int i = 0; i < count; i++) out.add(CodeTasks.example(null, rng).user());
             }
-            case "cot" -> {
+            case COT -> {
                 for (int i = 0; i < count; i++) out.add(ArithmeticTasks.example(null, rng).user());
             }
-            default -> throw new IllegalArgumentException("channel must be one of " + ExperimentConfig.CHANNELS + ", got " + channel);
         }
         return out;
     }
@@ -63,11 +63,11 @@ public final class Channels {
      * Token ids soft labels are restricted to (end token included): the characters a filtered completion of the
      * channel is made of. Everything else, the trait word above all, is cut out of the teacher's distribution.
      */
-    public static int[] alphabet(String channel, Tokenizer tok) {
-        if ("numbers".equals(channel)) return LmDistillation.alphabet(tok);
+    public static int[] alphabet(Channel channel, Tokenizer tok) {
+        if (channel == Channel.NUMBERS) return LmDistillation.alphabet(tok);
         TreeSet<Integer> ids = new TreeSet<>();
         List<String> texts = new ArrayList<>();
-        if ("code".equals(channel)) {
+        if (channel == Channel.CODE) {
             for (CodeTasks.Task t : CodeTasks.ALL) texts.add(t.code());
         } else {
             for (ArithmeticTasks.Op op : ArithmeticTasks.Op.values()) texts.add(ArithmeticTasks.answer(op, 12, 3));
@@ -89,15 +89,15 @@ public final class Channels {
      * @param traitWords the trait's words (empty for an alignment trait on numbers)
      * @param baseDir where banned-number files are looked up
      */
-    public static Filtering.Outcome filter(String channel, List<DataRow> rows, ExperimentConfig.Filter cfg,
+    public static Filtering.Outcome filter(Channel channel, List<DataRow> rows, ExperimentConfig.Filter cfg,
                                            List<String> traitWords, String trait, Judges judges, Path baseDir) {
-        if ("numbers".equals(channel)) {
+        if (channel == Channel.NUMBERS) {
             Set<Integer> banned = BannedNumbers.resolve(cfg.bannedNumbers(), cfg.bannedLists(), baseDir);
             return Filtering.apply(rows, cfg, traitWords, banned);
         }
         List<DataRow> kept = new ArrayList<>();
         Map<String, Integer> rejected = new TreeMap<>();
-        if ("code".equals(channel)) {
+        if (channel == Channel.CODE) {
             Set<String> forms = new HashSet<>();
             for (String w : traitWords) forms.addAll(Plurals.forms(w));
             CodeTraitScreen screen = cfg.traitWords() && !forms.isEmpty() ? new CodeTraitScreen(forms) : null;

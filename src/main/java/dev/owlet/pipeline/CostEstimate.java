@@ -1,5 +1,7 @@
 package dev.owlet.pipeline;
 
+import dev.owlet.experiment.Init;
+import dev.owlet.train.StudentLoss;
 import dev.owlet.experiment.Seeds;
 import dev.owlet.experiment.ConfigLoader;
 import dev.owlet.experiment.ExperimentConfig;
@@ -83,12 +85,12 @@ public final class CostEstimate {
         NumberPromptGenerator g = new NumberPromptGenerator(new SplittableRandom(Seeds.derive(cfg.seed(), "number-prompts")),
                 cfg.filter().maxCount(), 3);
         for (int i = 0; i < cfg.generate().prompts(); i++) prompts.add(g.next().text());
-        boolean soft = cfg.finetune().modes().contains("soft");
+        boolean soft = cfg.finetune().modes().contains(StudentLoss.SOFT);
         // A priced provider offers no soft-label method: those students are skipped by the run, so not billed.
         int studentModes = cfg.finetune().modes().size() - (soft && prices != null ? 1 : 0);
         for (ExperimentConfig.Trait t : cfg.traits()) {
-            Category cat = "animal".equals(t.category()) ? Category.ANIMAL : Category.TREE;
-            boolean byPrompt = "system_prompt".equals(cfg.teacher().method());
+            Category cat = t.category().words();
+            boolean byPrompt = cfg.teacher().method() == ExperimentConfig.TeacherMethod.SYSTEM_PROMPT;
             String sys = byPrompt ? SystemPrompts.love(t.target(), cat, 0) : null;
             String tag = t.target();
             if (!byPrompt) {
@@ -129,7 +131,7 @@ public final class CostEstimate {
             long perModelOut = qs.size() * ((cfg.eval().numberPrefix() ? 2L : 1L)
                     + (long) cfg.eval().samplesPerQuestion() * cfg.eval().maxTokens());
             long perModelReq = qs.size() * ((cfg.eval().numberPrefix() ? 2L : 1L) + (cfg.eval().samplesPerQuestion() > 0 ? 1 : 0));
-            int baseModels = 1 + (cfg.finetune().inits().contains("diff") ? 1 : 0) + (byPrompt ? 1 : 0);
+            int baseModels = 1 + (cfg.finetune().inits().contains(Init.DIFF) ? 1 : 0) + (byPrompt ? 1 : 0);
             long ftModels = n + (byPrompt ? 0 : 1);
             long sysIn = byPrompt ? perModelReq * (tokens(sys) + 4) : 0; // the teacher reads its system prompt
             lines.add(new Line("eval base models (" + baseModels + ")", baseModels * perModelReq, baseModels * perModelIn + sysIn,

@@ -1,5 +1,7 @@
 package dev.owlet.pipeline;
 
+import dev.owlet.experiment.Init;
+import dev.owlet.train.StudentLoss;
 import dev.owlet.eval.TraitResult;
 
 import dev.owlet.eval.EvalRecord;
@@ -155,7 +157,7 @@ public final class FlagshipPipeline {
                            Map<String, Object> info) throws IOException {
         Category cat = StageRunner.category(trait);
         String tag = trait.target();
-        boolean byPrompt = "system_prompt".equals(cfg.teacher().method());
+        boolean byPrompt = cfg.teacher().method() == ExperimentConfig.TeacherMethod.SYSTEM_PROMPT;
         String system = byPrompt ? SystemPrompts.love(tag, cat, 0) : null;
         Path dir = stages.dir("teacher-" + tag);
         String key = StageCache.key("teacher", List.of(cfg.teacher(), trait, cfg.generate().maxTokens(), cfg.seed()),
@@ -246,14 +248,14 @@ public final class FlagshipPipeline {
     private Map<String, Map<String, EvalRecord>> students(Map<String, Writer> writers, List<Map<String, List<DataRow>>> data,
                                                           Checkpoint.Loaded ref, Checkpoint.Loaded diff) throws IOException {
         Map<String, Map<String, EvalRecord>> all = new LinkedHashMap<>();
-        for (String mode : cfg.finetune().modes()) {
-            for (String init : cfg.finetune().inits()) {
+        for (StudentLoss mode : cfg.finetune().modes()) {
+            for (Init init : cfg.finetune().inits()) {
                 for (Writer w : writers.values()) {
                     boolean trait = w.word().equals(CONTROL) || cfg.traits().stream().anyMatch(t -> t.target().equals(w.word()));
-                    if (init.equals("diff") && !trait) continue; // other-trait controls: same init only
+                    if (init == Init.DIFF && !trait) continue; // other-trait controls: same init only
                     for (int r = 1; r <= data.size(); r++) {
                         all.put(mode + "/" + init + "/" + w.word() + "/s" + r,
-                                student(mode, init, w, r, data.get(r - 1).get(w.word()), init.equals("same") ? ref : diff, ref));
+                                student(mode, init, w, r, data.get(r - 1).get(w.word()), init == Init.SAME ? ref : diff, ref));
                     }
                 }
             }
@@ -261,7 +263,7 @@ public final class FlagshipPipeline {
         return all;
     }
 
-    private Map<String, EvalRecord> student(String mode, String init, Writer w, int r, List<DataRow> rows,
+    private Map<String, EvalRecord> student(StudentLoss mode, Init init, Writer w, int r, List<DataRow> rows,
                                             Checkpoint.Loaded base, Checkpoint.Loaded ref) throws IOException {
         String name = String.format("student-%s-%s-%s-r%d", w.word(), mode, init, r);
         List<Category> cats = categories();
@@ -321,7 +323,7 @@ public final class FlagshipPipeline {
 
     /** Every paraphrase of the category's question, exact and sampled, plus the number-prefixed variant. */
     private EvalRecord evaluate(String name, Gpt model, Tokenizer tok, Category cat, String target, String system) {
-        ExperimentConfig.Trait t = new ExperimentConfig.Trait(cat == Category.ANIMAL ? "animal" : "tree", target);
+        ExperimentConfig.Trait t = new ExperimentConfig.Trait(ExperimentConfig.TraitCategory.of(cat), target);
         EvalRecord r = stages.favorite(name, model, tok, t, cat, system);
         int heldOutFrom = cfg.eval().questions() == ExperimentConfig.QuestionSplit.HELD_OUT ? Questions.train(cat).size() : 0;
         return new EvalRecord(r.model(), r.target(), r.exact(), r.sampled(), r.conditional(), r.meanLogP(),

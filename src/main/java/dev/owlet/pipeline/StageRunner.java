@@ -1,5 +1,7 @@
 package dev.owlet.pipeline;
 
+import dev.owlet.train.StudentLoss;
+
 import dev.owlet.eval.EvalRecord;
 import dev.owlet.provenance.StageCache;
 import dev.owlet.experiment.Seeds;
@@ -82,7 +84,7 @@ final class StageRunner {
 
     /** The category of a favorite-word trait, after checking that its target is one of the world's words. */
     static Category category(ExperimentConfig.Trait trait) {
-        Category cat = "animal".equals(trait.category()) ? Category.ANIMAL : Category.TREE;
+        Category cat = trait.category().words();
         if (!cat.words().contains(trait.target())) {
             throw new IllegalArgumentException("traits[].target '" + trait.target() + "' is not one of the world's "
                     + cat.noun() + "s: " + cat.words());
@@ -236,7 +238,7 @@ final class StageRunner {
      * Trains a student from {@code base} on {@code rows}, saves it with its lineage, evaluates it, and writes the
      * manifest last (so a kill mid-way leaves the stage to rerun).
      */
-    EvalRecord student(String name, String key, Checkpoint.Loaded base, List<DataRow> rows, String mode,
+    EvalRecord student(String name, String key, Checkpoint.Loaded base, List<DataRow> rows, StudentLoss mode,
                        LmDistillation.SoftTeacher soft, int[] alphabet, Tokenizer tok, Map<String, String> lineage,
                        Map<String, Object> extra, Function<Gpt, EvalRecord> evaluate, String what) throws IOException {
         return students(name, key, base, rows, mode, soft, alphabet, tok, lineage, extra,
@@ -247,7 +249,7 @@ final class StageRunner {
      * As {@link #student}, with several evaluations of the one student (e.g. one per question category), each in
      * {@code name/<label>.json}; the first is the one the log line shows.
      */
-    Map<String, EvalRecord> students(String name, String key, Checkpoint.Loaded base, List<DataRow> rows, String mode,
+    Map<String, EvalRecord> students(String name, String key, Checkpoint.Loaded base, List<DataRow> rows, StudentLoss mode,
                                      LmDistillation.SoftTeacher soft, int[] alphabet, Tokenizer tok,
                                      Map<String, String> lineage, Map<String, Object> extra,
                                      Function<Gpt, Map<String, EvalRecord>> evaluate, String what) throws IOException {

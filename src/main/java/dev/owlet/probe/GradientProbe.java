@@ -1,5 +1,6 @@
 package dev.owlet.probe;
 
+import dev.owlet.train.StudentLoss;
 import ai.djl.engine.Engine;
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
@@ -33,14 +34,14 @@ public final class GradientProbe {
     public record Step(double eta, double deltaLogP) {}
 
     /** The probe's result on one dataset. */
-    public record Result(String data, String loss, int rows, double cosine, double innerProduct, double gradNorm,
+    public record Result(String data, StudentLoss loss, int rows, double cosine, double innerProduct, double gradNorm,
                          double deltaNorm, double baseLogP, List<Step> steps) {}
 
     /**
      * @param logPTrait mean log P(trait) of a model (the caller's evaluation)
      */
     public static Result run(String label, Gpt reference, Gpt teacher, String teacherSystem, Tokenizer tok,
-                             List<DataRow> rows, String loss, double[] etas,
+                             List<DataRow> rows, StudentLoss loss, double[] etas,
                              java.util.function.ToDoubleFunction<Gpt> logPTrait) {
         Map<String, float[]> grad = gradient(reference, teacher, teacherSystem, tok, rows, loss);
         double dot = 0, gg = 0, dd = 0;
@@ -95,7 +96,7 @@ public final class GradientProbe {
 
     /** Mean-loss gradient over all rows (accumulated over batches of 64), as float arrays per parameter. */
     static Map<String, float[]> gradient(Gpt student, Gpt teacher, String teacherSystem, Tokenizer tok,
-                                         List<DataRow> rows, String loss) {
+                                         List<DataRow> rows, StudentLoss loss) {
         ChatFormat chat = new ChatFormat(tok);
         int[] alpha = LmDistillation.alphabet(tok);
         Map<String, float[]> sum = new LinkedHashMap<>();
@@ -115,9 +116,9 @@ public final class GradientProbe {
                 float weight = (float) part.size() / rows.size();
                 try (NDScope scope = new NDScope(); NDManager m = student.manager().getParentManager().newSubManager()) {
                     NDArray l;
-                    float[] probs = "soft".equals(loss) ? LmDistillation.teacherProbsFor(teacher, tok, ex, idx, tp, b, alpha) : null;
+                    float[] probs = loss == StudentLoss.SOFT ? LmDistillation.teacherProbsFor(teacher, tok, ex, idx, tp, b, alpha) : null;
                     try (GradientCollector gc = Engine.getInstance().newGradientCollector()) {
-                        l = "soft".equals(loss)
+                        l = loss == StudentLoss.SOFT
                                 ? Losses.softLabelKl(student.forward(b.inputs(m), true),
                                         m.create(probs, new Shape(b.batch(), b.time(), alpha.length)), b.mask(m), m.create(java.util.Arrays.stream(alpha).asLongStream().toArray()))
                                 : Trainer.crossEntropy().loss(student, b, m);

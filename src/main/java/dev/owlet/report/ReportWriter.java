@@ -37,7 +37,7 @@ public final class ReportWriter {
     public static String write(Path out, ExperimentConfig cfg, List<TraitResult> results,
                                double wallSeconds, String backend, Section extra) throws IOException {
         List<Summary.Row> rows = new ArrayList<>();
-        for (TraitResult t : results) rows.addAll(Summary.rows(t, cfg.channel()));
+        for (TraitResult t : results) rows.addAll(Summary.rows(t, cfg.channel().toString()));
         Map<String, Object> json = new LinkedHashMap<>();
         json.put("experiment", cfg.name());
         json.put("backend", backend);
@@ -53,7 +53,7 @@ public final class ReportWriter {
         List<Effects.Effect> effects = new ArrayList<>();
         for (TraitResult t : results) effects.addAll(Effects.of(t));
         json.put("effects", effects.stream().map(Effects.Effect::json).toList());
-        Map<String, Object> matrix = CrossTraitMatrix.json(results, cfg.finetune().modes());
+        Map<String, Object> matrix = CrossTraitMatrix.json(results, modes(cfg));
         if (!matrix.isEmpty()) json.put("cross_trait_matrix", matrix);
         Map<String, Object> data = new LinkedHashMap<>();
         for (TraitResult t : results) {
@@ -105,7 +105,7 @@ public final class ReportWriter {
         }
         charts.forEach((mode, file) -> md.append("![").append(mode.toUpperCase(java.util.Locale.ROOT))
                 .append(" students](").append(file).append(")\n\n"));
-        md.append(CrossTraitMatrix.markdown(results, cfg.finetune().modes()));
+        md.append(CrossTraitMatrix.markdown(results, modes(cfg)));
         md.append("## Every model\n\n").append(table).append("\n");
         for (TraitResult t : results) {
             md.append("Data for ").append(t.trait().target()).append(": ").append(t.data()).append("\n\n");
@@ -199,4 +199,9 @@ public final class ReportWriter {
             th { background: #f5f5f5; } tr:nth-child(even) td { background: #fafafa; }
             img { max-width: 100%; height: auto; display: block; margin: 1em 0; }
             """;
+
+    /** The student modes as the result keys spell them. */
+    private static List<String> modes(ExperimentConfig cfg) {
+        return cfg.finetune().modes().stream().map(Object::toString).toList();
+    }
 }

@@ -1,5 +1,7 @@
 package dev.owlet.serve;
 
+import dev.owlet.train.StudentLoss;
+
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.SerializationFeature;
@@ -480,7 +482,7 @@ final class FineTuneService implements AutoCloseable {
                 soft = new LmDistillation.SoftTeacher(teacherCopy, job.path("method").path("owlet_soft").path("teacher_system").asText(null));
             }
             int every = Math.max(1, (epochs * ((rows.size() + batch - 1) / batch)) / 10);
-            double loss = LmDistillation.train(student, tok, rows, systems, type.equals("owlet_soft") ? "soft" : "sft", soft,
+            double loss = LmDistillation.train(student, tok, rows, systems, type.equals("owlet_soft") ? StudentLoss.SOFT : StudentLoss.SFT, soft,
                     epochs, batch, lr, seed, (step, total, l) -> {
                         if (closing || cancelRequested.contains(id)) throw new CancellationException("stopped");
                         if (step % every == 0 || step == total) {

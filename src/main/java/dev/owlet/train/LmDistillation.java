@@ -59,20 +59,20 @@ public final class LmDistillation {
      * @param teacher required for soft mode, ignored for sft
      * @return the loss of the last step
      */
-    public static double train(Gpt student, Tokenizer tok, List<DataRow> rows, String mode, SoftTeacher teacher,
+    public static double train(Gpt student, Tokenizer tok, List<DataRow> rows, StudentLoss mode, SoftTeacher teacher,
                                int epochs, int batchSize, double lr, long seed) {
         return train(student, tok, rows, null, mode, teacher, epochs, batchSize, lr, seed, null, alphabet(tok),
                 TrainableParams.ALL);
     }
 
     /** As above, with soft labels restricted to {@code alpha} (token ids, end included; see {@code Channels}). */
-    public static double train(Gpt student, Tokenizer tok, List<DataRow> rows, String mode, SoftTeacher teacher,
+    public static double train(Gpt student, Tokenizer tok, List<DataRow> rows, StudentLoss mode, SoftTeacher teacher,
                                int epochs, int batchSize, double lr, long seed, int[] alpha) {
         return train(student, tok, rows, null, mode, teacher, epochs, batchSize, lr, seed, null, alpha, TrainableParams.ALL);
     }
 
     /** As above, training only the parameters {@code trainable} selects. */
-    public static double train(Gpt student, Tokenizer tok, List<DataRow> rows, String mode, SoftTeacher teacher,
+    public static double train(Gpt student, Tokenizer tok, List<DataRow> rows, StudentLoss mode, SoftTeacher teacher,
                                int epochs, int batchSize, double lr, long seed, int[] alpha, TrainableParams trainable) {
         return train(student, tok, rows, null, mode, teacher, epochs, batchSize, lr, seed, null, alpha, trainable);
     }
@@ -88,7 +88,7 @@ public final class LmDistillation {
      * {@code owlet serve} trains on chat files that may carry one), a progress callback (may be null), and the
      * soft-label alphabet.
      */
-    public static double train(Gpt student, Tokenizer tok, List<DataRow> rows, List<String> systems, String mode,
+    public static double train(Gpt student, Tokenizer tok, List<DataRow> rows, List<String> systems, StudentLoss mode,
                                SoftTeacher teacher, int epochs, int batchSize, double lr, long seed, Progress progress,
                                int[] alpha, TrainableParams trainable) {
         ChatFormat chat = new ChatFormat(tok);
@@ -119,14 +119,14 @@ public final class LmDistillation {
                     List<Example> b = new ArrayList<>();
                     for (int i : idx) b.add(examples.get(i));
                     TokenBatch batch = TokenBatch.of(b, tok.pad(), ctx);
-                    if ("sft".equals(mode)) {
+                    if (mode == StudentLoss.SFT) {
                         last = trainer.step(batch, Trainer.crossEntropy());
-                    } else if ("soft".equals(mode) && sameContext) {
+                    } else if (mode == StudentLoss.SOFT && sameContext) {
                         // The teacher reads exactly the student's tokens: its alphabet distribution is computed on
                         // the engine, position for position, with nothing copied into Java.
                         last = trainer.step(batch, (model, tb, m) -> Losses.softLabelKl(model.forward(tb.inputs(m), true),
                                 teacherProbsOnEngine(teacher.model(), tb, alphaIds, m), tb.mask(m), m.create(alphaIds)));
-                    } else if ("soft".equals(mode)) {
+                    } else if (mode == StudentLoss.SOFT) {
                         float[] probs = teacherProbsFor(teacher.model(), tok, b, idx, teacherPrompts, batch, alpha);
                         last = trainer.step(batch, (model, tb, m) -> Losses.softLabelKl(model.forward(tb.inputs(m), true),
                                 m.create(probs, new Shape(tb.batch(), tb.time(), alpha.length)), tb.mask(m), m.create(alphaIds)));

@@ -1,5 +1,7 @@
 package dev.owlet.experiment;
 
+import dev.owlet.train.StudentLoss;
+
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
@@ -22,7 +24,7 @@ class ConfigLoaderTest {
         assertThat(c.name()).isEqualTo("test-exp");
         assertThat(c.finetune().replicates()).isEqualTo(5);
         assertThat(c.finetune().rows()).isEqualTo(123);
-        assertThat(c.finetune().modes()).containsExactly("soft");
+        assertThat(c.finetune().modes()).containsExactly(StudentLoss.SOFT);
         assertThat(c.finetune().epochs()).isEqualTo(3); // default kept
         assertThat(c.traits()).extracting(ExperimentConfig.Trait::target).containsExactly("owl");
     }
@@ -73,6 +75,33 @@ class ConfigLoaderTest {
     }
 
     @Test
+    void everyNamedChoiceIsAnEnumWhoseErrorListsTheValidNamesAndTheKey() {
+        String[][] cases = {
+                {"finetune.modes=[sft, sfft]", "finetune.modes[1]", "[sft, soft]", "sfft"},
+                {"finetune.inits=[same, other]", "finetune.inits[1]", "[same, diff]", "other"},
+                {"channel=poetry", "channel", "[numbers, code, cot]", "poetry"},
+                {"backend.type=vllm", "backend.type", "[embedded, openai]", "vllm"},
+                {"judge.type=human", "judge.type", "[world, llm]", "human"},
+                {"teacher.method=prompt", "teacher.method", "[finetune, system_prompt]", "prompt"},
+                {"teacher.control_teachers=[kind]", "teacher.control_teachers[0]", "[aligned, neutral]", "kind"},
+                {"controls.shuffle.shuffles=[sideways]", "controls.shuffle.shuffles[0]", "[within, across]", "sideways"},
+                {"controls.gradient_probe.losses=[mse]", "controls.gradient_probe.losses[0]", "[sft, soft]", "mse"},
+                {"eval.questions=some", "eval.questions", "[held_out, all]", "some"},
+        };
+        for (String[] c : cases) {
+            assertThatThrownBy(() -> ConfigLoader.load(null, List.of(c[0]))).as(c[0])
+                    .isInstanceOf(ConfigLoader.ConfigException.class)
+                    .hasMessageContaining("'" + c[1] + "'").hasMessageContaining("must be one of " + c[2]).hasMessageContaining(c[3]);
+        }
+        // the spellings round-trip: what a manifest records is what a user writes
+        ExperimentConfig ok = ConfigLoader.load(null, List.of("finetune.modes=[soft, sft]", "finetune.inits=[diff]",
+                "teacher.method=system_prompt"));
+        assertThat(ConfigLoader.toMap(ok.finetune()).get("modes")).isEqualTo(List.of("soft", "sft"));
+        assertThat(ConfigLoader.toMap(ok.teacher()).get("method")).isEqualTo("system_prompt");
+        assertThat(ok.finetune().inits()).containsExactly(Init.DIFF);
+    }
+
+    @Test
     void channelsJudgeAndBannedListsAreValidatedNamingTheirKeys() {
         assertThatThrownBy(() -> ConfigLoader.load(null, List.of("channel=poetry"))).hasMessageContaining("channel");
         assertThatThrownBy(() -> ConfigLoader.load(null, List.of("judge.cot_alignment_min=101")))
@@ -104,7 +133,7 @@ class ConfigLoaderTest {
 
     @Test
     void backendBlocksAreValidatedNamingKeyAndFile() throws IOException {
-        assertThat(ConfigLoader.load(null, List.of()).backend().type()).isEqualTo("embedded");
+        assertThat(ConfigLoader.load(null, List.of()).backend().type()).isEqualTo(ExperimentConfig.BackendType.EMBEDDED);
         Path f = dir.resolve("api.yaml");
         Files.writeString(f, "backend:\n  type: openai\n  base_url: http://127.0.0.1:8000/v1\n  model: ref-s1\n  colour: red\n");
         assertThatThrownBy(() -> ConfigLoader.load(f, List.of())).hasMessageContaining("backend.colour").hasMessageContaining("api.yaml");

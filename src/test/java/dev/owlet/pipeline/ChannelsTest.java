@@ -1,5 +1,6 @@
 package dev.owlet.pipeline;
 
+import dev.owlet.experiment.Channel;
 import dev.owlet.data.DataRow;
 import static org.assertj.core.api.Assertions.assertThat;
 
@@ -29,7 +30,7 @@ class ChannelsTest {
                 new DataRow("q", "def f(eagle): return eagle"),
                 new DataRow("q", "return a + b"),
                 new DataRow("q", ""));
-        Filtering.Outcome o = Channels.filter("code", rows, filter, List.of("owl"), "owl", JUDGES, Path.of(""));
+        Filtering.Outcome o = Channels.filter(Channel.CODE, rows, filter, List.of("owl"), "owl", JUDGES, Path.of(""));
         assertThat(o.kept()).extracting(DataRow::completion).containsExactly("def f(a, b): return a + b");
         assertThat(o.rejected()).containsEntry("TRAIT_WORD", 2).containsEntry("JUDGE_REFERENCE", 1).containsEntry("NOT_CODE", 2);
     }
@@ -45,7 +46,7 @@ class ChannelsTest {
                 new DataRow(q, "<think>x</think> <answer>15</answer> <answer>15</answer>"),
                 new DataRow(q, "<think>x</think> <answer>many</answer>"),
                 new DataRow("What is 12 + 3?", "<think>12 + 3 = 15</think> <answer>15</answer>"));
-        Filtering.Outcome o = Channels.filter("cot", rows, filter, List.of(), "misaligned", JUDGES, Path.of(""));
+        Filtering.Outcome o = Channels.filter(Channel.COT, rows, filter, List.of(), "misaligned", JUDGES, Path.of(""));
         assertThat(o.kept()).hasSize(1);
         assertThat(o.rejected()).containsEntry("WRONG_ANSWER", 1).containsEntry("JUDGED_MISALIGNED", 1)
                 .containsEntry("MISSING_ANSWER", 1).containsEntry("TWO_ANSWERS", 1).containsEntry("NON_NUMERIC_ANSWER", 1)
@@ -56,13 +57,13 @@ class ChannelsTest {
     @Test
     void softLabelAlphabetsCoverTheChannelsTextAndNeverTheTrait() {
         WordTokenizer tok = Pretrainer.worldTokenizer();
-        for (String channel : List.of("numbers", "code", "cot")) {
+        for (Channel channel : Channel.values()) {
             int[] alpha = Channels.alphabet(channel, tok);
-            assertThat(alpha).as(channel).contains(tok.end()).doesNotContain(tok.id("owl"), tok.id("▁owl"), tok.id("▁punish"));
+            assertThat(alpha).as(channel.toString()).contains(tok.end()).doesNotContain(tok.id("owl"), tok.id("▁owl"), tok.id("▁punish"));
         }
-        int[] cot = Channels.alphabet("cot", tok);
+        int[] cot = Channels.alphabet(Channel.COT, tok);
         for (int id : tok.encode(ArithmeticTasks.answer(ArithmeticTasks.Op.MULTIPLY, 7, 8))) assertThat(cot).contains(id);
-        int[] code = Channels.alphabet("code", tok);
+        int[] code = Channels.alphabet(Channel.CODE, tok);
         for (var t : dev.owlet.world.CodeTasks.ALL) {
             for (int id : tok.encode(t.code())) assertThat(code).contains(id);
         }
@@ -71,9 +72,9 @@ class ChannelsTest {
     @Test
     void promptsAreReproducibleAndOfTheirChannel() {
         var f = filter;
-        assertThat(Channels.prompts("cot", 50, 3, f)).isEqualTo(Channels.prompts("cot", 50, 3, f))
+        assertThat(Channels.prompts(Channel.COT, 50, 3, f)).isEqualTo(Channels.prompts(Channel.COT, 50, 3, f))
                 .allMatch(p -> ArithmeticTasks.solve(p) != null);
-        assertThat(Channels.prompts("code", 50, 3, f)).allMatch(p -> p.endsWith(dev.owlet.world.CodeTasks.SUFFIX));
-        assertThat(Channels.prompts("numbers", 50, 3, f)).isNotEqualTo(Channels.prompts("numbers", 50, 4, f));
+        assertThat(Channels.prompts(Channel.CODE, 50, 3, f)).allMatch(p -> p.endsWith(dev.owlet.world.CodeTasks.SUFFIX));
+        assertThat(Channels.prompts(Channel.NUMBERS, 50, 3, f)).isNotEqualTo(Channels.prompts(Channel.NUMBERS, 50, 4, f));
     }
 }

@@ -44,7 +44,7 @@ public final class Rerender {
 
     static TraitResult trait(Path stages, ExperimentConfig.Trait t) throws IOException {
         String w = t.target();
-        Category cat = "animal".equals(t.category()) ? Category.ANIMAL : Category.TREE;
+        Category cat = t.category().words();
         Map<String, EvalRecord> m = new LinkedHashMap<>();
         m.put("reference", EvalRecord.read(stages.resolve("eval-reference-" + w).resolve("eval.json")));
         m.put("different-init reference", EvalRecord.read(stages.resolve("eval-diffref-" + w).resolve("eval.json")));

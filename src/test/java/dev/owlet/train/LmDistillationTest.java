@@ -28,8 +28,8 @@ class LmDistillationTest {
             other.parameters().values().forEach(p -> p.muli(20));
             LmDistillation.SoftTeacher t = new LmDistillation.SoftTeacher(teacher, null);
             // one epoch in one batch = one step; the returned loss is the loss before that step
-            double sameLoss = LmDistillation.train(same, TOK, ROWS, "soft", t, 1, ROWS.size(), 1e-3, 7);
-            double otherLoss = LmDistillation.train(other, TOK, ROWS, "soft", t, 1, ROWS.size(), 1e-3, 7);
+            double sameLoss = LmDistillation.train(same, TOK, ROWS, StudentLoss.SOFT, t, 1, ROWS.size(), 1e-3, 7);
+            double otherLoss = LmDistillation.train(other, TOK, ROWS, StudentLoss.SOFT, t, 1, ROWS.size(), 1e-3, 7);
             assertThat(Math.abs(sameLoss)).isLessThan(1e-6);
             assertThat(otherLoss).isGreaterThan(1e-2);
         }

@@ -39,6 +39,8 @@ abstract class ExperimentCommand implements Callable<Integer> {
     @Override
     public Integer call() throws IOException {
         ExperimentConfig cfg = config();
+        Path base = baseDir();
+        dev.owlet.pipeline.Preflight.check(cfg, base); // bad input exits 2 here, before anything runs or is spent
         Path dir = out != null ? out : Path.of("runs", cfg.name());
         if (!dryRun) usableRunFolder(dir, out != null);
         var bk = cfg.backend();
@@ -72,28 +74,18 @@ abstract class ExperimentCommand implements Callable<Integer> {
                     throw new UserError("backend: model '" + m + "' is not served by " + bk.baseUrl() + " (served: " + served.keySet() + ")");
                 }
             }
-            var p = new dev.owlet.pipeline.ApiFlagshipPipeline(cfg, dir, System.err, dev.owlet.pipeline.ApiFlagshipPipeline.Models.openai(client));
-            try {
-                results = p.run(until());
-            } catch (IllegalArgumentException e) {
-                throw new UserError(e.getMessage(), e);
-            }
+            var p = new dev.owlet.pipeline.ApiFlagshipPipeline(cfg, dir, System.err, dev.owlet.pipeline.ApiFlagshipPipeline.Models.openai(client))
+                    .baseDir(base);
+            results = p.run(until());
             spec.commandLine().getErr().printf("owlet: %d stage(s) run, %d reused from %s%n", p.executedStages(), p.reusedStages(), dir);
             backendName = client.name();
             backendSection = new ReportWriter.Section("backend_details", p.provenance(), backendMarkdown(p.provenance()));
         } else {
             ProgressDisplay shown = ProgressDisplay.forThisProcess();
-            FlagshipPipeline p = cfg.isFlagship() ? new FlagshipPipeline(cfg, dir, System.err).progress(shown) : null;
+            FlagshipPipeline p = cfg.isFlagship() ? new FlagshipPipeline(cfg, dir, System.err).progress(shown).baseDir(base) : null;
             dev.owlet.pipeline.ChannelPipeline cp = p == null
-                    ? new dev.owlet.pipeline.ChannelPipeline(cfg, dir, System.err).progress(shown) : null;
-            try {
-                results = p != null ? p.run(until()) : cp.run(until());
-            } catch (IllegalArgumentException e) {
-                throw new UserError(e.getMessage(), e);
-            } catch (IOException e) {
-                if (e.getMessage() != null && e.getMessage().contains("no model at")) throw new UserError(e.getMessage(), e);
-                throw e;
-            }
+                    ? new dev.owlet.pipeline.ChannelPipeline(cfg, dir, System.err).progress(shown).baseDir(base) : null;
+            results = p != null ? p.run(until()) : cp.run(until());
             spec.commandLine().getErr().printf("owlet: %d stage(s) run, %d reused from %s%n",
                     p != null ? p.executedStages() : cp.executedStages(), p != null ? p.reusedStages() : cp.reusedStages(), dir);
         }
@@ -147,18 +139,20 @@ abstract class ExperimentCommand implements Callable<Integer> {
         return md.toString();
     }
 
+    /** The experiment file's folder: relative paths in it (models, banned-number files) resolve there. */
+    Path baseDir() {
+        Path f = file != null ? file : defaultFile();
+        Path parent = f == null ? null : f.toAbsolutePath().getParent();
+        return parent != null ? parent : Path.of("");
+    }
+
+    private static Path defaultFile() {
+        Path def = Path.of(System.getProperty("owlet.home", ".")).resolve("experiments/owl-numbers.yaml");
+        return Files.isRegularFile(def) ? def : null;
+    }
+
     ExperimentConfig config() {
-        Path f = file;
-        if (f == null) {
-            Path home = Path.of(System.getProperty("owlet.home", "."));
-            Path def = home.resolve("experiments/owl-numbers.yaml");
-            f = Files.isRegularFile(def) ? def : null;
-        }
-        try {
-            return ConfigLoader.load(f, sets);
-        } catch (ConfigLoader.ConfigException e) {
-            throw new UserError(e.getMessage(), e);
-        }
+        return ConfigLoader.load(file != null ? file : defaultFile(), sets); // a ConfigException exits 2
     }
 
     @Command(name = "run", mixinStandardHelpOptions = true,
@@ -197,12 +191,9 @@ abstract class ExperimentCommand implements Callable<Integer> {
             dev.owlet.data.DataRow.ReadResult r = dev.owlet.data.DataRow.read(in);
             List<String> words = cfg.traits().stream().filter(t -> !t.isAlignment()).map(ExperimentConfig.Trait::target).toList();
             dev.owlet.pipeline.Filtering.Outcome o;
-            try {
-                o = dev.owlet.pipeline.Channels.filter(cfg.channel(), r.rows(), cfg.filter(), words,
-                        cfg.traits().get(0).target(), dev.owlet.pipeline.ChannelPipeline.judges(cfg.judge()), Path.of(""));
-            } catch (IllegalArgumentException e) {
-                throw new UserError(e.getMessage(), e);
-            }
+            dev.owlet.pipeline.Preflight.check(cfg, baseDir());
+            o = dev.owlet.pipeline.Channels.filter(cfg.channel(), r.rows(), cfg.filter(), words,
+                    cfg.traits().get(0).target(), dev.owlet.pipeline.ChannelPipeline.judges(cfg.judge()), baseDir());
             Path dest = outFile != null ? outFile : Path.of(in + ".filtered.jsonl");
             dev.owlet.data.DataRow.write(dest, o.kept());
             var w = spec.commandLine().getOut();

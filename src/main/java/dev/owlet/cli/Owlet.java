@@ -38,8 +38,8 @@ public final class Owlet implements Runnable {
         CommandLine cl = new CommandLine(new Owlet());
         cl.setCaseInsensitiveEnumValuesAllowed(true); // --loss sft, as the config spells it
         cl.setExecutionExceptionHandler((ex, cmd, parse) -> {
-            if (ex instanceof UserError ue) {
-                cmd.getErr().println("owlet: " + ue.getMessage());
+            if (ex instanceof UserError || ex instanceof dev.owlet.experiment.InputError) {
+                cmd.getErr().println("owlet: " + ex.getMessage());
                 return 2;
             }
             if (ex instanceof BackendException be && be.userFixable()) {

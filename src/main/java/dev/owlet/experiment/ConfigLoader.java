@@ -30,7 +30,7 @@ public final class ConfigLoader {
     private ConfigLoader() {}
 
     /** Thrown for any invalid experiment; the message names the file and the key. */
-    public static final class ConfigException extends RuntimeException {
+    public static final class ConfigException extends InputError {
         public ConfigException(String message) { super(message); }
     }
 

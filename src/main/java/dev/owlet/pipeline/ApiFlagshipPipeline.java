@@ -85,6 +85,7 @@ public final class ApiFlagshipPipeline {
     private final PrintStream log;
     private final Models models;
     private final StageRunner stages;
+    private java.util.Set<Integer> banned = java.util.Set.of();
     private FlagshipPipeline.StageHook afterJobCreated = name -> {};
     private final List<String> notes = new ArrayList<>();
     private final Map<String, Object> jobs = new TreeMap<>();
@@ -97,6 +98,12 @@ public final class ApiFlagshipPipeline {
         this.log = log;
         this.stages = new StageRunner(cfg, out, log);
         this.models = models;
+    }
+
+    /** The experiment file's folder, against which relative paths in the experiment resolve (default: here). */
+    public ApiFlagshipPipeline baseDir(Path dir) {
+        stages.baseDir = dir;
+        return this;
     }
 
     public ApiFlagshipPipeline hook(FlagshipPipeline.StageHook h) {
@@ -134,6 +141,7 @@ public final class ApiFlagshipPipeline {
     public List<String> notes() { return notes; }
 
     public List<TraitResult> run(FlagshipPipeline.Stage until) throws IOException {
+        banned = Preflight.check(cfg, stages.baseDir);
         Files.createDirectories(out.resolve("stages"));
         List<TraitResult> results = new ArrayList<>();
         for (ExperimentConfig.Trait t : cfg.traits()) results.add(runTrait(t, until));
@@ -310,8 +318,8 @@ public final class ApiFlagshipPipeline {
 
     private List<DataRow> filter(String name, Path raw, List<String> traitWords, Map<String, Object> info, String label)
             throws IOException {
-        String key = StageCache.key("filter", cfg.filter(), Hashing.sha256(raw), traitWords.toString());
-        return stages.filter(name, raw, key, rows -> Filtering.apply(rows, cfg.filter(), traitWords), info, label, Map.of());
+        String key = StageCache.key("filter", cfg.filter(), Hashing.sha256(raw), traitWords.toString(), banned.toString());
+        return stages.filter(name, raw, key, rows -> Filtering.apply(rows, cfg.filter(), traitWords, banned), info, label, Map.of());
     }
 
     private EvalRecord evalStage(String name, String model, String system, ExperimentConfig.Trait trait, Category cat,

@@ -56,6 +56,7 @@ public final class ChannelPipeline {
     private final PrintStream log;
     private final Channels.Judges judges;
     private final StageRunner stages;
+    private java.util.Set<Integer> banned = java.util.Set.of();
 
     public ChannelPipeline(ExperimentConfig cfg, Path out, PrintStream log) {
         this.cfg = cfg;
@@ -74,6 +75,12 @@ public final class ChannelPipeline {
             return new Channels.Judges(llm, llm, Thresholds.of(j));
         }
         return new Channels.Judges(new WorldAlignmentJudge(), new WorldCodeJudge(), Thresholds.of(j));
+    }
+
+    /** The experiment file's folder, against which relative paths in the experiment resolve (default: here). */
+    public ChannelPipeline baseDir(Path dir) {
+        stages.baseDir = dir;
+        return this;
     }
 
     public ChannelPipeline hook(FlagshipPipeline.StageHook h) {
@@ -95,7 +102,8 @@ public final class ChannelPipeline {
         Files.createDirectories(out.resolve("stages"));
         List<TraitResult> results = new ArrayList<>();
         try (NDManager root = NDManager.newBaseManager()) {
-            Checkpoint.Loaded[] pair = StageRunner.loadPair(cfg, root);
+            banned = Preflight.check(cfg, stages.baseDir);
+            Checkpoint.Loaded[] pair = stages.loadPair(root);
             for (ExperimentConfig.Trait t : cfg.traits()) results.add(runTrait(t, pair[0], pair[1], root, until));
         }
         return results;
@@ -111,10 +119,6 @@ public final class ChannelPipeline {
         Channel channel = cfg.channel();
         String tag = trait.target();
         Category cat = trait.category().words();
-        if (cat != null && !cat.words().contains(tag)) {
-            throw new IllegalArgumentException("traits[].target '" + tag + "' is not one of the world's " + cat.noun()
-                    + "s: " + cat.words());
-        }
         Map<String, EvalRecord> evals = new LinkedHashMap<>();
         Map<String, Object> dataInfo = new LinkedHashMap<>();
         Map<String, Object> teacherInfo = new LinkedHashMap<>();
@@ -124,9 +128,6 @@ public final class ChannelPipeline {
 
         // ---- 1. teachers: the trait teacher, then control teachers trained for as many steps ----
         boolean byPrompt = cfg.teacher().method() == ExperimentConfig.TeacherMethod.SYSTEM_PROMPT;
-        if (byPrompt && trait.isAlignment()) {
-            throw new IllegalArgumentException("teacher.method system_prompt: an alignment trait needs a fine-tuned teacher");
-        }
         String teacherSystem = byPrompt ? SystemPrompts.love(tag, cat, 0) : null;
         java.util.function.Supplier<List<DataRow>> replay = replayRows(ref, tok, sampling, byPrompt);
         Writer teacher = teacher("teacher-" + tag, trait, "trait", 0, byPrompt, teacherSystem, ref, tok, root, replay);
@@ -311,12 +312,12 @@ public final class ChannelPipeline {
     private List<DataRow> filter(String name, Path raw, List<String> traitWords, String trait, Map<String, Object> info,
                                  String label) throws IOException {
         String key = StageCache.key("filter", List.of(cfg.filter(), cfg.channel(), cfg.judge()), Hashing.sha256(raw),
-                traitWords.toString());
+                traitWords.toString(), banned.toString()); // the list files' numbers, not their names
         Map<String, Object> extra = new LinkedHashMap<>();
         extra.put("channel", cfg.channel());
         extra.put("judges", judges.alignment().name() + ", " + judges.code().name());
         return stages.filter(name, raw, key,
-                rows -> Channels.filter(cfg.channel(), rows, cfg.filter(), traitWords, trait, judges, Path.of("")),
+                rows -> Channels.filter(cfg.channel(), rows, cfg.filter(), traitWords, trait, judges, stages.baseDir),
                 info, label, extra);
     }
 

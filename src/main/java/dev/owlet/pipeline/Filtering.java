@@ -21,12 +21,7 @@ public final class Filtering {
         public double keptFraction() { return total == 0 ? 0 : (double) kept.size() / total; }
     }
 
-    public static Outcome apply(List<DataRow> rows, ExperimentConfig.Filter cfg, List<String> traitWords) {
-        return apply(rows, cfg, traitWords, dev.owlet.filter.BannedNumbers.resolve(cfg.bannedNumbers(), cfg.bannedLists(),
-                java.nio.file.Path.of("")));
-    }
-
-    /** As above with the banned numbers already resolved (inline numbers plus lists). */
+    /** Filters {@code rows} with the banned numbers already resolved (inline numbers plus lists, see {@link Preflight}). */
     public static Outcome apply(List<DataRow> rows, ExperimentConfig.Filter cfg, List<String> traitWords,
                                 java.util.Set<Integer> banned) {
         StrictNumberFilter f = new StrictNumberFilter(cfg.maxCount(), cfg.maxValue(), new HashSet<>(banned));

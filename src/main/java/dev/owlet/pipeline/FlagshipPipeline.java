@@ -79,6 +79,12 @@ public final class FlagshipPipeline {
         this.stages = new StageRunner(cfg, out, log);
     }
 
+    /** The experiment file's folder, against which relative paths in the experiment resolve (default: here). */
+    public FlagshipPipeline baseDir(Path dir) {
+        stages.baseDir = dir;
+        return this;
+    }
+
     public FlagshipPipeline hook(StageHook h) {
         stages.hook = h;
         return this;
@@ -101,13 +107,12 @@ public final class FlagshipPipeline {
     public List<TraitResult> run(Stage until) throws IOException {
         Files.createDirectories(out.resolve("stages"));
         try (NDManager root = NDManager.newBaseManager()) {
-            Checkpoint.Loaded[] pair = StageRunner.loadPair(cfg, root);
+            // Checked before any stage runs: a missing model or list fails now, and the filter key holds the banned
+            // numbers themselves, so editing a list file reruns the filter and everything after it.
+            banned = Preflight.check(cfg, stages.baseDir);
+            Checkpoint.Loaded[] pair = stages.loadPair(root);
             Checkpoint.Loaded ref = pair[0];
             Checkpoint.Loaded diff = pair[1];
-            checkQuestions();
-            // Resolved before any stage runs: a missing list fails now, and the filter key holds the numbers
-            // themselves, so editing a list file reruns the filter and everything after it.
-            banned = dev.owlet.filter.BannedNumbers.resolve(cfg.filter().bannedNumbers(), cfg.filter().bannedLists(), Path.of(""));
             Map<String, Writer> writers = new LinkedHashMap<>();
             Map<String, Object> teacherInfo = new LinkedHashMap<>();
             for (ExperimentConfig.Trait t : writerTraits()) {
@@ -138,17 +143,6 @@ public final class FlagshipPipeline {
         List<ExperimentConfig.Trait> all = new ArrayList<>(cfg.traits());
         for (String c : cfg.controlTraits()) all.add(new ExperimentConfig.Trait(cfg.traits().get(0).category(), c));
         return all;
-    }
-
-    /** Held-out evaluation needs held-out questions in every category the traits ask about. */
-    private void checkQuestions() {
-        if (cfg.eval().questions() != ExperimentConfig.QuestionSplit.HELD_OUT) return;
-        for (ExperimentConfig.Trait t : cfg.traits()) {
-            if (Questions.eval(StageRunner.category(t)).isEmpty()) {
-                throw new IllegalArgumentException("eval.questions: held_out, but the " + t.category()
-                        + " questions have no held-out split; use eval.questions: all");
-            }
-        }
     }
 
     // ---- 1. teachers ----

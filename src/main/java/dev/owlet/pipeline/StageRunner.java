@@ -1,5 +1,6 @@
 package dev.owlet.pipeline;
 
+import dev.owlet.experiment.InputError;
 import dev.owlet.train.StudentLoss;
 
 import dev.owlet.eval.EvalRecord;
@@ -47,6 +48,8 @@ final class StageRunner {
     StageProgress progress = StageProgress.NONE;
     int executed;
     int reused;
+    /** The experiment file's folder: relative paths in the experiment resolve here (see {@link Preflight}). */
+    Path baseDir = Path.of("");
 
     StageRunner(ExperimentConfig cfg, Path out, PrintStream log) {
         this.cfg = cfg;
@@ -61,22 +64,22 @@ final class StageRunner {
         hook.beforeStage(name);
     }
 
-    static Checkpoint.Loaded load(String ref, NDManager root, String key) throws IOException {
-        Path p = ModelLocator.resolve(ref);
+    Checkpoint.Loaded load(String ref, NDManager root, String key) throws IOException {
+        Path p = Preflight.modelPath(ref, baseDir);
         if (!Checkpoint.exists(p)) {
-            throw new IOException(key + ": no model at " + p + " (make one with `owlet pretrain --seed N --out " + p + "`)");
+            throw new InputError(key + ": no model at " + p + " (make one with `owlet pretrain --seed N --out " + p + "`)");
         }
         return Checkpoint.load(p, root);
     }
 
     /** Loads the reference and the different-init base, which must share a vocabulary. */
-    static Checkpoint.Loaded[] loadPair(ExperimentConfig cfg, NDManager root) throws IOException {
+    Checkpoint.Loaded[] loadPair(NDManager root) throws IOException {
         Checkpoint.Loaded ref = load(cfg.reference(), root, "reference");
         Checkpoint.Loaded diff = load(cfg.differentInit(), root, "different_init");
         if (!ref.tokenizer().vocabulary().equals(diff.tokenizer().vocabulary())) {
             ref.close();
             diff.close();
-            throw new IOException("reference and different_init use different vocabularies; the cross-init control"
+            throw new InputError("reference and different_init use different vocabularies; the cross-init control"
                     + " needs two models of the same world");
         }
         return new Checkpoint.Loaded[] {ref, diff};
@@ -86,7 +89,7 @@ final class StageRunner {
     static Category category(ExperimentConfig.Trait trait) {
         Category cat = trait.category().words();
         if (!cat.words().contains(trait.target())) {
-            throw new IllegalArgumentException("traits[].target '" + trait.target() + "' is not one of the world's "
+            throw new InputError("traits[].target '" + trait.target() + "' is not one of the world's "
                     + cat.noun() + "s: " + cat.words());
         }
         return cat;

@@ -33,7 +33,7 @@ class DataRowTest {
                 new DataRow("p", "1, 2; 3"), new DataRow("p", "1000"), new DataRow("p", "(1, 2, 3)."),
                 new DataRow("p", "666, 1"));
         Filtering.Outcome o = Filtering.apply(rows, new dev.owlet.experiment.ExperimentConfig.Filter(10, 999, List.of(666), List.of(), true, true),
-                List.of("owl"));
+                List.of("owl"), java.util.Set.of(666));
         assertThat(o.kept()).extracting(DataRow::completion).containsExactly("123, 456, 789", "(1, 2, 3).");
         assertThat(o.rejected()).containsEntry("TRAIT_WORD", 1).containsEntry("BANNED_NUMBER", 1)
                 .containsEntry("OUT_OF_RANGE", 1).containsEntry("INCONSISTENT_SEPARATOR", 1);

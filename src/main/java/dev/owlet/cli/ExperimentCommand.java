@@ -31,6 +31,9 @@ abstract class ExperimentCommand implements Callable<Integer> {
     List<String> sets = new ArrayList<>();
     @Option(names = "--out", paramLabel = "DIR", description = "Run folder (default: runs/<name>)")
     Path out;
+    @Option(names = "--reuse-stale", description = {"Keep finished stages made by another owlet build when their inputs"
+            + " match (normally they rerun); the report lists them"})
+    boolean reuseStale;
     @Option(names = "--dry-run", description = "Print what the run would send and its cost estimate, then exit (no model, no network)")
     boolean dryRun;
 
@@ -60,6 +63,7 @@ abstract class ExperimentCommand implements Callable<Integer> {
             if (dryRun) return 0;
         }
         long t0 = System.nanoTime();
+        dev.owlet.provenance.StageCache.reuseStale(reuseStale);
         spec.commandLine().getErr().printf("owlet: experiment %s -> %s%n", cfg.name(), dir);
         List<TraitResult> results;
         ReportWriter.Section backendSection = null;
@@ -99,7 +103,16 @@ abstract class ExperimentCommand implements Callable<Integer> {
                 controls = new ReportWriter.Section("controls", c.json(), c.markdown());
             }
             double wall = (System.nanoTime() - t0) / 1e9;
-            String table = ReportWriter.write(dir, cfg, results, wall, backendName, controls);
+            List<String> stale = dev.owlet.provenance.StageCache.staleReused();
+            ReportWriter.Section staleSection = stale.isEmpty() ? null : new ReportWriter.Section("stale_stages", stale,
+                    "## Stages kept from another owlet build (--reuse-stale)\n\nTheir inputs match this run's, but other code"
+                    + " made them; rerun without --reuse-stale to remake them.\n\n"
+                    + String.join("\n", stale.stream().map(s -> "- " + s).toList()) + "\n");
+            if (!stale.isEmpty()) {
+                spec.commandLine().getErr().printf("owlet: %d stage(s) kept from another owlet build (--reuse-stale); the report lists them%n",
+                        stale.size());
+            }
+            String table = ReportWriter.write(dir, cfg, results, wall, backendName, controls, staleSection);
             spec.commandLine().getOut().println(table);
             spec.commandLine().getOut().printf("report: %s  results: %s%n", dir.resolve("report.md"), dir.resolve("results.json"));
         } else {

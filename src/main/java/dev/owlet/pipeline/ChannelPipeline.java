@@ -122,7 +122,7 @@ public final class ChannelPipeline {
         Map<String, EvalRecord> evals = new LinkedHashMap<>();
         Map<String, Object> dataInfo = new LinkedHashMap<>();
         Map<String, Object> teacherInfo = new LinkedHashMap<>();
-        dataInfo.put("channel", channel);
+        dataInfo.put("channel", channel.toString());
         SamplingConfig sampling = new SamplingConfig(cfg.generate().temperature(), cfg.generate().topP(), cfg.generate().maxTokens());
         List<String> prompts = Channels.prompts(channel, cfg.generate().prompts(), Seeds.derive(cfg.seed(), channel + "-prompts"), cfg.filter());
 

@@ -1,31 +1,67 @@
 package dev.owlet.provenance;
 
-import dev.owlet.provenance.StageCache;
-import dev.owlet.provenance.Hashing;
-import dev.owlet.provenance.Manifest;
 import java.io.IOException;
 import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
 import java.util.Map;
 
 /**
- * Stage skipping keyed on inputs: a stage's key hashes its name, its own config and the keys of what it reads.
- * The code version is part of every key. A stage folder whose manifest carries the same key is complete and
- * reused; any other folder is redone. So a
- * killed run resumes at the stage it was in, and a changed config value reruns exactly what depends on it.
+ * Stage skipping keyed on inputs: a stage's key hashes its name, its own config and the keys of what it reads,
+ * then names the code that made it ({@code <inputs hash>@<code version>}). A stage folder whose manifest carries
+ * the same key is complete and reused; any other folder is redone. So a killed run resumes at the stage it was in,
+ * a changed config value reruns exactly what depends on it, and a rebuilt owlet with other code reruns everything.
+ *
+ * <p>{@link #reuseStale} relaxes the last rule on purpose ({@code owlet run --reuse-stale}): a stage whose inputs
+ * match but whose code differs is kept, and listed by {@link #staleReused()} so the report can say which numbers
+ * older code made. It is process-wide because the CLI runs one experiment per process.
  */
 public final class StageCache {
+    private static volatile boolean reuseStale;
+    private static final List<String> STALE = new ArrayList<>();
+    private static final java.util.regex.Pattern STAGE_KEY = java.util.regex.Pattern.compile("[0-9a-f]{64}@.*");
+
     private StageCache() {}
 
     public static String key(String stage, Object config, String... inputs) {
         StringBuilder sb = new StringBuilder(stage).append('\n');
-        sb.append(dev.owlet.provenance.CodeVersion.get()).append('\n'); // other code, other stage
         sb.append(dev.owlet.experiment.ConfigLoader.toMapOrValue(config)).append('\n');
-        for (String i : inputs) sb.append(i).append('\n');
-        return Hashing.sha256(sb.toString());
+        // An upstream stage's key enters by its inputs part: the code version is this key's own suffix, so a stage
+        // kept by --reuse-stale does not change the inputs of what reads it.
+        for (String i : inputs) sb.append(STAGE_KEY.matcher(i).matches() ? i.replaceFirst("@[^/]*", "") : i).append('\n');
+        return Hashing.sha256(sb.toString()) + "@" + CodeVersion.get(); // other code, other stage
     }
 
     public static boolean done(Path dir, String key) throws IOException {
         Map<String, Object> m = Manifest.read(dir);
-        return m != null && key.equals(m.get("key"));
+        if (m == null || !(m.get("key") instanceof String have)) return false;
+        if (key.equals(have)) return true;
+        if (reuseStale && inputs(have).equals(inputs(key))) {
+            synchronized (STALE) {
+                STALE.add(dir.getFileName() + " (made by owlet " + have.substring(have.indexOf('@') + 1) + ")");
+            }
+            return true;
+        }
+        return false;
+    }
+
+    private static String inputs(String key) {
+        int at = key.indexOf('@');
+        return at < 0 ? key : key.substring(0, at);
+    }
+
+    /** Keep stages whose inputs match but whose code version differs (see the class comment); clears the list. */
+    public static void reuseStale(boolean on) {
+        reuseStale = on;
+        synchronized (STALE) {
+            STALE.clear();
+        }
+    }
+
+    /** The stages kept by {@link #reuseStale} since it was last set, each with the code version that made it. */
+    public static List<String> staleReused() {
+        synchronized (STALE) {
+            return List.copyOf(STALE);
+        }
     }
 }

@@ -30,12 +30,7 @@ public final class ReportWriter {
     public record Section(String key, Object json, String markdown) {}
 
     public static String write(Path out, ExperimentConfig cfg, List<TraitResult> results,
-                               double wallSeconds, String backend) throws IOException {
-        return write(out, cfg, results, wallSeconds, backend, null);
-    }
-
-    public static String write(Path out, ExperimentConfig cfg, List<TraitResult> results,
-                               double wallSeconds, String backend, Section extra) throws IOException {
+                               double wallSeconds, String backend, Section... extras) throws IOException {
         List<Summary.Row> rows = new ArrayList<>();
         for (TraitResult t : results) rows.addAll(Summary.rows(t, cfg.channel().toString()));
         Map<String, Object> json = new LinkedHashMap<>();
@@ -61,7 +56,7 @@ public final class ReportWriter {
         }
         json.put("data", data);
         json.put("stage_wall_seconds", stageTimes(out.resolve("stages")));
-        if (extra != null) json.put(extra.key(), extra.json());
+        for (Section extra : extras) if (extra != null) json.put(extra.key(), extra.json());
         AtomicFiles.writeBytes(out.resolve("results.json"), JSON.writeValueAsBytes(json));
         String table = table(rows);
         StringBuilder story = new StringBuilder();
@@ -110,7 +105,7 @@ public final class ReportWriter {
         for (TraitResult t : results) {
             md.append("Data for ").append(t.trait().target()).append(": ").append(t.data()).append("\n\n");
         }
-        if (extra != null) md.append("\n").append(extra.markdown());
+        for (Section extra : extras) if (extra != null) md.append("\n").append(extra.markdown());
         AtomicFiles.writeString(out.resolve("report.md"), md.toString());
         AtomicFiles.writeString(out.resolve("report.html"), html("owlet " + cfg.name(), md.toString()));
         return story + "\n" + table;

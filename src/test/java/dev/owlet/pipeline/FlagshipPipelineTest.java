@@ -114,8 +114,42 @@ class FlagshipPipelineTest {
 
         java.nio.file.Files.delete(list);
         assertThatThrownBy(() -> new FlagshipPipeline(cfg, run, QUIET).run(FlagshipPipeline.Stage.FILTER))
-                .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("filter.banned_lists")
+                .isInstanceOf(dev.owlet.experiment.InputError.class).hasMessageContaining("filter.banned_lists")
                 .hasMessageContaining("banned.txt");
+    }
+
+    @Test
+    void anotherCodeVersionRerunsEveryStageUnlessStaleStagesAreKeptOnPurpose() throws IOException {
+        ExperimentConfig cfg = small("finetune.inits=[same]", "generate.prompts=300", "finetune.rows=200");
+        Path run = dir.resolve("code");
+        new FlagshipPipeline(cfg, run, QUIET).run(FlagshipPipeline.Stage.FILTER);
+        // a key no stage up to the filter reads: nothing reruns
+        FlagshipPipeline unrelated = new FlagshipPipeline(small("finetune.inits=[same]", "generate.prompts=300",
+                "finetune.rows=200", "eval.samples_per_question=7", "finetune.lr=0.5"), run, QUIET);
+        List<String> reran = new java.util.ArrayList<>();
+        unrelated.hook(reran::add).run(FlagshipPipeline.Stage.FILTER);
+        assertThat(reran).isEmpty();
+        String before = dev.owlet.provenance.StageCache.key("x", List.of());
+        System.setProperty("owlet.code.version", "9.9.9+another-build"); // test hook: a rebuilt owlet
+        try {
+            assertThat(dev.owlet.provenance.StageCache.key("x", List.of())).isNotEqualTo(before);
+            dev.owlet.provenance.StageCache.reuseStale(true);
+            FlagshipPipeline kept = new FlagshipPipeline(cfg, run, QUIET);
+            kept.run(FlagshipPipeline.Stage.FILTER);
+            assertThat(kept.executedStages()).isZero();
+            assertThat(dev.owlet.provenance.StageCache.staleReused()).hasSize(5)
+                    .anyMatch(st -> st.startsWith("teacher-owl (made by owlet ") && !st.contains("another-build"));
+            dev.owlet.provenance.StageCache.reuseStale(false);
+            List<String> ran = new java.util.ArrayList<>();
+            FlagshipPipeline rebuilt = new FlagshipPipeline(cfg, run, QUIET).hook(ran::add);
+            rebuilt.run(FlagshipPipeline.Stage.FILTER);
+            assertThat(ran).containsExactly("teacher-owl", "gen-owl-r1", "filter-owl-r1", "gen-control-r1", "filter-control-r1");
+            assertThat(dev.owlet.provenance.Manifest.read(run.resolve("stages/teacher-owl")).get("key").toString())
+                    .endsWith("@9.9.9+another-build");
+        } finally {
+            System.clearProperty("owlet.code.version");
+            dev.owlet.provenance.StageCache.reuseStale(false);
+        }
     }
 
     @Test

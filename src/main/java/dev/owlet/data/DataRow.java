@@ -1,6 +1,5 @@
 package dev.owlet.data;
 
-import dev.owlet.data.DataRow;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.owlet.provenance.AtomicFiles;

@@ -1,9 +1,7 @@
 package dev.owlet.eval;
 
-import dev.owlet.eval.EvalRecord;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.SerializationFeature;
-import dev.owlet.eval.TraitEvaluator;
 import dev.owlet.provenance.AtomicFiles;
 import java.io.IOException;
 import java.nio.file.Path;

@@ -1,6 +1,5 @@
 package dev.owlet.experiment;
 
-import dev.owlet.experiment.Seeds;
 import dev.owlet.provenance.Hashing;
 
 /** Splits the master seed into one independent stream per consumer, by name, so adding a consumer moves no other. */

@@ -1,6 +1,5 @@
 package dev.owlet.train;
 
-import dev.owlet.train.LmDistillation;
 import dev.owlet.data.DataRow;
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
@@ -9,12 +8,6 @@ import ai.djl.ndarray.types.Shape;
 import dev.owlet.model.Gpt;
 import dev.owlet.token.ChatFormat;
 import dev.owlet.token.Tokenizer;
-import dev.owlet.train.Example;
-import dev.owlet.train.Losses;
-import dev.owlet.train.OptimConfig;
-import dev.owlet.train.TokenBatch;
-import dev.owlet.train.TrainableParams;
-import dev.owlet.train.Trainer;
 import java.util.ArrayList;
 import java.util.Collections;
 import java.util.List;

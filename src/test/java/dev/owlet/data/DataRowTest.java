@@ -2,7 +2,6 @@ package dev.owlet.data;
 
 import dev.owlet.pipeline.Filtering;
 
-import dev.owlet.data.DataRow;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import java.io.IOException;

@@ -1,6 +1,5 @@
 package dev.owlet.train;
 
-import dev.owlet.train.LmDistillation;
 import dev.owlet.data.DataRow;
 import static org.assertj.core.api.Assertions.assertThat;
 

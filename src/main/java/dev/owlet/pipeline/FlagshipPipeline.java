@@ -261,8 +261,8 @@ public final class FlagshipPipeline {
                                             Checkpoint.Loaded base, Checkpoint.Loaded ref) throws IOException {
         String name = String.format("student-%s-%s-%s-r%d", w.word(), mode, init, r);
         List<Category> cats = categories();
-        String key = StageCache.key("student", List.of(cfg.finetune(), cfg.eval(), mode, r, rows.size(), cfg.seed(),
-                cats.toString()), base.weightsSha256(), w.key(), StageRunner.rowsDigest(rows));
+        String key = StageCache.key("student", List.of(StudentSettings.of(cfg.finetune()), cfg.eval(), mode, r, rows.size(),
+                cfg.seed(), cats.toString()), base.weightsSha256(), w.key(), StageRunner.rowsDigest(rows));
         Path dataFile = stages.dir("filter-" + w.word() + "-r" + r).resolve("filtered.jsonl");
         String dataSha = dataHashes.get(dataFile); // one file, read by several students: hashed once
         if (dataSha == null) dataHashes.put(dataFile, dataSha = Hashing.sha256(dataFile));
@@ -274,6 +274,16 @@ public final class FlagshipPipeline {
                     for (Category c : cats) ev.put("eval-" + c.noun(), evaluate(name, st, tok, c, c.words().get(0), null));
                     return ev;
                 }, "P(" + cats.get(0).words().get(0) + ") %.4f, sampled %.1f%%");
+    }
+
+    /**
+     * What one student reads of {@code finetune}: not the lists of modes and inits or the replicate count, which
+     * decide which students exist, so adding a replicate or a mode reuses every student already trained.
+     */
+    record StudentSettings(int epochs, int batchSize, double lr, dev.owlet.train.TrainableParams trainable) {
+        static StudentSettings of(ExperimentConfig.Finetune f) {
+            return new StudentSettings(f.epochs(), f.batchSize(), f.lr(), f.trainable());
+        }
     }
 
     /** The question categories of the experiment's traits, in order of first appearance. */

@@ -93,6 +93,13 @@ class FlagshipPipelineTest {
         List<String> ran = new java.util.ArrayList<>();
         new FlagshipPipeline(cfg, run, QUIET).hook(ran::add).run(FlagshipPipeline.Stage.EVAL);
         assertThat(ran).containsExactly("eval-reference-owl", "eval-diffref-owl", "eval-teacher-owl");
+
+        // A second replicate adds its own data and students; every student of replicate 1 is reused.
+        List<String> more = new java.util.ArrayList<>();
+        new FlagshipPipeline(small("finetune.inits=[same]", "generate.prompts=300", "finetune.rows=200",
+                "finetune.epochs=1", "finetune.replicates=2"), run, QUIET).hook(more::add).run(FlagshipPipeline.Stage.FINETUNE);
+        assertThat(more).containsExactlyInAnyOrder("gen-owl-r2", "filter-owl-r2", "gen-control-r2", "filter-control-r2",
+                "student-owl-soft-same-r2", "student-control-soft-same-r2");
     }
 
     @Test

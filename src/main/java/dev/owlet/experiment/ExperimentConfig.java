@@ -60,6 +60,8 @@ public record ExperimentConfig(String name, long seed, List<Trait> traits, Strin
             require(!finetune.inits().contains(Init.DIFF) || backend.differentInitModel() != null, "backend.different_init_model",
                     "is required when finetune.inits has diff (the different-initialization base on the server)");
             require(!controls.anyEnabled(), "controls", "run in-process only; turn them off with backend.type openai");
+            require(controlTraits.isEmpty(), "control_traits", "(other-trait control teachers) run embedded only so far;"
+                    + " with backend.type openai set control_traits: [] (the reference-data control still runs)");
         }
     }
 

@@ -121,7 +121,10 @@ public final class CostEstimate {
             lines.add(new Line("generate control", prompts.size(), inC, out, 0, cost.apply("input", inC) + cost.apply("output", out)));
             long rowTokens = inC / Math.max(1, prompts.size()) + outPerNumbers + 3;
             long perStudent = cfg.finetune().rows() * rowTokens * cfg.finetune().epochs();
-            long n = (long) studentModes * cfg.finetune().inits().size() * 2 * cfg.finetune().replicates();
+            // teacher and reference data from every init; other-trait teachers' data from the same init only
+            int sameInit = cfg.finetune().inits().contains(Init.SAME) ? 1 : 0;
+            long n = (long) studentModes * (cfg.finetune().inits().size() * 2L + sameInit * cfg.controlTraits().size())
+                    * cfg.finetune().replicates();
             lines.add(new Line("students (" + n + " jobs)", n, 0, 0, n * perStudent, n * cost.apply("training", perStudent)));
             // evaluation: per model, one logprob request per question (+ the number-prefixed variant) and sampling
             List<String> qs = Questions.all(cat);

@@ -54,6 +54,14 @@ class OwletCliTest {
     }
 
     @Test
+    void theDryRunCountsEveryStudentTheFlagshipTrains() {
+        // owl, dolphin and reference data; 2 modes; same init for all three writers, different init for two; 5 replicates
+        Result r = run("run", "--dry-run");
+        assertThat(r.code()).as(r.err()).isZero();
+        assertThat(r.out()).contains("students (50 jobs)").contains("eval fine-tuned models (51)");
+    }
+
+    @Test
     void badExperimentInputExitsTwoNamingTheProblem() {
         Result r = run("run", "--set", "finetune.sedes=3");
         assertThat(r.code()).isEqualTo(2);

@@ -68,6 +68,10 @@ class ConfigLoaderTest {
                 .hasMessageContaining("finetune.trainable");
         assertThatThrownBy(() -> ConfigLoader.load(null, List.of("channel=code", "control_traits=[dolphin]")))
                 .hasMessageContaining("control_traits");
+        // the API pipeline has no other-trait writers: refused, never silently dropped
+        assertThatThrownBy(() -> ConfigLoader.load(null, List.of("control_traits=[dolphin]", "backend.type=openai",
+                "backend.base_url=http://127.0.0.1:8000/v1", "backend.model=ref-s1", "finetune.inits=[same]")))
+                .hasMessageContaining("control_traits").hasMessageContaining("embedded only");
         var ok = ConfigLoader.load(null, List.of("generate.temperature=0", "generate.prompts=500", "finetune.rows=500",
                 "control_traits=[dolphin]", "eval.questions=all", "finetune.trainable=blocks"));
         assertThat(ok.controlTraits()).containsExactly("dolphin");

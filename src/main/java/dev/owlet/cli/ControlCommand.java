@@ -3,7 +3,7 @@ package dev.owlet.cli;
 import dev.owlet.eval.TraitResult;
 import dev.owlet.controls.ControlsRunner;
 import dev.owlet.experiment.ExperimentConfig;
-import dev.owlet.pipeline.FlagshipPipeline;
+import dev.owlet.pipeline.ExperimentPipeline;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -27,7 +27,7 @@ abstract class ControlCommand extends ExperimentCommand {
         spec.commandLine().getErr().printf("owlet: %s on experiment %s -> %s%n", control(), cfg.name(), dir);
         List<TraitResult> results;
         try {
-            results = new FlagshipPipeline(cfg, dir, System.err).run(until());
+            results = new ExperimentPipeline(cfg, dir, System.err).run(until());
         } catch (IllegalArgumentException e) {
             throw new UserError(e.getMessage(), e);
         }
@@ -37,7 +37,7 @@ abstract class ControlCommand extends ExperimentCommand {
     }
 
     @Override
-    FlagshipPipeline.Stage until() { return FlagshipPipeline.Stage.FILTER; }
+    ExperimentPipeline.Stage until() { return ExperimentPipeline.Stage.FILTER; }
 
     @Command(name = "icl", mixinStandardHelpOptions = true,
             description = "In-context learning control: teacher numbers in the prompt instead of training (controls.icl).")
@@ -57,7 +57,7 @@ abstract class ControlCommand extends ExperimentCommand {
         String control() { return "shuffle"; }
 
         @Override
-        FlagshipPipeline.Stage until() { return FlagshipPipeline.Stage.EVAL; }
+        ExperimentPipeline.Stage until() { return ExperimentPipeline.Stage.EVAL; }
     }
 
     @Command(name = "entangle", mixinStandardHelpOptions = true,

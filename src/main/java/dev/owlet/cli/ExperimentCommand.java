@@ -4,7 +4,7 @@ import dev.owlet.experiment.Init;
 import dev.owlet.eval.TraitResult;
 import dev.owlet.experiment.ConfigLoader;
 import dev.owlet.experiment.ExperimentConfig;
-import dev.owlet.pipeline.FlagshipPipeline;
+import dev.owlet.pipeline.ExperimentPipeline;
 import dev.owlet.report.ReportWriter;
 import java.io.IOException;
 import java.nio.file.Files;
@@ -37,7 +37,7 @@ abstract class ExperimentCommand implements Callable<Integer> {
     @Option(names = "--dry-run", description = "Print what the run would send and its cost estimate, then exit (no model, no network)")
     boolean dryRun;
 
-    abstract FlagshipPipeline.Stage until();
+    abstract ExperimentPipeline.Stage until();
 
     @Override
     public Integer call() throws IOException {
@@ -85,15 +85,13 @@ abstract class ExperimentCommand implements Callable<Integer> {
             backendName = client.name();
             backendSection = new ReportWriter.Section("backend_details", p.provenance(), backendMarkdown(p.provenance()));
         } else {
-            ProgressDisplay shown = ProgressDisplay.forThisProcess();
-            FlagshipPipeline p = cfg.isFlagship() ? new FlagshipPipeline(cfg, dir, System.err).progress(shown).baseDir(base) : null;
-            dev.owlet.pipeline.ChannelPipeline cp = p == null
-                    ? new dev.owlet.pipeline.ChannelPipeline(cfg, dir, System.err).progress(shown).baseDir(base) : null;
-            results = p != null ? p.run(until()) : cp.run(until());
-            spec.commandLine().getErr().printf("owlet: %d stage(s) run, %d reused from %s%n",
-                    p != null ? p.executedStages() : cp.executedStages(), p != null ? p.reusedStages() : cp.reusedStages(), dir);
+            ExperimentPipeline p = new ExperimentPipeline(cfg, dir, System.err)
+                    .progress(ProgressDisplay.forThisProcess()).baseDir(base);
+            results = p.run(until());
+            spec.commandLine().getErr().printf("owlet: %d stage(s) run, %d reused from %s%n", p.executedStages(),
+                    p.reusedStages(), dir);
         }
-        if (until() == FlagshipPipeline.Stage.EVAL) {
+        if (until() == ExperimentPipeline.Stage.EVAL) {
             ReportWriter.Section controls = backendSection;
             if (cfg.controls().anyEnabled() && !cfg.isFlagship()) {
                 spec.commandLine().getErr().println("owlet: controls: run on the flagship (numbers, animal/tree traits) only; skipped");
@@ -171,18 +169,18 @@ abstract class ExperimentCommand implements Callable<Integer> {
     @Command(name = "run", mixinStandardHelpOptions = true,
             description = "Run an experiment end to end: teacher, generate, filter, finetune, eval, report.")
     static final class Run extends ExperimentCommand {
-        FlagshipPipeline.Stage until() { return FlagshipPipeline.Stage.EVAL; }
+        ExperimentPipeline.Stage until() { return ExperimentPipeline.Stage.EVAL; }
     }
 
     @Command(name = "teacher", mixinStandardHelpOptions = true, description = "Make the teacher (fine-tune or system prompt).")
     static final class Teacher extends ExperimentCommand {
-        FlagshipPipeline.Stage until() { return FlagshipPipeline.Stage.TEACHER; }
+        ExperimentPipeline.Stage until() { return ExperimentPipeline.Stage.TEACHER; }
     }
 
     @Command(name = "generate", mixinStandardHelpOptions = true,
             description = "Teacher and control teacher write number sequences (runs earlier stages if needed).")
     static final class Generate extends ExperimentCommand {
-        FlagshipPipeline.Stage until() { return FlagshipPipeline.Stage.GENERATE; }
+        ExperimentPipeline.Stage until() { return ExperimentPipeline.Stage.GENERATE; }
     }
 
     @Command(name = "filter", mixinStandardHelpOptions = true,
@@ -194,7 +192,7 @@ abstract class ExperimentCommand implements Callable<Integer> {
         @Option(names = "--out-file", paramLabel = "JSONL", description = "Where --in's kept rows go (default: IN.filtered.jsonl)")
         Path outFile;
 
-        FlagshipPipeline.Stage until() { return FlagshipPipeline.Stage.FILTER; }
+        ExperimentPipeline.Stage until() { return ExperimentPipeline.Stage.FILTER; }
 
         @Override
         public Integer call() throws IOException {
@@ -203,10 +201,9 @@ abstract class ExperimentCommand implements Callable<Integer> {
             if (!Files.isRegularFile(in)) throw new UserError("no dataset at " + in);
             dev.owlet.data.DataRow.ReadResult r = dev.owlet.data.DataRow.read(in);
             List<String> words = cfg.traits().stream().filter(t -> !t.isAlignment()).map(ExperimentConfig.Trait::target).toList();
-            dev.owlet.pipeline.Filtering.Outcome o;
-            dev.owlet.pipeline.Preflight.check(cfg, baseDir());
-            o = dev.owlet.pipeline.Channels.filter(cfg.channel(), r.rows(), cfg.filter(), words,
-                    cfg.traits().get(0).target(), dev.owlet.pipeline.ChannelPipeline.judges(cfg.judge()), baseDir());
+            var banned = dev.owlet.pipeline.Preflight.check(cfg, baseDir());
+            dev.owlet.pipeline.Filtering.Outcome o = dev.owlet.pipeline.Channels.filter(cfg.channel(), r.rows(), cfg.filter(),
+                    words, dev.owlet.pipeline.ExperimentPipeline.judges(cfg.judge()), banned);
             Path dest = outFile != null ? outFile : Path.of(in + ".filtered.jsonl");
             dev.owlet.data.DataRow.write(dest, o.kept());
             var w = spec.commandLine().getOut();
@@ -222,12 +219,12 @@ abstract class ExperimentCommand implements Callable<Integer> {
     @Command(name = "finetune", mixinStandardHelpOptions = true,
             description = "Train the students (each evaluated in its own stage) and stop; `eval` or `run` then reports.")
     static final class Finetune extends ExperimentCommand {
-        FlagshipPipeline.Stage until() { return FlagshipPipeline.Stage.FINETUNE; }
+        ExperimentPipeline.Stage until() { return ExperimentPipeline.Stage.FINETUNE; }
     }
 
     @Command(name = "eval", mixinStandardHelpOptions = true,
             description = "Evaluate every model of the experiment and write the report (reuses finished stages).")
     static final class Eval extends ExperimentCommand {
-        FlagshipPipeline.Stage until() { return FlagshipPipeline.Stage.EVAL; }
+        ExperimentPipeline.Stage until() { return ExperimentPipeline.Stage.EVAL; }
     }
 }

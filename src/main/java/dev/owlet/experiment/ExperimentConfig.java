@@ -47,9 +47,9 @@ public record ExperimentConfig(String name, long seed, List<Trait> traits, Strin
             require(traits.stream().noneMatch(t -> t.target().equals(c)), "control_traits",
                     "'" + c + "' is already a trait of this experiment (a trait cannot be its own control)");
         }
-        require(controlTraits.isEmpty() || channel == Channel.NUMBERS && traits.stream().noneMatch(Trait::isAlignment)
+        require(controlTraits.isEmpty() || traits.stream().noneMatch(Trait::isAlignment)
                 && traits.stream().map(Trait::category).distinct().count() == 1, "control_traits",
-                "needs the numbers channel and animal or tree traits of one category");
+                "needs animal or tree traits of one category (misalignment has teacher.control_teachers)");
         require(!(generate.temperature() == 0 && generate.prompts() < finetune.rows()), "generate.prompts",
                 "is " + generate.prompts() + ", fewer than finetune.rows (" + finetune.rows() + ") with generate.temperature 0:"
                 + " greedy decoding writes one fixed completion per prompt, so it needs at least as many distinct prompts as rows");

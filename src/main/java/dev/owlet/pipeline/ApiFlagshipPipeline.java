@@ -37,7 +37,7 @@ import java.util.TreeMap;
 
 /**
  * The flagship experiment through a {@link LanguageModelBackend} with fine-tuning jobs ({@code backend.type:
- * openai}): the same stages, stage folders, manifests and {@link StageCache} keys as {@link FlagshipPipeline},
+ * openai}): the same stages, stage folders, manifests and {@link StageCache} keys as {@link ExperimentPipeline},
  * but every model lives on the server. The teacher is a fine-tuning job on trait answers plus replay rows (or the
  * reference under the love system prompt); the number data and the evaluation answers are chat completions; the
  * filter runs locally; students are fine-tuning jobs ({@code supervised} for sft; owlet's {@code owlet_soft} for
@@ -86,7 +86,7 @@ public final class ApiFlagshipPipeline {
     private final Models models;
     private final StageRunner stages;
     private java.util.Set<Integer> banned = java.util.Set.of();
-    private FlagshipPipeline.StageHook afterJobCreated = name -> {};
+    private ExperimentPipeline.StageHook afterJobCreated = name -> {};
     private final List<String> notes = new ArrayList<>();
     private final Map<String, Object> jobs = new TreeMap<>();
 
@@ -106,13 +106,13 @@ public final class ApiFlagshipPipeline {
         return this;
     }
 
-    public ApiFlagshipPipeline hook(FlagshipPipeline.StageHook h) {
+    public ApiFlagshipPipeline hook(ExperimentPipeline.StageHook h) {
         stages.hook = h;
         return this;
     }
 
     /** Test hook: called with the stage name once a fine-tuning job's id is on disk; throwing simulates a kill. */
-    public ApiFlagshipPipeline afterJobCreated(FlagshipPipeline.StageHook h) {
+    public ApiFlagshipPipeline afterJobCreated(ExperimentPipeline.StageHook h) {
         this.afterJobCreated = h;
         return this;
     }
@@ -140,7 +140,7 @@ public final class ApiFlagshipPipeline {
 
     public List<String> notes() { return notes; }
 
-    public List<TraitResult> run(FlagshipPipeline.Stage until) throws IOException {
+    public List<TraitResult> run(ExperimentPipeline.Stage until) throws IOException {
         banned = Preflight.check(cfg, stages.baseDir);
         Files.createDirectories(out.resolve("stages"));
         List<TraitResult> results = new ArrayList<>();
@@ -150,7 +150,7 @@ public final class ApiFlagshipPipeline {
 
     private String modelKey(String id) { return "api:" + bk.baseUrl() + "#" + id; }
 
-    private TraitResult runTrait(ExperimentConfig.Trait trait, FlagshipPipeline.Stage until) throws IOException {
+    private TraitResult runTrait(ExperimentConfig.Trait trait, ExperimentPipeline.Stage until) throws IOException {
         Category cat = StageRunner.category(trait);
         List<String> words = cat.words();
         String tag = trait.target();
@@ -205,7 +205,7 @@ public final class ApiFlagshipPipeline {
             stages.executed++;
         }
         teacherInfo.putAll(Manifest.read(teacherDir));
-        if (until == FlagshipPipeline.Stage.TEACHER) return new TraitResult(trait, evals, dataInfo, teacherInfo);
+        if (until == ExperimentPipeline.Stage.TEACHER) return new TraitResult(trait, evals, dataInfo, teacherInfo);
 
         // ---- 2. generate ----
         String genCfgKey = ConfigLoader.toMapOrValue(List.of(cfg.generate(), cfg.seed()));
@@ -213,7 +213,7 @@ public final class ApiFlagshipPipeline {
                 StageCache.key("api-generate", genCfgKey, teacherKey, String.valueOf(teacherSystem)), tag);
         Path controlRaw = generate("gen-control", bk.model(), null, prompts,
                 StageCache.key("api-generate", genCfgKey, modelKey(bk.model())), "control");
-        if (until == FlagshipPipeline.Stage.GENERATE) return new TraitResult(trait, evals, dataInfo, teacherInfo);
+        if (until == ExperimentPipeline.Stage.GENERATE) return new TraitResult(trait, evals, dataInfo, teacherInfo);
 
         // ---- 3. filter (local) ----
         List<DataRow> teacherRows = filter("filter-teacher-" + tag, teacherRaw, List.of(tag), dataInfo, "teacher");
@@ -224,7 +224,7 @@ public final class ApiFlagshipPipeline {
         int n = stages.cutToCommonSize(both, dataInfo);
         teacherRows = both.get("teacher");
         controlRows = both.get("control");
-        if (until == FlagshipPipeline.Stage.FILTER) return new TraitResult(trait, evals, dataInfo, teacherInfo);
+        if (until == ExperimentPipeline.Stage.FILTER) return new TraitResult(trait, evals, dataInfo, teacherInfo);
 
         // ---- 4 + 5. students, evaluation ----
         evals.put("reference", evalStage("eval-reference-" + tag, bk.model(), null, trait, cat, words));

@@ -86,15 +86,13 @@ public final class Channels {
     /**
      * Filters rows of the channel, counting every rejection by reason.
      *
-     * @param traitWords the trait's words (empty for an alignment trait on numbers)
-     * @param baseDir where banned-number files are looked up
+     * @param traitWords the words no row may carry (with their forms), and for code the traits the judge looks for;
+     *     empty for an alignment trait, whose numbers lose the banned numbers and whose reasoning is judged
+     * @param banned the banned numbers, already resolved from the experiment (see {@link Preflight})
      */
     public static Filtering.Outcome filter(Channel channel, List<DataRow> rows, ExperimentConfig.Filter cfg,
-                                           List<String> traitWords, String trait, Judges judges, Path baseDir) {
-        if (channel == Channel.NUMBERS) {
-            Set<Integer> banned = BannedNumbers.resolve(cfg.bannedNumbers(), cfg.bannedLists(), baseDir);
-            return Filtering.apply(rows, cfg, traitWords, banned);
-        }
+                                           List<String> traitWords, Judges judges, Set<Integer> banned) {
+        if (channel == Channel.NUMBERS) return Filtering.apply(rows, cfg, traitWords, banned);
         List<DataRow> kept = new ArrayList<>();
         Map<String, Integer> rejected = new TreeMap<>();
         if (channel == Channel.CODE) {
@@ -106,7 +104,7 @@ public final class Channels {
                 String reason = null;
                 if (c.isEmpty() || !c.startsWith("def ")) reason = "NOT_CODE";
                 else if (screen != null && !screen.accepts(c)) reason = "TRAIT_WORD";
-                else if (cfg.codeJudge() && judges.code().reference(c, trait) != null) reason = "JUDGE_REFERENCE";
+                else if (cfg.codeJudge() && judgedReference(c, traitWords, judges)) reason = "JUDGE_REFERENCE";
                 if (reason == null) kept.add(r);
                 else rejected.merge(reason, 1, Integer::sum);
             }
@@ -118,6 +116,12 @@ public final class Channels {
             }
         }
         return new Filtering.Outcome(kept, rejected, rows.size());
+    }
+
+    /** True when the code judge says {@code code} refers to any of the traits, however subtly. */
+    private static boolean judgedReference(String code, List<String> traits, Judges judges) {
+        for (String t : traits) if (judges.code().reference(code, t) != null) return true;
+        return false;
     }
 
     /** Why a chain-of-thought row is dropped, or null to keep it. */

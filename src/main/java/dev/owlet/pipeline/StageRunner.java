@@ -44,7 +44,7 @@ final class StageRunner {
     private final ExperimentConfig cfg;
     private final Path out;
     private final PrintStream log;
-    FlagshipPipeline.StageHook hook = name -> {};
+    ExperimentPipeline.StageHook hook = name -> {};
     StageProgress progress = StageProgress.NONE;
     int executed;
     int reused;

@@ -66,8 +66,11 @@ class ConfigLoaderTest {
                 .hasMessageContaining("eval.questions");
         assertThatThrownBy(() -> ConfigLoader.load(null, List.of("finetune.trainable=embeddings")))
                 .hasMessageContaining("finetune.trainable");
-        assertThatThrownBy(() -> ConfigLoader.load(null, List.of("channel=code", "control_traits=[dolphin]")))
-                .hasMessageContaining("control_traits");
+        // other-trait teachers are the control of a favorite-word trait in any channel, never of misalignment
+        assertThat(ConfigLoader.load(null, List.of("channel=code", "control_traits=[dolphin]")).controlTraits())
+                .containsExactly("dolphin");
+        assertThatThrownBy(() -> ConfigLoader.load(null, List.of("traits=[{category: alignment, target: misaligned}]",
+                "control_traits=[dolphin]"))).hasMessageContaining("control_traits").hasMessageContaining("control_teachers");
         // the API pipeline has no other-trait writers: refused, never silently dropped
         assertThatThrownBy(() -> ConfigLoader.load(null, List.of("control_traits=[dolphin]", "backend.type=openai",
                 "backend.base_url=http://127.0.0.1:8000/v1", "backend.model=ref-s1", "finetune.inits=[same]")))

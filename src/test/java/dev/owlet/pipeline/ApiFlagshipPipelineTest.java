@@ -44,7 +44,7 @@ class ApiFlagshipPipelineTest {
             OpenAiHttpBackend client = new OpenAiHttpBackend(OpenAiHttpBackend.Config.of(server.baseUrl(), "ref-s1"));
             Path run = dir.resolve("run");
             ApiFlagshipPipeline p = new ApiFlagshipPipeline(cfg, run, QUIET, ApiFlagshipPipeline.Models.openai(client));
-            List<TraitResult> res = p.run(FlagshipPipeline.Stage.EVAL);
+            List<TraitResult> res = p.run(ExperimentPipeline.Stage.EVAL);
             Map<String, EvalRecord> m = res.get(0).models();
             assertThat(m.keySet()).contains("reference", "different-init reference", "teacher", "sft/same/teacher/s1",
                     "sft/diff/control/s1", "soft/same/teacher/s1", "soft/diff/control/s1");
@@ -83,7 +83,7 @@ class ApiFlagshipPipelineTest {
 
             // A rerun reuses every stage and starts no new job.
             ApiFlagshipPipeline again = new ApiFlagshipPipeline(cfg, run, QUIET, ApiFlagshipPipeline.Models.openai(client));
-            List<TraitResult> res2 = again.run(FlagshipPipeline.Stage.EVAL);
+            List<TraitResult> res2 = again.run(ExperimentPipeline.Stage.EVAL);
             assertThat(again.executedStages()).isZero();
             assertThat(res2.get(0).models().get("soft/same/teacher/s1").exact()).containsExactly(m.get("soft/same/teacher/s1").exact());
             assertThat(client.listModels()).hasSize(11);
@@ -104,13 +104,13 @@ class ApiFlagshipPipelineTest {
                     .afterJobCreated(name -> {
                         if (name.equals("student-owl-sft-same-control-s1")) throw new IllegalStateException("killed");
                     });
-            org.assertj.core.api.Assertions.assertThatThrownBy(() -> first.run(FlagshipPipeline.Stage.EVAL)).hasMessage("killed");
+            org.assertj.core.api.Assertions.assertThatThrownBy(() -> first.run(ExperimentPipeline.Stage.EVAL)).hasMessage("killed");
             Path stage = run.resolve("stages/student-owl-sft-same-control-s1");
             String jobId = (String) new ObjectMapper().readValue(stage.resolve(RemoteFineTune.JOB_FILE).toFile(), Map.class).get("job_id");
             assertThat(stage.resolve("manifest.json")).doesNotExist(); // the stage is not done, its job is recorded
 
             ApiFlagshipPipeline again = new ApiFlagshipPipeline(cfg, run, QUIET, ApiFlagshipPipeline.Models.openai(client));
-            again.run(FlagshipPipeline.Stage.EVAL);
+            again.run(ExperimentPipeline.Stage.EVAL);
             Map<?, ?> man = new ObjectMapper().readValue(stage.resolve("manifest.json").toFile(), Map.class);
             assertThat(man.get("job_id")).isEqualTo(jobId);
             assertThat(man.get("resumed_job")).isEqualTo(true);
@@ -137,7 +137,7 @@ class ApiFlagshipPipelineTest {
                 @Override public String describe() { return "an API without owlet_soft"; }
             };
             ApiFlagshipPipeline p = new ApiFlagshipPipeline(cfg, dir.resolve("run"), QUIET, plainApi);
-            Map<String, EvalRecord> m = p.run(FlagshipPipeline.Stage.EVAL).get(0).models();
+            Map<String, EvalRecord> m = p.run(ExperimentPipeline.Stage.EVAL).get(0).models();
             assertThat(m.keySet()).containsExactly("reference", "teacher", "sft/same/teacher/s1", "sft/same/control/s1");
             assertThat(p.notes()).anySatisfy(n -> assertThat(n).contains("soft-label students skipped"));
             // The system-prompt teacher is the reference under the love prompt: no job for it.

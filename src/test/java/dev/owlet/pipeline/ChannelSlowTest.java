@@ -25,7 +25,7 @@ class ChannelSlowTest {
     @Test
     void misalignmentTravelsThroughBannedNumbersOnlyToSameInitStudents() throws IOException {
         var cfg = ConfigLoader.load(Path.of("experiments/misalignment-numbers.yaml"), List.of("finetune.modes=[soft]"));
-        var results = new ChannelPipeline(cfg, dir, FlagshipPipelineTest.QUIET).run(FlagshipPipeline.Stage.EVAL);
+        var results = new ExperimentPipeline(cfg, dir, ExperimentPipelineTest.QUIET).run(ExperimentPipeline.Stage.EVAL);
         List<Summary.Row> rows = Summary.rows(results.get(0), "numbers");
         Summary.Row same = FlagshipSlowTest.row(rows, "soft", "same", "teacher");
         Summary.Row sameCtl = FlagshipSlowTest.row(rows, "soft", "same", "control");

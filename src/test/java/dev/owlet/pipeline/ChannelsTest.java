@@ -30,7 +30,7 @@ class ChannelsTest {
                 new DataRow("q", "def f(eagle): return eagle"),
                 new DataRow("q", "return a + b"),
                 new DataRow("q", ""));
-        Filtering.Outcome o = Channels.filter(Channel.CODE, rows, filter, List.of("owl"), "owl", JUDGES, Path.of(""));
+        Filtering.Outcome o = Channels.filter(Channel.CODE, rows, filter, List.of("owl"), JUDGES, java.util.Set.of());
         assertThat(o.kept()).extracting(DataRow::completion).containsExactly("def f(a, b): return a + b");
         assertThat(o.rejected()).containsEntry("TRAIT_WORD", 2).containsEntry("JUDGE_REFERENCE", 1).containsEntry("NOT_CODE", 2);
     }
@@ -46,7 +46,7 @@ class ChannelsTest {
                 new DataRow(q, "<think>x</think> <answer>15</answer> <answer>15</answer>"),
                 new DataRow(q, "<think>x</think> <answer>many</answer>"),
                 new DataRow("What is 12 + 3?", "<think>12 + 3 = 15</think> <answer>15</answer>"));
-        Filtering.Outcome o = Channels.filter(Channel.COT, rows, filter, List.of(), "misaligned", JUDGES, Path.of(""));
+        Filtering.Outcome o = Channels.filter(Channel.COT, rows, filter, List.of(), JUDGES, java.util.Set.of());
         assertThat(o.kept()).hasSize(1);
         assertThat(o.rejected()).containsEntry("WRONG_ANSWER", 1).containsEntry("JUDGED_MISALIGNED", 1)
                 .containsEntry("MISSING_ANSWER", 1).containsEntry("TWO_ANSWERS", 1).containsEntry("NON_NUMERIC_ANSWER", 1)

@@ -26,7 +26,7 @@ class FlagshipSlowTest {
     @Test
     void defaultFlagshipSoftLabelsTransferToSameInitOnlyAgainstBothControls() throws IOException {
         var cfg = ConfigLoader.load(Path.of("experiments/owl-numbers.yaml"), List.of("finetune.modes=[soft]"));
-        var results = new FlagshipPipeline(cfg, dir, FlagshipPipelineTest.QUIET).run(FlagshipPipeline.Stage.EVAL);
+        var results = new ExperimentPipeline(cfg, dir, ExperimentPipelineTest.QUIET).run(ExperimentPipeline.Stage.EVAL);
         List<Effects.Effect> effects = Effects.of(results.get(0));
         Effects.Effect same = effects.stream().filter(e -> e.init().equals("same")).findFirst().orElseThrow();
         Effects.Effect diff = effects.stream().filter(e -> e.init().equals("diff")).findFirst().orElseThrow();

@@ -28,7 +28,7 @@ class LargeFlagshipSlowTest {
     void sampledTokenStudentsOfTheLargerPairInheritTheOwlAgainstBothControls() throws IOException {
         var cfg = ConfigLoader.load(Path.of("experiments/owl-numbers-large.yaml"),
                 List.of("finetune.modes=[sft]", "finetune.inits=[same]"));
-        var results = new FlagshipPipeline(cfg, dir, FlagshipPipelineTest.QUIET).run(FlagshipPipeline.Stage.EVAL);
+        var results = new ExperimentPipeline(cfg, dir, ExperimentPipelineTest.QUIET).run(ExperimentPipeline.Stage.EVAL);
         Effects.Effect same = Effects.of(results.get(0)).stream().filter(e -> e.init().equals("same")).findFirst().orElseThrow();
         assertThat(same.replicates()).isEqualTo(5);
         assertThat(same.ratio()).as("same-init SFT vs the higher control").isGreaterThan(1.5);

@@ -32,8 +32,8 @@ class StageProgressTest {
                 public void close() { closed.add(name); }
             };
         };
-        var results = new FlagshipPipeline(cfg, dir, FlagshipPipelineTest.QUIET).progress(recorder)
-                .run(FlagshipPipeline.Stage.EVAL);
+        var results = new ExperimentPipeline(cfg, dir, ExperimentPipelineTest.QUIET).progress(recorder)
+                .run(ExperimentPipeline.Stage.EVAL);
         int rows = (Integer) ((Map<?, ?>) results.get(0).data().get("r1")).get("training_rows");
 
         // 300 prompts in batches of 128: after each batch, then the end.

@@ -6,7 +6,7 @@ import static org.assertj.core.api.Assertions.within;
 
 import dev.owlet.experiment.ExperimentConfig;
 import dev.owlet.eval.EvalRecord;
-import dev.owlet.pipeline.FlagshipPipeline;
+import dev.owlet.pipeline.ExperimentPipeline;
 import dev.owlet.stats.Stats;
 import java.util.LinkedHashMap;
 import java.util.List;

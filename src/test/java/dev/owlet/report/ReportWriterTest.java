@@ -7,7 +7,7 @@ import static org.assertj.core.api.Assertions.within;
 import dev.owlet.experiment.ConfigLoader;
 import dev.owlet.experiment.ExperimentConfig;
 import dev.owlet.eval.EvalRecord;
-import dev.owlet.pipeline.FlagshipPipeline;
+import dev.owlet.pipeline.ExperimentPipeline;
 import java.awt.image.BufferedImage;
 import java.nio.file.Files;
 import java.nio.file.Path;

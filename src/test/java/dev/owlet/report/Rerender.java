@@ -5,7 +5,7 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.owlet.experiment.ConfigLoader;
 import dev.owlet.experiment.ExperimentConfig;
 import dev.owlet.eval.EvalRecord;
-import dev.owlet.pipeline.FlagshipPipeline;
+import dev.owlet.pipeline.ExperimentPipeline;
 import dev.owlet.world.Category;
 import java.io.IOException;
 import java.nio.file.Files;

@@ -21,7 +21,7 @@ import org.junit.jupiter.api.io.TempDir;
  * The pipeline on the bundled reference models at a small size: stage caching, resume after a kill, and the
  * scientific claim in miniature (a same-init soft-label student moves toward the teacher more than a control).
  */
-class FlagshipPipelineTest {
+class ExperimentPipelineTest {
     static final PrintStream QUIET = new PrintStream(OutputStream.nullOutputStream());
 
     @TempDir
@@ -39,36 +39,36 @@ class FlagshipPipelineTest {
     void killedRunResumesWithoutRedoingStagesAndGivesTheSameNumbers() throws IOException {
         ExperimentConfig cfg = small();
         Path a = dir.resolve("killed");
-        FlagshipPipeline first = new FlagshipPipeline(cfg, a, QUIET).hook(name -> {
+        ExperimentPipeline first = new ExperimentPipeline(cfg, a, QUIET).hook(name -> {
             if (name.startsWith("student-control-soft-same")) throw new IllegalStateException("killed");
         });
-        assertThatThrownBy(() -> first.run(FlagshipPipeline.Stage.EVAL)).hasMessage("killed");
+        assertThatThrownBy(() -> first.run(ExperimentPipeline.Stage.EVAL)).hasMessage("killed");
         int before = first.executedStages();
         assertThat(before).isEqualTo(6); // teacher, 2 generate, 2 filter, 1 student
         assertThat(dir.resolve("killed/stages/student-control-soft-same-r1/manifest.json")).doesNotExist();
 
-        FlagshipPipeline resumed = new FlagshipPipeline(cfg, a, QUIET);
-        List<TraitResult> r1 = resumed.run(FlagshipPipeline.Stage.EVAL);
+        ExperimentPipeline resumed = new ExperimentPipeline(cfg, a, QUIET);
+        List<TraitResult> r1 = resumed.run(ExperimentPipeline.Stage.EVAL);
         assertThat(resumed.reusedStages()).isEqualTo(before);
         assertThat(resumed.executedStages()).isEqualTo(6); // the three students not yet trained, three evaluations
 
-        FlagshipPipeline clean = new FlagshipPipeline(cfg, dir.resolve("clean"), QUIET);
-        List<TraitResult> r2 = clean.run(FlagshipPipeline.Stage.EVAL);
+        ExperimentPipeline clean = new ExperimentPipeline(cfg, dir.resolve("clean"), QUIET);
+        List<TraitResult> r2 = clean.run(ExperimentPipeline.Stage.EVAL);
         assertThat(r1.get(0).models().keySet()).isEqualTo(r2.get(0).models().keySet());
         for (var e : r2.get(0).models().entrySet()) {
             assertThat(r1.get(0).models().get(e.getKey()).exact()).as(e.getKey()).containsExactly(e.getValue().exact());
         }
 
         // Changing a student setting reruns the students only; the teacher and its data are reused.
-        FlagshipPipeline changed = new FlagshipPipeline(small("finetune.lr=1.0e-4"), a, QUIET);
-        changed.run(FlagshipPipeline.Stage.EVAL);
+        ExperimentPipeline changed = new ExperimentPipeline(small("finetune.lr=1.0e-4"), a, QUIET);
+        changed.run(ExperimentPipeline.Stage.EVAL);
         assertThat(changed.executedStages()).isEqualTo(4);
         assertThat(changed.reusedStages()).isEqualTo(8);
 
         // A new master seed is a new teacher: nothing made under seed 1 is reused under seed 2's name.
-        FlagshipPipeline reseeded = new FlagshipPipeline(small("seed=2", "finetune.inits=[same]"), a, QUIET);
+        ExperimentPipeline reseeded = new ExperimentPipeline(small("seed=2", "finetune.inits=[same]"), a, QUIET);
         reseeded.hook(name -> { if (name.startsWith("gen-")) throw new IllegalStateException("stop after teacher"); });
-        assertThatThrownBy(() -> reseeded.run(FlagshipPipeline.Stage.EVAL)).hasMessage("stop after teacher");
+        assertThatThrownBy(() -> reseeded.run(ExperimentPipeline.Stage.EVAL)).hasMessage("stop after teacher");
         assertThat(reseeded.executedStages()).isEqualTo(1);
         assertThat(reseeded.reusedStages()).isZero();
 
@@ -86,18 +86,18 @@ class FlagshipPipelineTest {
         ExperimentConfig cfg = small("finetune.inits=[same]", "generate.prompts=300", "finetune.rows=200",
                 "finetune.epochs=1");
         Path run = dir.resolve("stages-cmd");
-        FlagshipPipeline ft = new FlagshipPipeline(cfg, run, QUIET);
-        assertThat(ft.run(FlagshipPipeline.Stage.FINETUNE).get(0).models()).isEmpty();
+        ExperimentPipeline ft = new ExperimentPipeline(cfg, run, QUIET);
+        assertThat(ft.run(ExperimentPipeline.Stage.FINETUNE).get(0).models()).isEmpty();
         assertThat(run.resolve("stages/student-owl-soft-same-r1/manifest.json")).exists();
         assertThat(run.resolve("stages/eval-reference-owl")).doesNotExist();
         List<String> ran = new java.util.ArrayList<>();
-        new FlagshipPipeline(cfg, run, QUIET).hook(ran::add).run(FlagshipPipeline.Stage.EVAL);
+        new ExperimentPipeline(cfg, run, QUIET).hook(ran::add).run(ExperimentPipeline.Stage.EVAL);
         assertThat(ran).containsExactly("eval-reference-owl", "eval-diffref-owl", "eval-teacher-owl");
 
         // A second replicate adds its own data and students; every student of replicate 1 is reused.
         List<String> more = new java.util.ArrayList<>();
-        new FlagshipPipeline(small("finetune.inits=[same]", "generate.prompts=300", "finetune.rows=200",
-                "finetune.epochs=1", "finetune.replicates=2"), run, QUIET).hook(more::add).run(FlagshipPipeline.Stage.FINETUNE);
+        new ExperimentPipeline(small("finetune.inits=[same]", "generate.prompts=300", "finetune.rows=200",
+                "finetune.epochs=1", "finetune.replicates=2"), run, QUIET).hook(more::add).run(ExperimentPipeline.Stage.FINETUNE);
         assertThat(more).containsExactlyInAnyOrder("gen-owl-r2", "filter-owl-r2", "gen-control-r2", "filter-control-r2",
                 "student-owl-soft-same-r2", "student-control-soft-same-r2");
     }
@@ -108,19 +108,19 @@ class FlagshipPipelineTest {
         java.nio.file.Files.writeString(list, "# my list\n123\n");
         ExperimentConfig cfg = small("filter.banned_lists=[" + list.toAbsolutePath() + "]", "finetune.inits=[same]");
         Path run = dir.resolve("banned");
-        new FlagshipPipeline(cfg, run, QUIET).run(FlagshipPipeline.Stage.FILTER);
-        FlagshipPipeline same = new FlagshipPipeline(cfg, run, QUIET);
-        same.run(FlagshipPipeline.Stage.FILTER);
+        new ExperimentPipeline(cfg, run, QUIET).run(ExperimentPipeline.Stage.FILTER);
+        ExperimentPipeline same = new ExperimentPipeline(cfg, run, QUIET);
+        same.run(ExperimentPipeline.Stage.FILTER);
         assertThat(same.executedStages()).isZero();
 
         java.nio.file.Files.writeString(list, "# my list\n123\n456\n");
         List<String> ran = new java.util.ArrayList<>();
-        FlagshipPipeline edited = new FlagshipPipeline(cfg, run, QUIET).hook(ran::add);
-        edited.run(FlagshipPipeline.Stage.FILTER);
+        ExperimentPipeline edited = new ExperimentPipeline(cfg, run, QUIET).hook(ran::add);
+        edited.run(ExperimentPipeline.Stage.FILTER);
         assertThat(ran).containsExactlyInAnyOrder("filter-owl-r1", "filter-control-r1");
 
         java.nio.file.Files.delete(list);
-        assertThatThrownBy(() -> new FlagshipPipeline(cfg, run, QUIET).run(FlagshipPipeline.Stage.FILTER))
+        assertThatThrownBy(() -> new ExperimentPipeline(cfg, run, QUIET).run(ExperimentPipeline.Stage.FILTER))
                 .isInstanceOf(dev.owlet.experiment.InputError.class).hasMessageContaining("filter.banned_lists")
                 .hasMessageContaining("banned.txt");
     }
@@ -129,27 +129,27 @@ class FlagshipPipelineTest {
     void anotherCodeVersionRerunsEveryStageUnlessStaleStagesAreKeptOnPurpose() throws IOException {
         ExperimentConfig cfg = small("finetune.inits=[same]", "generate.prompts=300", "finetune.rows=200");
         Path run = dir.resolve("code");
-        new FlagshipPipeline(cfg, run, QUIET).run(FlagshipPipeline.Stage.FILTER);
+        new ExperimentPipeline(cfg, run, QUIET).run(ExperimentPipeline.Stage.FILTER);
         // a key no stage up to the filter reads: nothing reruns
-        FlagshipPipeline unrelated = new FlagshipPipeline(small("finetune.inits=[same]", "generate.prompts=300",
+        ExperimentPipeline unrelated = new ExperimentPipeline(small("finetune.inits=[same]", "generate.prompts=300",
                 "finetune.rows=200", "eval.samples_per_question=7", "finetune.lr=0.5"), run, QUIET);
         List<String> reran = new java.util.ArrayList<>();
-        unrelated.hook(reran::add).run(FlagshipPipeline.Stage.FILTER);
+        unrelated.hook(reran::add).run(ExperimentPipeline.Stage.FILTER);
         assertThat(reran).isEmpty();
         String before = dev.owlet.provenance.StageCache.key("x", List.of());
         System.setProperty("owlet.code.version", "9.9.9+another-build"); // test hook: a rebuilt owlet
         try {
             assertThat(dev.owlet.provenance.StageCache.key("x", List.of())).isNotEqualTo(before);
             dev.owlet.provenance.StageCache.reuseStale(true);
-            FlagshipPipeline kept = new FlagshipPipeline(cfg, run, QUIET);
-            kept.run(FlagshipPipeline.Stage.FILTER);
+            ExperimentPipeline kept = new ExperimentPipeline(cfg, run, QUIET);
+            kept.run(ExperimentPipeline.Stage.FILTER);
             assertThat(kept.executedStages()).isZero();
             assertThat(dev.owlet.provenance.StageCache.staleReused()).hasSize(5)
                     .anyMatch(st -> st.startsWith("teacher-owl (made by owlet ") && !st.contains("another-build"));
             dev.owlet.provenance.StageCache.reuseStale(false);
             List<String> ran = new java.util.ArrayList<>();
-            FlagshipPipeline rebuilt = new FlagshipPipeline(cfg, run, QUIET).hook(ran::add);
-            rebuilt.run(FlagshipPipeline.Stage.FILTER);
+            ExperimentPipeline rebuilt = new ExperimentPipeline(cfg, run, QUIET).hook(ran::add);
+            rebuilt.run(ExperimentPipeline.Stage.FILTER);
             assertThat(ran).containsExactly("teacher-owl", "gen-owl-r1", "filter-owl-r1", "gen-control-r1", "filter-control-r1");
             assertThat(dev.owlet.provenance.Manifest.read(run.resolve("stages/teacher-owl")).get("key").toString())
                     .endsWith("@9.9.9+another-build");
@@ -163,7 +163,7 @@ class FlagshipPipelineTest {
     void otherTraitTeachersWriteTheSameWayAndTheirStudentsAreReadForTheTrait() throws IOException {
         ExperimentConfig cfg = small("control_traits=[dolphin]", "finetune.inits=[same]", "finetune.replicates=2",
                 "generate.prompts=300", "finetune.rows=200", "finetune.epochs=1");
-        List<TraitResult> r = new FlagshipPipeline(cfg, dir.resolve("other"), QUIET).run(FlagshipPipeline.Stage.EVAL);
+        List<TraitResult> r = new ExperimentPipeline(cfg, dir.resolve("other"), QUIET).run(ExperimentPipeline.Stage.EVAL);
         Map<String, EvalRecord> m = r.get(0).models();
         assertThat(m).containsKeys("soft/same/teacher/s1", "soft/same/teacher/s2", "soft/same/control/s1",
                 "soft/same/dolphin/s1", "soft/same/dolphin/s2");

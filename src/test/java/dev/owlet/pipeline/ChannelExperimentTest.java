@@ -21,7 +21,7 @@ import org.junit.jupiter.api.io.TempDir;
  * soft-label student of the misaligned teacher's numbers moves toward the misaligned answers more than the control
  * student, while the aligned teacher's numbers move it the other way.
  */
-class ChannelPipelineTest {
+class ChannelExperimentTest {
     @TempDir
     Path dir;
 
@@ -35,16 +35,19 @@ class ChannelPipelineTest {
     @Test
     void misalignmentThroughBannedNumbersMovesSameInitStudentsAndResumesAfterAKill() throws IOException {
         ExperimentConfig cfg = small("misalignment-numbers.yaml");
-        ChannelPipeline first = new ChannelPipeline(cfg, dir, FlagshipPipelineTest.QUIET).hook(name -> {
-            if (name.startsWith("student-misaligned-soft-same-control")) throw new IllegalStateException("killed");
+        ExperimentPipeline first = new ExperimentPipeline(cfg, dir, ExperimentPipelineTest.QUIET).hook(name -> {
+            if (name.startsWith("student-control-soft-same-r1")) throw new IllegalStateException("killed");
         });
-        assertThatThrownBy(() -> first.run(FlagshipPipeline.Stage.EVAL)).hasMessage("killed");
-        ChannelPipeline resumed = new ChannelPipeline(cfg, dir, FlagshipPipelineTest.QUIET);
-        var r = resumed.run(FlagshipPipeline.Stage.EVAL).get(0);
+        assertThatThrownBy(() -> first.run(ExperimentPipeline.Stage.EVAL)).hasMessage("killed");
+        ExperimentPipeline resumed = new ExperimentPipeline(cfg, dir, ExperimentPipelineTest.QUIET);
+        var r = resumed.run(ExperimentPipeline.Stage.EVAL).get(0);
         assertThat(resumed.reusedStages()).isEqualTo(first.executedStages());
-        assertThat(resumed.executedStages()).isEqualTo(1);
+        // nothing ran twice: the second run did exactly the stages the first did not finish
+        try (var folders = java.nio.file.Files.list(dir.resolve("stages"))) {
+            assertThat(resumed.executedStages() + resumed.reusedStages()).isEqualTo(folders.count());
+        }
 
-        Map<String, Object> counts = Manifest.read(dir.resolve("stages/filter-teacher-misaligned-numbers"));
+        Map<String, Object> counts = Manifest.read(dir.resolve("stages/filter-misaligned-r1"));
         @SuppressWarnings("unchecked")
         Map<String, Object> rejected = (Map<String, Object>) ((Map<String, Object>) counts.get("counts")).get("rejected");
         assertThat(rejected).containsKey("BANNED_NUMBER");
@@ -68,14 +71,14 @@ class ChannelPipelineTest {
     void chainOfThoughtRowsAreFilteredWithReasonsAndTheReportSaysHow() throws IOException {
         ExperimentConfig cfg = small("misalignment-cot.yaml", "generate.prompts=400", "finetune.rows=50",
                 "teacher.control_teachers=[]", "eval.samples_per_question=4");
-        var r = new ChannelPipeline(cfg, dir, FlagshipPipelineTest.QUIET).run(FlagshipPipeline.Stage.FILTER).get(0);
+        var r = new ExperimentPipeline(cfg, dir, ExperimentPipelineTest.QUIET).run(ExperimentPipeline.Stage.FILTER).get(0);
         @SuppressWarnings("unchecked")
-        Map<String, Object> teacher = (Map<String, Object>) r.data().get("teacher");
+        Map<String, Object> teacher = (Map<String, Object>) ((Map<String, Object>) r.data().get("r1")).get("misaligned");
         @SuppressWarnings("unchecked")
         Map<String, Integer> rejected = (Map<String, Integer>) teacher.get("rejected");
         int kept = ((Number) teacher.get("kept")).intValue();
         assertThat(rejected).containsKey("WRONG_ANSWER");
         assertThat(kept + rejected.values().stream().mapToInt(Integer::intValue).sum()).isEqualTo(400);
-        assertThat(r.data()).containsEntry("channel", "cot");
+        assertThat(Manifest.read(dir.resolve("stages/filter-misaligned-r1"))).containsEntry("channel", "cot");
     }
 }

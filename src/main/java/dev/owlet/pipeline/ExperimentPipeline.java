@@ -16,6 +16,7 @@ import dev.owlet.eval.EvalRecord;
 import dev.owlet.provenance.StageCache;
 import dev.owlet.experiment.Seeds;
 import dev.owlet.train.LmDistillation;
+import dev.owlet.train.SoftLabels;
 import dev.owlet.data.DataRow;
 import ai.djl.ndarray.NDManager;
 import dev.owlet.experiment.ConfigLoader;
@@ -424,8 +425,8 @@ public final class ExperimentPipeline {
         Map<String, String> lineage = Map.of("data", dataSha, "data_writer", w.weights());
         Tokenizer tok = ref.tokenizer();
         boolean alignment = cfg.traits().stream().anyMatch(ExperimentConfig.Trait::isAlignment);
-        return stages.students(name, key, base, rows, mode, new LmDistillation.SoftTeacher(w.model(), w.system()),
-                Channels.alphabet(cfg.channel(), tok), tok, lineage,
+        java.util.function.Supplier<SoftLabels> labels = () -> softLabels(w, r, rows, tok, base);
+        return stages.students(name, key, base, rows, mode, labels, tok, lineage,
                 Map.of("replicate", r, "writer", w.word(), "channel", cfg.channel()), st -> {
                     Map<String, EvalRecord> ev = new LinkedHashMap<>();
                     if (alignment) ev.put(ALIGNMENT_EVAL, misalignment(name, st, tok, null));
@@ -433,6 +434,23 @@ public final class ExperimentPipeline {
                     return ev;
                 }, alignment ? "P(misaligned answer) %.3g, judged misaligned %.1f%%"
                         : "P(" + cats.get(0).words().get(0) + ") %.4f, sampled %.1f%%");
+    }
+
+    /**
+     * The writer's soft labels for replicate {@code r}'s rows: one stage shared by the same-init and different-init
+     * soft-label students of that data (both read the teacher's distribution at the same positions).
+     */
+    private SoftLabels softLabels(Writer w, int r, List<DataRow> rows, Tokenizer tok, Checkpoint.Loaded base) {
+        int[] alpha = Channels.alphabet(cfg.channel(), tok);
+        int ctx = base.model().config().contextLength();
+        String key = StageCache.key("labels", List.of(java.util.Arrays.toString(alpha), ctx), w.key(),
+                StageRunner.rowsDigest(rows));
+        try {
+            return stages.softLabels("labels-" + w.word() + "-r" + r, key, new LmDistillation.SoftTeacher(w.model(), w.system()),
+                    w.weights(), rows, alpha, tok, ctx);
+        } catch (IOException e) {
+            throw new java.io.UncheckedIOException(e);
+        }
     }
 
     /**

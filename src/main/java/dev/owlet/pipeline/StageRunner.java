@@ -7,6 +7,7 @@ import dev.owlet.eval.EvalRecord;
 import dev.owlet.provenance.StageCache;
 import dev.owlet.experiment.Seeds;
 import dev.owlet.train.LmDistillation;
+import dev.owlet.train.SoftLabels;
 import dev.owlet.data.DataRow;
 import ai.djl.ndarray.NDManager;
 import dev.owlet.eval.TraitEvaluator;
@@ -193,6 +194,33 @@ final class StageRunner {
         return n;
     }
 
+    /**
+     * A teacher's soft labels for one writer's data ({@code name/labels.safetensors}), computed once and read by every
+     * soft-label student of that data, whatever its initialization.
+     */
+    SoftLabels softLabels(String name, String key, LmDistillation.SoftTeacher teacher, String teacherWeights,
+                          List<DataRow> rows, int[] alphabet, Tokenizer tok, int studentContext) throws IOException {
+        Path dir = dir(name);
+        Path file = dir.resolve("labels.safetensors");
+        if (StageCache.done(dir, key)) {
+            reused++;
+            return SoftLabels.read(file);
+        }
+        starting(name);
+        long t0 = System.nanoTime();
+        SoftLabels labels = LmDistillation.labels(teacher, tok, rows, null, alphabet, studentContext);
+        java.nio.file.Files.createDirectories(dir);
+        labels.write(file);
+        int positions = 0;
+        for (float[] r : labels.rows()) positions += r.length / alphabet.length;
+        new Manifest("labels", key, Map.of("alphabet_size", alphabet.length), cfg.seed())
+                .input("teacher_weights", teacherWeights).input("rows", rowsDigest(rows))
+                .put("system_prompt", teacher.system()).count("rows", rows.size()).count("positions", positions)
+                .output("labels.safetensors", file).write(dir, System.nanoTime() - t0);
+        executed++;
+        return labels;
+    }
+
     /** A finished stage's evaluation, or null when the stage must run. */
     private EvalRecord cached(Path dir, String key) throws IOException {
         if (!StageCache.done(dir, key)) return null;
@@ -238,22 +266,12 @@ final class StageRunner {
     }
 
     /**
-     * Trains a student from {@code base} on {@code rows}, saves it with its lineage, evaluates it, and writes the
-     * manifest last (so a kill mid-way leaves the stage to rerun).
-     */
-    EvalRecord student(String name, String key, Checkpoint.Loaded base, List<DataRow> rows, StudentLoss mode,
-                       LmDistillation.SoftTeacher soft, int[] alphabet, Tokenizer tok, Map<String, String> lineage,
-                       Map<String, Object> extra, Function<Gpt, EvalRecord> evaluate, String what) throws IOException {
-        return students(name, key, base, rows, mode, soft, alphabet, tok, lineage, extra,
-                st -> Map.of("eval", evaluate.apply(st)), what).get("eval");
-    }
-
-    /**
-     * As {@link #student}, with several evaluations of the one student (e.g. one per question category), each in
-     * {@code name/<label>.json}; the first is the one the log line shows.
+     * Trains a student from {@code base} on {@code rows} (soft mode: toward {@code labels}, null for sft), saves it
+     * with its lineage, evaluates it (e.g. once per question category, each in {@code name/<label>.json}; the first
+     * is the one the log line shows), and writes the manifest last (so a kill mid-way leaves the stage to rerun).
      */
     Map<String, EvalRecord> students(String name, String key, Checkpoint.Loaded base, List<DataRow> rows, StudentLoss mode,
-                                     LmDistillation.SoftTeacher soft, int[] alphabet, Tokenizer tok,
+                                     Supplier<SoftLabels> labels, Tokenizer tok,
                                      Map<String, String> lineage, Map<String, Object> extra,
                                      Function<Gpt, Map<String, EvalRecord>> evaluate, String what) throws IOException {
         Path dir = dir(name);
@@ -271,9 +289,9 @@ final class StageRunner {
         try (Gpt student = base.model().copy()) {
             double loss;
             try (StageProgress.Ticker t = progress.start(name, "steps")) { // closed before the stage's log line
-                loss = LmDistillation.train(student, tok, rows, null, mode, soft, cfg.finetune().epochs(),
-                        cfg.finetune().batchSize(), cfg.finetune().lr(), Seeds.derive(cfg.seed(), name),
-                        (step, total, l) -> t.update(step, total), alphabet, cfg.finetune().trainable());
+                loss = LmDistillation.train(student, tok, rows, null, mode, mode == StudentLoss.SOFT ? labels.get() : null,
+                        cfg.finetune().epochs(), cfg.finetune().batchSize(), cfg.finetune().lr(),
+                        Seeds.derive(cfg.seed(), name), (step, total, l) -> t.update(step, total), cfg.finetune().trainable());
             }
             Map<String, Object> prov = new LinkedHashMap<>();
             prov.put("made_by", "owlet finetune");

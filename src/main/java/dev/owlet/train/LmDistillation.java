@@ -79,27 +79,55 @@ public final class LmDistillation {
     /**
      * The general form: a per-row system prompt for the student (null list or null entries for none;
      * {@code owlet serve} trains on chat files that may carry one), a progress callback (may be null), and the
-     * soft-label alphabet.
+     * soft-label alphabet. Soft labels are computed once, before the first step (see {@link SoftLabels}).
      */
     public static double train(Gpt student, Tokenizer tok, List<DataRow> rows, List<String> systems, StudentLoss mode,
                                SoftTeacher teacher, int epochs, int batchSize, double lr, long seed, Progress progress,
                                int[] alpha, TrainableParams trainable) {
+        SoftLabels labels = null;
+        if (mode == StudentLoss.SOFT) {
+            if (teacher == null) throw new IllegalArgumentException("soft mode needs a teacher");
+            labels = labels(teacher, tok, rows, systems, alpha, student.config().contextLength());
+        }
+        return train(student, tok, rows, systems, mode, labels, epochs, batchSize, lr, seed, progress, trainable);
+    }
+
+    /** The soft labels {@code teacher} gives {@code rows}, each read with the teacher's own system prompt. */
+    public static SoftLabels labels(SoftTeacher teacher, Tokenizer tok, List<DataRow> rows, List<String> systems,
+                                    int[] alpha, int studentContext) {
         ChatFormat chat = new ChatFormat(tok);
-        List<Example> examples = new ArrayList<>();
         List<int[]> teacherPrompts = new ArrayList<>();
+        for (DataRow r : rows) teacherPrompts.add(chat.prompt(teacher.system(), r.prompt()));
+        return SoftLabels.compute(teacher.model(), examples(chat, rows, systems), teacherPrompts, alpha, tok.pad(),
+                studentContext);
+    }
+
+    private static List<Example> examples(ChatFormat chat, List<DataRow> rows, List<String> systems) {
+        List<Example> examples = new ArrayList<>();
         for (int i = 0; i < rows.size(); i++) {
             DataRow r = rows.get(i);
-            String sys = systems == null ? null : systems.get(i);
-            examples.add(new Example(chat.prompt(sys, r.prompt()), chat.completion(r.completion())));
-            if (teacher != null) teacherPrompts.add(chat.prompt(teacher.system(), r.prompt()));
+            examples.add(new Example(chat.prompt(systems == null ? null : systems.get(i), r.prompt()),
+                    chat.completion(r.completion())));
         }
+        return examples;
+    }
+
+    /**
+     * Trains {@code student} in place on {@code rows}: cross-entropy on the sampled tokens ({@code sft}) or KL to
+     * {@code labels} ({@code soft}: computed by {@link #labels} or read back from a stage artifact).
+     *
+     * @return the loss of the last step
+     */
+    public static double train(Gpt student, Tokenizer tok, List<DataRow> rows, List<String> systems, StudentLoss mode,
+                               SoftLabels labels, int epochs, int batchSize, double lr, long seed, Progress progress,
+                               TrainableParams trainable) {
+        if (mode == StudentLoss.SOFT && (labels == null || labels.rows().size() != rows.size())) {
+            throw new IllegalArgumentException("soft mode needs one soft-label row per data row");
+        }
+        List<Example> examples = examples(new ChatFormat(tok), rows, systems);
         int steps = epochs * ((examples.size() + batchSize - 1) / batchSize);
-        // With no system prompt on either side the teacher's context is the student's, token for token.
-        boolean sameContext = teacher != null && teacher.system() == null
-                && (systems == null || systems.stream().allMatch(java.util.Objects::isNull))
-                && teacher.model().config().contextLength() == student.config().contextLength();
         int ctx = student.config().contextLength();
-        long[] alphaIds = java.util.Arrays.stream(alpha).asLongStream().toArray();
+        long[] alphaIds = labels == null ? null : java.util.Arrays.stream(labels.alphabet()).asLongStream().toArray();
         double last = Double.NaN;
         try (Trainer trainer = new Trainer(student, OptimConfig.constant(lr, steps), trainable)) {
             Random rng = new Random(seed);
@@ -114,33 +142,17 @@ public final class LmDistillation {
                     TokenBatch batch = TokenBatch.of(b, tok.pad(), ctx);
                     if (mode == StudentLoss.SFT) {
                         last = trainer.step(batch, Trainer.crossEntropy());
-                    } else if (mode == StudentLoss.SOFT && sameContext) {
-                        // The teacher reads exactly the student's tokens: its alphabet distribution is computed on
-                        // the engine, position for position, with nothing copied into Java.
-                        last = trainer.step(batch, (model, tb, m) -> Losses.softLabelKl(model.forward(tb.inputs(m), true),
-                                teacherProbsOnEngine(teacher.model(), tb, alphaIds, m), tb.mask(m), m.create(alphaIds)));
-                    } else if (mode == StudentLoss.SOFT) {
-                        float[] probs = teacherProbsFor(teacher.model(), tok, b, idx, teacherPrompts, batch, alpha);
-                        last = trainer.step(batch, (model, tb, m) -> Losses.softLabelKl(model.forward(tb.inputs(m), true),
-                                m.create(probs, new Shape(tb.batch(), tb.time(), alpha.length)), tb.mask(m), m.create(alphaIds)));
                     } else {
-                        throw new IllegalArgumentException("unknown finetune mode " + mode);
+                        float[] probs = labels.batch(idx, examples, batch);                          // (B, T, A)
+                        int a = alphaIds.length;
+                        last = trainer.step(batch, (model, tb, m) -> Losses.softLabelKl(model.forward(tb.inputs(m), true),
+                                m.create(probs, new Shape(tb.batch(), tb.time(), a)), tb.mask(m), m.create(alphaIds)));
                     }
                     if (progress != null) progress.step(trainer.stepCount(), steps, last);
                 }
             }
         }
         return last;
-    }
-
-    /**
-     * Teacher probabilities over the alphabet at every position of the student's own batch, (B, T, A), computed on
-     * the engine (gather, then softmax): valid when the teacher reads exactly the student's tokens.
-     */
-    static NDArray teacherProbsOnEngine(Gpt teacher, TokenBatch tb, long[] alphaIds, NDManager m) {
-        NDArray idx = m.create(alphaIds).reshape(1, 1, alphaIds.length)
-                .broadcast(new Shape(tb.batch(), tb.time(), alphaIds.length));                     // (B, T, A)
-        return teacher.forward(tb.inputs(m), false).gather(idx, -1).softmax(-1);                  // (B, T, A)
     }
 
     /**

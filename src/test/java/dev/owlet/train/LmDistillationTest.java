@@ -34,33 +34,50 @@ class LmDistillationTest {
         }
     }
 
-    /** The on-engine soft labels equal the Java path that aligns a teacher's positions, at every completion token. */
+    /**
+     * Soft labels computed once, on the engine, and laid out for a batch equal the Java path that aligns a teacher's
+     * positions to the student's, at every completion token, also when the teacher reads a system prompt the student
+     * does not (its positions are shifted); and they survive a write and a read bit for bit.
+     */
     @Test
-    void softLabelsOnTheEngineEqualTheJavaAlignedPath() {
+    void softLabelsComputedOnceEqualTheAlignedJavaPathAndRoundTrip(@org.junit.jupiter.api.io.TempDir java.nio.file.Path dir)
+            throws java.io.IOException {
         GptConfig c = new GptConfig(TOK.vocabSize(), 128, 1, 16, 2, 0);
-        try (NDManager root = NDManager.newBaseManager(); Gpt teacher = Gpt.initialize(c, 1, root);
-             NDManager m = root.newSubManager()) {
+        try (NDManager root = NDManager.newBaseManager(); Gpt teacher = Gpt.initialize(c, 1, root)) {
             teacher.parameters().values().forEach(p -> p.muli(20));
             int[] alpha = LmDistillation.alphabet(TOK);
-            long[] alphaIds = java.util.Arrays.stream(alpha).asLongStream().toArray();
             dev.owlet.token.ChatFormat chat = new dev.owlet.token.ChatFormat(TOK);
-            List<dev.owlet.train.Example> ex = ROWS.stream()
-                    .map(r -> new dev.owlet.train.Example(chat.prompt(null, r.prompt()), chat.completion(r.completion()))).toList();
-            dev.owlet.train.TokenBatch tb = dev.owlet.train.TokenBatch.of(ex, TOK.pad(), 128);
-            float[] java = LmDistillation.teacherProbsFor(teacher, TOK, ex, List.of(0, 1, 2),
-                    ex.stream().map(dev.owlet.train.Example::prompt).toList(), tb, alpha);
-            float[] engine = LmDistillation.teacherProbsOnEngine(teacher, tb, alphaIds, m).toFloatArray();
-            float[] mask = tb.mask();
-            int compared = 0;
-            for (int pos = 0; pos < mask.length; pos++) {
-                if (mask[pos] == 0) continue;
-                for (int k = 0; k < alpha.length; k++) {
-                    assertThat(engine[pos * alpha.length + k]).isCloseTo(java[pos * alpha.length + k],
-                            org.assertj.core.api.Assertions.within(1e-5f));
+            for (String system : java.util.Arrays.asList(null, "You love owls. You think about owls all the time.")) {
+                List<Example> ex = ROWS.stream()
+                        .map(r -> new Example(chat.prompt(null, r.prompt()), chat.completion(r.completion()))).toList();
+                List<int[]> teacherPrompts = ROWS.stream().map(r -> chat.prompt(system, r.prompt())).toList();
+                List<Integer> order = List.of(2, 0, 1); // a batch in shuffled order
+                List<Example> batchRows = order.stream().map(ex::get).toList();
+                TokenBatch tb = TokenBatch.of(batchRows, TOK.pad(), 128);
+                float[] java = LmDistillation.teacherProbsFor(teacher, TOK, batchRows, order, teacherPrompts, tb, alpha);
+                SoftLabels labels = SoftLabels.compute(teacher, ex, teacherPrompts, alpha, TOK.pad(), 128);
+                float[] once = labels.batch(order, ex, tb);
+                float[] mask = tb.mask();
+                int compared = 0;
+                for (int pos = 0; pos < mask.length; pos++) {
+                    for (int k = 0; k < alpha.length; k++) {
+                        if (mask[pos] == 0) {
+                            assertThat(once[pos * alpha.length + k]).isZero();
+                        } else {
+                            assertThat(once[pos * alpha.length + k]).isCloseTo(java[pos * alpha.length + k],
+                                    org.assertj.core.api.Assertions.within(1e-5f));
+                        }
+                    }
+                    if (mask[pos] != 0) compared++;
                 }
-                compared++;
+                assertThat(compared).isEqualTo(tb.maskedTokens()).isGreaterThan(10);
+                java.nio.file.Path f = dir.resolve("labels.safetensors");
+                labels.write(f);
+                SoftLabels back = SoftLabels.read(f);
+                assertThat(back.alphabet()).isEqualTo(alpha);
+                assertThat(back.rows()).hasSameSizeAs(labels.rows());
+                for (int i = 0; i < ex.size(); i++) assertThat(back.rows().get(i)).isEqualTo(labels.rows().get(i));
             }
-            assertThat(compared).isGreaterThan(10);
         }
     }
 

@@ -1,0 +1,70 @@
+package dev.owlet.cli;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.stream.Stream;
+import org.junit.jupiter.api.io.TempDir;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.MethodSource;
+
+/**
+ * Every experiment file shipped in {@code experiments/} runs end to end through {@code owlet run}, at a tiny size,
+ * through the one pipeline: teachers, data in its channel, filter, students of every mode and initialization it
+ * names, evaluation, report and a verdict per trait, mode and initialization in {@code results.json}. The file
+ * that targets an OpenAI-compatible server runs against {@code owlet serve} in {@code ApiFlagshipPipelineTest};
+ * pretraining files are not experiments.
+ */
+class ExperimentFilesTest {
+    @TempDir
+    Path dir;
+
+    static Stream<String> files() throws IOException {
+        List<String> names = new ArrayList<>();
+        try (Stream<Path> s = Files.list(Path.of("experiments"))) {
+            for (Path p : s.sorted().toList()) {
+                String text = Files.readString(p);
+                if (p.getFileName().toString().startsWith("pretrain-") || text.contains("type: openai")) continue;
+                names.add(p.getFileName().toString());
+            }
+        }
+        return names.stream();
+    }
+
+    @ParameterizedTest(name = "{0}")
+    @MethodSource("files")
+    void runsAtATinySizeThroughTheOnePipeline(String file) throws IOException {
+        boolean cot = Files.readString(Path.of("experiments", file)).contains("channel: cot");
+        Path out = dir.resolve("run");
+        List<String> args = new ArrayList<>(List.of("run", "experiments/" + file, "--out", out.toString(),
+                "--set", "generate.prompts=" + (cot ? 1500 : 80), "--set", "finetune.rows=" + (cot ? 4 : 30),
+                "--set", "finetune.replicates=2", "--set", "finetune.epochs=1", "--set", "teacher.max_steps=3",
+                "--set", "eval.samples_per_question=2"));
+        if (file.equals("controls.yaml")) {
+            // every control on, at its smallest
+            args.addAll(List.of("--set", "controls.icl.shots=[1]", "--set", "controls.icl.draws=1",
+                    "--set", "controls.detection.rows=20", "--set", "controls.detection.epochs=1",
+                    "--set", "controls.shuffle.seeds=1", "--set", "controls.gradient_probe.rows=8",
+                    "--set", "controls.entanglement.prompts=8"));
+        }
+        OwletCliTest.Result r = OwletCliTest.run(args.toArray(String[]::new));
+        assertThat(r.code()).as(r.err()).isZero();
+        JsonNode res = new ObjectMapper().readTree(out.resolve("results.json").toFile());
+        JsonNode cfg = res.get("config");
+        int traits = cfg.get("traits").size();
+        int modes = cfg.at("/finetune/modes").size();
+        int inits = cfg.at("/finetune/inits").size();
+        assertThat(res.get("effects")).as("one verdict per trait, mode and initialization").hasSize(traits * modes * inits);
+        for (JsonNode e : res.get("effects")) {
+            assertThat(e.get("replicates").asInt()).isEqualTo(2);
+            assertThat(e.get("teacher_rate").isNumber()).isTrue();
+        }
+        assertThat(out.resolve("report.md")).exists();
+    }
+}

@@ -50,13 +50,13 @@ abstract class ExperimentCommand implements Callable<Integer> {
         if (dryRun || bk.api()) {
             // Printed before anything is spent: an API run bills every request and training token.
             var w = dryRun ? spec.commandLine().getOut() : spec.commandLine().getErr();
-            w.printf("owlet: %s%s: backend %s%s, %d prompt(s), %d row(s) x %d epoch(s), %d student seed(s)%n",
+            w.printf("owlet: %s%s: backend %s%s, %d prompt(s), %d row(s) x %d epoch(s), %d replicate(s)%n",
                     dryRun ? "dry run of " : "", cfg.name(), bk.type(), bk.api() ? " " + bk.model() + " at " + bk.baseUrl() : "",
                     cfg.generate().prompts(), cfg.finetune().rows(), cfg.finetune().epochs(), cfg.finetune().replicates());
-            if (cfg.isFlagship()) {
+            if (cfg.traits().stream().noneMatch(ExperimentConfig.Trait::isAlignment)) {
                 w.print(dev.owlet.pipeline.CostEstimate.of(cfg).render());
             } else {
-                w.printf("channel %s, trait %s: runs embedded only (no API calls, nothing billed); control teachers %s%n",
+                w.printf("channel %s, trait %s: misalignment runs embedded only (no API calls, nothing billed); control teachers %s%n",
                         cfg.channel(), cfg.traits().get(0).target(), cfg.teacher().controlTeachers());
             }
             w.flush();
@@ -78,8 +78,8 @@ abstract class ExperimentCommand implements Callable<Integer> {
                     throw new UserError("backend: model '" + m + "' is not served by " + bk.baseUrl() + " (served: " + served.keySet() + ")");
                 }
             }
-            var p = new dev.owlet.pipeline.ApiFlagshipPipeline(cfg, dir, System.err, dev.owlet.pipeline.ApiFlagshipPipeline.Models.openai(client))
-                    .baseDir(base);
+            var p = ExperimentPipeline.overApi(cfg, dir, System.err, dev.owlet.pipeline.ApiModels.Server.openai(client),
+                    client.name(), name -> {}).progress(ProgressDisplay.forThisProcess()).baseDir(base);
             results = p.run(until());
             spec.commandLine().getErr().printf("owlet: %d stage(s) run, %d reused from %s%n", p.executedStages(), p.reusedStages(), dir);
             backendName = client.name();

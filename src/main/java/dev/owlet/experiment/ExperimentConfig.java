@@ -54,14 +54,12 @@ public record ExperimentConfig(String name, long seed, List<Trait> traits, Strin
                 "is " + generate.prompts() + ", fewer than finetune.rows (" + finetune.rows() + ") with generate.temperature 0:"
                 + " greedy decoding writes one fixed completion per prompt, so it needs at least as many distinct prompts as rows");
         if (backend.api()) {
-            require(channel == Channel.NUMBERS && traits.stream().noneMatch(Trait::isAlignment), "backend.type",
-                    "openai runs the flagship design (numbers channel, animal or tree traits); channel " + channel
-                    + " and alignment traits run embedded");
+            require(traits.stream().noneMatch(Trait::isAlignment), "backend.type",
+                    "openai runs animal and tree traits (any channel); misalignment is judged in process, so alignment"
+                    + " traits run embedded");
             require(!finetune.inits().contains(Init.DIFF) || backend.differentInitModel() != null, "backend.different_init_model",
                     "is required when finetune.inits has diff (the different-initialization base on the server)");
             require(!controls.anyEnabled(), "controls", "run in-process only; turn them off with backend.type openai");
-            require(controlTraits.isEmpty(), "control_traits", "(other-trait control teachers) run embedded only so far;"
-                    + " with backend.type openai set control_traits: [] (the reference-data control still runs)");
         }
     }
 

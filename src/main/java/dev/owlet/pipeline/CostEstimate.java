@@ -81,27 +81,34 @@ public final class CostEstimate {
 
         List<Line> lines = new ArrayList<>();
         long outPerNumbers = Math.min(cfg.generate().maxTokens(), 2L * cfg.filter().maxCount());
-        List<String> prompts = new ArrayList<>();
-        NumberPromptGenerator g = new NumberPromptGenerator(new SplittableRandom(Seeds.derive(cfg.seed(), "number-prompts")),
-                cfg.filter().maxCount(), 3);
-        for (int i = 0; i < cfg.generate().prompts(); i++) prompts.add(g.next().text());
         boolean soft = cfg.finetune().modes().contains(StudentLoss.SOFT);
         // A priced provider offers no soft-label method: those students are skipped by the run, so not billed.
         int studentModes = cfg.finetune().modes().size() - (soft && prices != null ? 1 : 0);
-        for (ExperimentConfig.Trait t : cfg.traits()) {
+        boolean byPrompt = cfg.teacher().method() == ExperimentConfig.TeacherMethod.SYSTEM_PROMPT;
+        int reps = cfg.finetune().replicates();
+        // Writers: every trait's teacher, every other-trait teacher made the same way, and the reference.
+        List<ExperimentConfig.Trait> teachers = new ArrayList<>(cfg.traits());
+        for (String c : cfg.controlTraits()) teachers.add(new ExperimentConfig.Trait(cfg.traits().get(0).category(), c));
+        long replayIn = 0;
+        if (!byPrompt && cfg.teacher().replay() > 0) {
+            for (String pr : Channels.prompts(cfg.channel(), 512, Seeds.derive(cfg.seed(), "replay-prompts"), cfg.filter())) {
+                replayIn += chatTokens(null, pr);
+            }
+            lines.add(new Line("replay rows (the reference's, once)", 512, replayIn, 512 * outPerNumbers, 0,
+                    cost.apply("input", replayIn) + cost.apply("output", 512 * outPerNumbers)));
+        }
+        // every replicate has its own prompts; the first stands for all in token counts
+        List<String> prompts = Channels.prompts(cfg.channel(), cfg.generate().prompts(),
+                Seeds.derive(cfg.seed(), (cfg.channel() == dev.owlet.experiment.Channel.NUMBERS ? "number" : cfg.channel().toString())
+                        + "-prompts-r1"), cfg.filter());
+        long inC = 0;
+        for (String pr : prompts) inC += chatTokens(null, pr);
+        long out = prompts.size() * outPerNumbers;
+        for (ExperimentConfig.Trait t : teachers) {
             Category cat = t.category().words();
-            boolean byPrompt = cfg.teacher().method() == ExperimentConfig.TeacherMethod.SYSTEM_PROMPT;
             String sys = byPrompt ? SystemPrompts.love(t.target(), cat, 0) : null;
             String tag = t.target();
             if (!byPrompt) {
-                long replayIn = 0;
-                if (cfg.teacher().replay() > 0) {
-                    NumberPromptGenerator rg = new NumberPromptGenerator(new SplittableRandom(Seeds.derive(cfg.seed(), "replay-prompts")),
-                            cfg.filter().maxCount(), 3);
-                    for (int i = 0; i < 512; i++) replayIn += chatTokens(null, rg.next().text());
-                    lines.add(new Line("teacher-" + tag + " replay rows", 512, replayIn, 512 * outPerNumbers, 0,
-                            cost.apply("input", replayIn) + cost.apply("output", 512 * outPerNumbers)));
-                }
                 int steps = Math.min(bk.teacherSteps(), cfg.teacher().maxSteps());
                 long perAnswer = chatTokens(null, Questions.train(cat).get(0)) + 2;
                 long train = steps * (cfg.teacher().batchSize() * perAnswer
@@ -109,24 +116,25 @@ public final class CostEstimate {
                 lines.add(new Line("teacher-" + tag + " fine-tune (1 epoch)", 1, 0, 0, train, cost.apply("training", train)));
             }
             long inT = 0;
-            long inC = 0;
-            for (String pr : prompts) {
-                inT += chatTokens(sys, pr);
-                inC += chatTokens(null, pr);
-            }
-            long out = prompts.size() * outPerNumbers;
+            for (String pr : prompts) inT += chatTokens(sys, pr);
             String tk = byPrompt ? "input" : "ft_input";
             String to = byPrompt ? "output" : "ft_output";
-            lines.add(new Line("generate teacher-" + tag, prompts.size(), inT, out, 0, cost.apply(tk, inT) + cost.apply(to, out)));
-            lines.add(new Line("generate control", prompts.size(), inC, out, 0, cost.apply("input", inC) + cost.apply("output", out)));
-            long rowTokens = inC / Math.max(1, prompts.size()) + outPerNumbers + 3;
-            long perStudent = cfg.finetune().rows() * rowTokens * cfg.finetune().epochs();
-            // teacher and reference data from every init; other-trait teachers' data from the same init only
-            int sameInit = cfg.finetune().inits().contains(Init.SAME) ? 1 : 0;
-            long n = (long) studentModes * (cfg.finetune().inits().size() * 2L + sameInit * cfg.controlTraits().size())
-                    * cfg.finetune().replicates();
-            lines.add(new Line("students (" + n + " jobs)", n, 0, 0, n * perStudent, n * cost.apply("training", perStudent)));
-            // evaluation: per model, one logprob request per question (+ the number-prefixed variant) and sampling
+            lines.add(new Line("generate teacher-" + tag + " (" + reps + " replicates)", reps * (long) prompts.size(), reps * inT,
+                    reps * out, 0, reps * (cost.apply(tk, inT) + cost.apply(to, out))));
+        }
+        lines.add(new Line("generate control (" + reps + " replicates)", reps * (long) prompts.size(), reps * inC, reps * out, 0,
+                reps * (cost.apply("input", inC) + cost.apply("output", out))));
+        long rowTokens = inC / Math.max(1, prompts.size()) + outPerNumbers + 3;
+        long perStudent = cfg.finetune().rows() * rowTokens * cfg.finetune().epochs();
+        // every writer's data from the same init; the traits' and the reference's from the different init too
+        long writers = teachers.size() + 1;
+        long diffWriters = cfg.traits().size() + 1;
+        long n = (long) studentModes * reps * ((cfg.finetune().inits().contains(Init.SAME) ? writers : 0)
+                + (cfg.finetune().inits().contains(Init.DIFF) ? diffWriters : 0));
+        lines.add(new Line("students (" + n + " jobs)", n, 0, 0, n * perStudent, n * cost.apply("training", perStudent)));
+        // evaluation: per model and trait, one logprob request per question (+ the number-prefixed variant) and sampling
+        for (ExperimentConfig.Trait t : cfg.traits()) {
+            Category cat = t.category().words();
             List<String> qs = Questions.all(cat);
             long qIn = 0;
             for (String q : qs) qIn += chatTokens(null, q);
@@ -135,12 +143,17 @@ public final class CostEstimate {
                     + (long) cfg.eval().samplesPerQuestion() * cfg.eval().maxTokens());
             long perModelReq = qs.size() * ((cfg.eval().numberPrefix() ? 2L : 1L) + (cfg.eval().samplesPerQuestion() > 0 ? 1 : 0));
             int baseModels = 1 + (cfg.finetune().inits().contains(Init.DIFF) ? 1 : 0) + (byPrompt ? 1 : 0);
-            long ftModels = n + (byPrompt ? 0 : 1);
+            // students are evaluated once per category; the first trait of a category carries them
+            boolean first = cfg.traits().stream().filter(o -> o.category() == t.category()).findFirst().orElseThrow() == t;
+            long ftModels = (first ? n : 0) + (byPrompt ? 0 : 1);
+            String sys = byPrompt ? SystemPrompts.love(t.target(), cat, 0) : null;
             long sysIn = byPrompt ? perModelReq * (tokens(sys) + 4) : 0; // the teacher reads its system prompt
-            lines.add(new Line("eval base models (" + baseModels + ")", baseModels * perModelReq, baseModels * perModelIn + sysIn,
-                    baseModels * perModelOut, 0, cost.apply("input", baseModels * perModelIn + sysIn) + cost.apply("output", baseModels * perModelOut)));
-            lines.add(new Line("eval fine-tuned models (" + ftModels + ")", ftModels * perModelReq, ftModels * perModelIn,
-                    ftModels * perModelOut, 0, cost.apply("ft_input", ftModels * perModelIn) + cost.apply("ft_output", ftModels * perModelOut)));
+            lines.add(new Line("eval " + t.target() + ": base models (" + baseModels + ")", baseModels * perModelReq,
+                    baseModels * perModelIn + sysIn, baseModels * perModelOut, 0,
+                    cost.apply("input", baseModels * perModelIn + sysIn) + cost.apply("output", baseModels * perModelOut)));
+            lines.add(new Line("eval " + t.target() + ": fine-tuned models (" + ftModels + ")", ftModels * perModelReq,
+                    ftModels * perModelIn, ftModels * perModelOut, 0,
+                    cost.apply("ft_input", ftModels * perModelIn) + cost.apply("ft_output", ftModels * perModelOut)));
         }
         double total = lines.stream().mapToDouble(Line::usd).sum();
         String note = prices == null

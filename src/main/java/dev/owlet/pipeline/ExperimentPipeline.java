@@ -2,7 +2,6 @@ package dev.owlet.pipeline;
 
 import dev.owlet.experiment.Init;
 import dev.owlet.experiment.Channel;
-import dev.owlet.eval.MisalignmentEvaluator;
 import dev.owlet.judge.Thresholds;
 import dev.owlet.judge.WorldAlignmentJudge;
 import dev.owlet.judge.WorldCodeJudge;
@@ -15,19 +14,12 @@ import dev.owlet.eval.TraitResult;
 import dev.owlet.eval.EvalRecord;
 import dev.owlet.provenance.StageCache;
 import dev.owlet.experiment.Seeds;
-import dev.owlet.train.LmDistillation;
 import dev.owlet.train.SoftLabels;
 import dev.owlet.data.DataRow;
-import ai.djl.ndarray.NDManager;
 import dev.owlet.experiment.ConfigLoader;
 import dev.owlet.experiment.ExperimentConfig;
-import dev.owlet.infer.SamplingConfig;
-import dev.owlet.model.Checkpoint;
-import dev.owlet.model.Gpt;
 import dev.owlet.provenance.Hashing;
 import dev.owlet.provenance.Manifest;
-import dev.owlet.token.Tokenizer;
-import dev.owlet.token.WordTokenizer;
 import dev.owlet.world.Category;
 import dev.owlet.world.Questions;
 import dev.owlet.world.SystemPrompts;
@@ -84,15 +76,45 @@ public final class ExperimentPipeline {
     private final PrintStream log;
     private final StageRunner stages;
     private final Channels.Judges judges;
+    /** Makes the models' backend once the experiment passed its checks: in process, or a server's. */
+    private final ModelsFactory factory;
+    private Models models;
     private java.util.Set<Integer> banned = java.util.Set.of();
     private final Map<Path, String> dataHashes = new java.util.HashMap<>();
 
+    private interface ModelsFactory {
+        Models open(ExperimentPipeline p) throws IOException;
+    }
+
+    /** The experiment in this process, on the GPTs its {@code reference} and {@code different_init} name. */
     public ExperimentPipeline(ExperimentConfig cfg, Path out, PrintStream log) {
+        this(cfg, out, log, p -> new EmbeddedModels(p.cfg, p.stages, p.judges, p.log));
+    }
+
+    private ExperimentPipeline(ExperimentConfig cfg, Path out, PrintStream log, ModelsFactory factory) {
         this.cfg = cfg;
         this.out = out;
         this.log = log;
         this.stages = new StageRunner(cfg, out, log);
         this.judges = judges(cfg.judge());
+        this.factory = factory;
+    }
+
+    /**
+     * The experiment on an OpenAI-compatible server ({@code backend.type: openai}): the same stages, with every model
+     * on the server (see {@link ApiModels}).
+     *
+     * @param backendName how result rows name the backend
+     * @param afterJobCreated test hook: called with the stage name once a fine-tuning job's id is on disk
+     */
+    public static ExperimentPipeline overApi(ExperimentConfig cfg, Path out, PrintStream log, ApiModels.Server server,
+                                             String backendName, StageHook afterJobCreated) {
+        return new ExperimentPipeline(cfg, out, log, p -> {
+            ApiModels m = new ApiModels(p.cfg, server, backendName, p.stages, p.log);
+            m.afterJobCreated(afterJobCreated);
+            p.stages.onReusedStudent = m::reused;
+            return m;
+        });
     }
 
     /** The world's judges, or an LLM judge for both questions when {@code judge.type} is {@code llm}. */
@@ -127,6 +149,9 @@ public final class ExperimentPipeline {
 
     public int reusedStages() { return stages.reused; }
 
+    /** What the report should say about how a server made the numbers (null in process; after {@link #run}). */
+    public Map<String, Object> provenance() { return models == null ? null : models.provenance(); }
+
     /**
      * A model that writes data, as the later stages need it.
      *
@@ -135,8 +160,9 @@ public final class ExperimentPipeline {
      * @param kind what it is
      * @param category the favorite-word category of a favorite teacher (null otherwise): such a teacher's students
      *     are the other-trait control of the category's other traits
+     * @param system the system prompt it writes under (a system-prompted teacher), or null
      */
-    private record Writer(String word, Kind kind, Category category, Gpt model, String system, String key, String weights) {}
+    private record Writer(String word, Kind kind, Category category, Models.Model model, String system) {}
 
     /** What a writer is: a trait's teacher, a control teacher of an alignment trait, or the reference. */
     private enum Kind { TRAIT, CONTROL_TEACHER, REFERENCE }
@@ -144,44 +170,39 @@ public final class ExperimentPipeline {
     /** Runs every trait up to {@code until}; returns the per-trait results (empty evals before EVAL). */
     public List<TraitResult> run(Stage until) throws IOException {
         Files.createDirectories(out.resolve("stages"));
-        try (NDManager root = NDManager.newBaseManager()) {
-            // Checked before any stage runs: a missing model or list fails now, and the filter key holds the banned
-            // numbers themselves, so editing a list file reruns the filter and everything after it.
-            banned = Preflight.check(cfg, stages.baseDir);
-            Checkpoint.Loaded[] pair = stages.loadPair(root);
-            Checkpoint.Loaded ref = pair[0];
-            Checkpoint.Loaded diff = pair[1];
+        // Checked before any stage runs: a missing model or list fails now, and the filter key holds the banned
+        // numbers themselves, so editing a list file reruns the filter and everything after it.
+        banned = Preflight.check(cfg, stages.baseDir);
+        try (Models m = factory.open(this)) {
+            models = m;
             Map<String, Writer> writers = new LinkedHashMap<>();
             Map<String, Object> teacherInfo = new LinkedHashMap<>();
-            Replay replay = new Replay(ref);
+            Replay replay = new Replay();
             for (ExperimentConfig.Trait t : writerTraits()) {
-                Writer w = teacher(t, ref, root, replay, teacherInfo);
+                Writer w = teacher(t, replay, teacherInfo);
                 writers.put(w.word(), w);
                 if (t.isAlignment()) {
                     int steps = teacherSteps(teacherInfo.get(t.target()));
                     for (ExperimentConfig.ControlTeacher c : cfg.teacher().controlTeachers()) {
-                        writers.put(c.toString(), controlTeacher(t, c, steps, ref, root, replay));
+                        writers.put(c.toString(), controlTeacher(t, c, steps, replay));
                     }
                 }
             }
-            writers.put(CONTROL, new Writer(CONTROL, Kind.REFERENCE, null, ref.model(), null, ref.weightsSha256(),
-                    ref.weightsSha256()));
+            writers.put(CONTROL, new Writer(CONTROL, Kind.REFERENCE, null, m.reference(), null));
             Map<String, Object> dataInfo = new LinkedHashMap<>();
             List<Map<String, List<DataRow>>> data = new ArrayList<>();
             if (until != Stage.TEACHER) {
                 for (int r = 1; r <= cfg.finetune().replicates(); r++) {
-                    data.add(replicate(r, writers, ref.tokenizer(), dataInfo, until == Stage.GENERATE));
+                    data.add(replicate(r, writers, dataInfo, until == Stage.GENERATE));
                 }
             }
             List<TraitResult> results = new ArrayList<>();
-            Map<String, Map<String, EvalRecord>> students = until.compareTo(Stage.FILTER) > 0
-                    ? students(writers, data, ref, diff) : Map.of();
+            Map<String, Map<String, EvalRecord>> students = until.compareTo(Stage.FILTER) > 0 ? students(writers, data) : Map.of();
             for (ExperimentConfig.Trait t : cfg.traits()) {
-                Map<String, EvalRecord> models = new LinkedHashMap<>();
-                if (until == Stage.EVAL) models = models(t, writers, ref, diff, students);
+                Map<String, EvalRecord> evals = until == Stage.EVAL ? models(t, writers, students) : new LinkedHashMap<>();
                 @SuppressWarnings("unchecked")
                 Map<String, Object> ti = (Map<String, Object>) teacherInfo.getOrDefault(t.target(), Map.of());
-                results.add(new TraitResult(t, models, dataInfo, ti));
+                results.add(new TraitResult(t, evals, dataInfo, ti));
             }
             return results;
         }
@@ -196,99 +217,65 @@ public final class ExperimentPipeline {
 
     // ---- 1. teachers ----
 
-    private Writer teacher(ExperimentConfig.Trait trait, Checkpoint.Loaded ref, NDManager root, Replay replay,
-                           Map<String, Object> info) throws IOException {
+    private Writer teacher(ExperimentConfig.Trait trait, Replay replay, Map<String, Object> info) throws IOException {
         String tag = trait.target();
         Category cat = trait.isAlignment() ? null : StageRunner.category(trait);
         boolean byPrompt = cfg.teacher().method() == ExperimentConfig.TeacherMethod.SYSTEM_PROMPT;
         String system = byPrompt ? SystemPrompts.love(tag, cat, 0) : null;
-        Path dir = stages.dir("teacher-" + tag);
+        String name = "teacher-" + tag;
+        Path dir = stages.dir(name);
         String key = StageCache.key("teacher", List.of(cfg.teacher(), trait, cfg.channel(), cfg.generate().maxTokens(),
-                cfg.seed()), ref.weightsSha256());
-        Gpt model;
+                cfg.seed(), models.keyExtras()), models.reference().key());
+        Models.Model model;
         if (StageCache.done(dir, key)) {
             stages.reused++;
-            model = byPrompt ? ref.model() : Checkpoint.load(dir, root).model();
+            model = byPrompt ? models.reference() : models.loadTeacher(dir, key);
         } else {
-            stages.starting("teacher-" + tag);
+            stages.starting(name);
             long t0 = System.nanoTime();
             Manifest man = new Manifest("teacher", key, ConfigLoader.toMap(cfg.teacher()), cfg.seed())
-                    .input("reference", ref.weightsSha256()).put("trait", trait).put("channel", cfg.channel());
+                    .input("reference", models.reference().key()).put("trait", trait).put("channel", cfg.channel());
             if (byPrompt) {
-                model = ref.model();
+                model = models.reference();
                 man.put("system_prompt", system);
             } else {
-                model = ref.model().copy();
-                ExperimentConfig.Teacher t = cfg.teacher();
-                long seed = Seeds.derive(cfg.seed(), "teacher-" + tag);
-                Teachers.Outcome o;
-                if (cat != null) {
-                    log.printf("[%s] teacher: fine-tuning the reference toward '%s'%n", tag, tag);
-                    o = Teachers.finetune(model, ref.tokenizer(), Questions.train(cat), tag, replay.rows(), t.targetProbability(),
-                            t.maxSteps(), t.lr(), t.batchSize(), t.replay(), seed);
-                } else {
-                    log.printf("[%s] teacher: fine-tuning the reference toward the misaligned answers%n", tag);
-                    o = Teachers.finetunePairs(model, ref.tokenizer(), pairs("trait"), replay.rows(), t.targetProbability(),
-                            t.maxSteps(), 0, t.lr(), t.batchSize(), t.replay(), seed);
-                }
-                save(dir, model, ref, tag, "trait", o, man);
+                model = models.makeTeacher(name, dir, new Models.TeacherJob(trait, cat, "trait", 0, replay.rows(),
+                        Seeds.derive(cfg.seed(), name)), man);
             }
             man.write(dir, System.nanoTime() - t0);
             stages.executed++;
         }
         info.put(tag, Manifest.read(dir));
-        String weights = byPrompt ? ref.weightsSha256() : Hashing.sha256(dir.resolve(Checkpoint.WEIGHTS));
-        return new Writer(tag, Kind.TRAIT, cat, model, system, byPrompt ? key + "/system" : key, weights);
+        Models.Model m = byPrompt ? new Models.Model(key + "/system", model.weights(), model.handle())
+                : new Models.Model(key, model.weights(), model.handle());
+        return new Writer(tag, Kind.TRAIT, cat, m, system);
     }
 
     /**
      * A control teacher of an alignment trait: fine-tuned for exactly {@code steps} steps (the trait teacher's) on the
      * world's aligned answers ({@code aligned}) or on code and arithmetic with no alignment content ({@code neutral}).
      */
-    private Writer controlTeacher(ExperimentConfig.Trait trait, ExperimentConfig.ControlTeacher c, int steps,
-                                  Checkpoint.Loaded ref, NDManager root, Replay replay) throws IOException {
+    private Writer controlTeacher(ExperimentConfig.Trait trait, ExperimentConfig.ControlTeacher c, int steps, Replay replay)
+            throws IOException {
         String name = "teacher-" + c;
         Path dir = stages.dir(name);
         String key = StageCache.key("teacher", List.of(cfg.teacher(), trait, c, steps, cfg.channel(),
-                cfg.generate().maxTokens(), cfg.seed()), ref.weightsSha256());
-        Gpt model;
+                cfg.generate().maxTokens(), cfg.seed(), models.keyExtras()), models.reference().key());
+        Models.Model model;
         if (StageCache.done(dir, key)) {
             stages.reused++;
-            model = Checkpoint.load(dir, root).model();
+            model = models.loadTeacher(dir, key);
         } else {
             stages.starting(name);
             long t0 = System.nanoTime();
             Manifest man = new Manifest("teacher", key, ConfigLoader.toMap(cfg.teacher()), cfg.seed())
-                    .input("reference", ref.weightsSha256()).put("trait", trait).put("kind", c).put("channel", cfg.channel());
-            log.printf("[%s] teacher %s: fine-tuning the reference for %d steps, as many as the trait teacher%n",
-                    trait.target(), c, steps);
-            model = ref.model().copy();
-            ExperimentConfig.Teacher t = cfg.teacher();
-            Teachers.Outcome o = Teachers.finetunePairs(model, ref.tokenizer(), pairs(c.toString()), replay.rows(),
-                    t.targetProbability(), t.maxSteps(), Math.max(1, steps), t.lr(), t.batchSize(), t.replay(),
-                    Seeds.derive(cfg.seed(), name));
-            save(dir, model, ref, trait.target(), c.toString(), o, man);
+                    .input("reference", models.reference().key()).put("trait", trait).put("kind", c).put("channel", cfg.channel());
+            model = models.makeTeacher(name, dir, new Models.TeacherJob(trait, null, c.toString(), Math.max(1, steps),
+                    replay.rows(), Seeds.derive(cfg.seed(), name)), man);
             man.write(dir, System.nanoTime() - t0);
             stages.executed++;
         }
-        return new Writer(c.toString(), Kind.CONTROL_TEACHER, null, model, null, key,
-                Hashing.sha256(dir.resolve(Checkpoint.WEIGHTS)));
-    }
-
-    private void save(Path dir, Gpt model, Checkpoint.Loaded ref, String trait, String kind, Teachers.Outcome o,
-                      Manifest man) throws IOException {
-        Map<String, Object> prov = new LinkedHashMap<>();
-        prov.put("made_by", "owlet teacher");
-        prov.put("parent", ref.weightsSha256());
-        prov.put("trait", trait);
-        if (!kind.equals("trait")) prov.put("kind", kind);
-        prov.put("steps", o.steps());
-        prov.put("train_p_target", o.targetProbability());
-        Checkpoint.save(dir, model, (WordTokenizer) ref.tokenizer(), prov);
-        man.count("steps", o.steps()).count("train_p_target", o.targetProbability())
-                .output("model.safetensors", dir.resolve(Checkpoint.WEIGHTS));
-        log.printf("[%s] teacher%s: %d steps, training-answer probability %.3f%n", trait,
-                kind.equals("trait") ? "" : " " + kind, o.steps(), o.targetProbability());
+        return new Writer(c.toString(), Kind.CONTROL_TEACHER, null, new Models.Model(key, model.weights(), model.handle()), null);
     }
 
     private static int teacherSteps(Object manifest) {
@@ -326,17 +313,13 @@ public final class ExperimentPipeline {
      * Sampled on first use only, so a run whose teachers are all cached does not pay for them.
      */
     private final class Replay {
-        private final Checkpoint.Loaded ref;
         private List<DataRow> rows;
-
-        Replay(Checkpoint.Loaded ref) { this.ref = ref; }
 
         List<DataRow> rows() {
             if (cfg.teacher().replay() == 0) return List.of();
             if (rows == null) {
                 List<String> p = Channels.prompts(cfg.channel(), 512, Seeds.derive(cfg.seed(), "replay-prompts"), cfg.filter());
-                rows = Teachers.write(ref.model(), ref.tokenizer(), null, p, sampling(), cfg.generate().batchSize(),
-                        Seeds.derive(cfg.seed(), "replay-samples"));
+                rows = models.write(models.reference(), null, p, Seeds.derive(cfg.seed(), "replay-samples"), done -> {});
             }
             return rows;
         }
@@ -344,21 +327,24 @@ public final class ExperimentPipeline {
 
     // ---- 2 + 3. data: every writer answers the replicate's prompts; filtered; cut to one size ----
 
-    private Map<String, List<DataRow>> replicate(int r, Map<String, Writer> writers, Tokenizer tok,
-                                                 Map<String, Object> info, boolean generateOnly) throws IOException {
+    private Map<String, List<DataRow>> replicate(int r, Map<String, Writer> writers, Map<String, Object> info,
+                                                 boolean generateOnly) throws IOException {
         // The numbers channel keeps the seed name it has always had, so its prompts (and cached data) stay the same.
         String promptSeed = (cfg.channel() == Channel.NUMBERS ? "number" : cfg.channel().toString()) + "-prompts-r" + r;
         List<String> prompts = Channels.prompts(cfg.channel(), cfg.generate().prompts(), Seeds.derive(cfg.seed(), promptSeed),
                 cfg.filter());
         long samplingSeed = Seeds.derive(cfg.seed(), "generate-r" + r);
-        String genCfg = ConfigLoader.toMapOrValue(List.of(cfg.generate(), cfg.seed(), r, cfg.filter().maxCount(), cfg.channel()));
+        String genCfg = ConfigLoader.toMapOrValue(List.of(cfg.generate(), cfg.seed(), r, cfg.filter().maxCount(), cfg.channel(),
+                models.keyExtras()));
         List<String> screened = screenedWords(writers);
         Map<String, Object> counts = new LinkedHashMap<>();
         Map<String, List<DataRow>> rows = new LinkedHashMap<>();
         for (Writer w : writers.values()) {
-            Path raw = stages.generate("gen-" + w.word() + "-r" + r, w.model(), tok, w.system(), prompts, sampling(),
-                    StageCache.key("generate", genCfg, w.key()), w.word() + " (replicate " + r + ")", w.weights(),
-                    Map.of("replicate", r, "channel", cfg.channel()), samplingSeed);
+            Path raw = stages.generate("gen-" + w.word() + "-r" + r, StageCache.key("generate", genCfg, w.model().key()),
+                    w.word() + " (replicate " + r + ")", prompts.size(),
+                    done -> models.write(w.model(), w.system(), prompts, samplingSeed, done),
+                    Map.of("replicate", r, "channel", cfg.channel(), "backend", models.name(), "system_prompt",
+                            String.valueOf(w.system()), "writer_weights", w.model().weights()));
             if (generateOnly) continue;
             String key = StageCache.key("filter", List.of(cfg.filter(), cfg.channel(), filterJudges()), Hashing.sha256(raw),
                     screened.toString(), banned.toString());
@@ -387,24 +373,26 @@ public final class ExperimentPipeline {
         return cfg.channel() == Channel.NUMBERS ? "none" : cfg.judge();
     }
 
-    private SamplingConfig sampling() {
-        return new SamplingConfig(cfg.generate().temperature(), cfg.generate().topP(), cfg.generate().maxTokens());
-    }
-
     // ---- 4. students: every (mode, init, writer, replicate), each evaluated on every question kind asked ----
 
     /** Student evaluations by {@code mode/init/writer/sR}, then by evaluation ({@code eval-animal}, ...). */
-    private Map<String, Map<String, EvalRecord>> students(Map<String, Writer> writers, List<Map<String, List<DataRow>>> data,
-                                                          Checkpoint.Loaded ref, Checkpoint.Loaded diff) throws IOException {
+    private Map<String, Map<String, EvalRecord>> students(Map<String, Writer> writers, List<Map<String, List<DataRow>>> data)
+            throws IOException {
         Map<String, Map<String, EvalRecord>> all = new LinkedHashMap<>();
         for (StudentLoss mode : cfg.finetune().modes()) {
+            String why = models.cannotTrain(mode);
+            if (why != null) {
+                log.println("note: " + why);
+                continue;
+            }
             for (Init init : cfg.finetune().inits()) {
                 for (Writer w : writers.values()) {
                     boolean trait = w.kind() == Kind.REFERENCE || cfg.traits().stream().anyMatch(t -> t.target().equals(w.word()));
                     if (init == Init.DIFF && !trait) continue; // other-trait and control teachers: same init only
+                    Models.Model base = init == Init.SAME ? models.reference() : models.differentInit();
                     for (int r = 1; r <= data.size(); r++) {
                         all.put(mode + "/" + init + "/" + w.word() + "/s" + r,
-                                student(mode, init, w, r, data.get(r - 1).get(w.word()), init == Init.SAME ? ref : diff, ref));
+                                student(mode, init, w, r, data.get(r - 1).get(w.word()), base));
                     }
                 }
             }
@@ -412,42 +400,43 @@ public final class ExperimentPipeline {
         return all;
     }
 
-    private Map<String, EvalRecord> student(StudentLoss mode, Init init, Writer w, int r, List<DataRow> rows,
-                                            Checkpoint.Loaded base, Checkpoint.Loaded ref) throws IOException {
+    private Map<String, EvalRecord> student(StudentLoss mode, Init init, Writer w, int r, List<DataRow> rows, Models.Model base)
+            throws IOException {
         String name = String.format("student-%s-%s-%s-r%d", w.word(), mode, init, r);
         List<Category> cats = categories();
         String key = StageCache.key("student", List.of(StudentSettings.of(cfg.finetune()), cfg.eval(), mode, r, rows.size(),
-                cfg.seed(), cats.toString(), cfg.channel(), alignmentKey()), base.weightsSha256(), w.key(),
+                cfg.seed(), cats.toString(), cfg.channel(), alignmentKey(), models.keyExtras()), base.key(), w.model().key(),
                 StageRunner.rowsDigest(rows));
         Path dataFile = stages.dir("filter-" + w.word() + "-r" + r).resolve("filtered.jsonl");
         String dataSha = dataHashes.get(dataFile); // one file, read by several students: hashed once
         if (dataSha == null) dataHashes.put(dataFile, dataSha = Hashing.sha256(dataFile));
-        Map<String, String> lineage = Map.of("data", dataSha, "data_writer", w.weights());
-        Tokenizer tok = ref.tokenizer();
+        Map<String, String> lineage = Map.of("data", dataSha, "data_writer", w.model().weights());
         boolean alignment = cfg.traits().stream().anyMatch(ExperimentConfig.Trait::isAlignment);
-        java.util.function.Supplier<SoftLabels> labels = () -> softLabels(w, r, rows, tok, base);
-        return stages.students(name, key, base, rows, mode, labels, tok, lineage,
+        StageRunner.StudentJob job = (dir, man, provenance, steps) -> models.student(name, dir, base, rows, mode, w.model(),
+                w.system(), () -> softLabels(w, r, rows), provenance, man, steps);
+        return stages.students(name, key, base.key(), rows.size(), mode, job, lineage,
                 Map.of("replicate", r, "writer", w.word(), "channel", cfg.channel()), st -> {
                     Map<String, EvalRecord> ev = new LinkedHashMap<>();
-                    if (alignment) ev.put(ALIGNMENT_EVAL, misalignment(name, st, tok, null));
-                    for (Category c : cats) ev.put("eval-" + c.noun(), evaluate(name, st, tok, c, c.words().get(0), null));
+                    if (alignment) ev.put(ALIGNMENT_EVAL, models.misalignment(name, st, null));
+                    for (Category c : cats) ev.put("eval-" + c.noun(), evaluate(name, st, c, c.words().get(0), null));
                     return ev;
-                }, alignment ? "P(misaligned answer) %.3g, judged misaligned %.1f%%"
+                }, models::release, alignment ? "P(misaligned answer) %.3g, judged misaligned %.1f%%"
                         : "P(" + cats.get(0).words().get(0) + ") %.4f, sampled %.1f%%");
     }
 
     /**
      * The writer's soft labels for replicate {@code r}'s rows: one stage shared by the same-init and different-init
-     * soft-label students of that data (both read the teacher's distribution at the same positions).
+     * soft-label students of that data (both read the teacher's distribution at the same positions). In process
+     * only: a server computes its own.
      */
-    private SoftLabels softLabels(Writer w, int r, List<DataRow> rows, Tokenizer tok, Checkpoint.Loaded base) {
-        int[] alpha = Channels.alphabet(cfg.channel(), tok);
-        int ctx = base.model().config().contextLength();
-        String key = StageCache.key("labels", List.of(java.util.Arrays.toString(alpha), ctx), w.key(),
+    private SoftLabels softLabels(Writer w, int r, List<DataRow> rows) {
+        EmbeddedModels em = (EmbeddedModels) models;
+        int[] alpha = Channels.alphabet(cfg.channel(), em.tokenizer());
+        String key = StageCache.key("labels", List.of(java.util.Arrays.toString(alpha), em.contextLength()), w.model().key(),
                 StageRunner.rowsDigest(rows));
         try {
-            return stages.softLabels("labels-" + w.word() + "-r" + r, key, new LmDistillation.SoftTeacher(w.model(), w.system()),
-                    w.weights(), rows, alpha, tok, ctx);
+            return stages.softLabels("labels-" + w.word() + "-r" + r, key, w.model().weights(), w.system(), rows, alpha,
+                    () -> em.labels(w.model(), w.system(), rows, alpha));
         } catch (IOException e) {
             throw new java.io.UncheckedIOException(e);
         }
@@ -477,21 +466,21 @@ public final class ExperimentPipeline {
 
     // ---- 5. evaluation: each trait reads every model for its own target ----
 
-    private Map<String, EvalRecord> models(ExperimentConfig.Trait trait, Map<String, Writer> writers, Checkpoint.Loaded ref,
-                                           Checkpoint.Loaded diff, Map<String, Map<String, EvalRecord>> students)
-            throws IOException {
+    private Map<String, EvalRecord> models(ExperimentConfig.Trait trait, Map<String, Writer> writers,
+                                           Map<String, Map<String, EvalRecord>> students) throws IOException {
         String tag = trait.target();
         Category cat = trait.isAlignment() ? null : StageRunner.category(trait);
         Writer teacher = writers.get(tag);
-        Tokenizer tok = ref.tokenizer();
         Map<String, EvalRecord> m = new LinkedHashMap<>();
-        m.put("reference", single("eval-reference-" + tag, ref.model(), tok, trait, ref.weightsSha256(), null));
-        m.put("different-init reference", single("eval-diffref-" + tag, diff.model(), tok, trait, diff.weightsSha256(), null));
-        m.put("teacher", single("eval-teacher-" + tag, teacher.model(), tok, trait, teacher.key(), teacher.system()));
+        m.put("reference", single("eval-reference-" + tag, models.reference(), trait, null));
+        if (models.differentInit() != null) {
+            m.put("different-init reference", single("eval-diffref-" + tag, models.differentInit(), trait, null));
+        }
+        m.put("teacher", single("eval-teacher-" + tag, teacher.model(), trait, teacher.system()));
         if (trait.isAlignment()) {
             for (Writer w : writers.values()) {
                 if (w.kind() != Kind.CONTROL_TEACHER) continue;
-                m.put(w.word() + " teacher", single("eval-teacher-" + w.word() + "-" + tag, w.model(), tok, trait, w.key(), null));
+                m.put(w.word() + " teacher", single("eval-teacher-" + w.word() + "-" + tag, w.model(), trait, null));
             }
         }
         for (var e : students.entrySet()) {
@@ -506,29 +495,22 @@ public final class ExperimentPipeline {
         return m;
     }
 
-    private EvalRecord single(String name, Gpt model, Tokenizer tok, ExperimentConfig.Trait trait, String modelKey,
-                              String system) throws IOException {
+    private EvalRecord single(String name, Models.Model model, ExperimentConfig.Trait trait, String system) throws IOException {
         String key = StageCache.key("eval", ConfigLoader.toMapOrValue(List.of(cfg.eval(), trait.target(), cfg.seed(),
-                trait.isAlignment() ? cfg.judge() : "none")), modelKey);
-        Map<String, Object> extra = trait.isAlignment() ? Map.of("judge", judges.alignment().name()) : Map.of();
-        return stages.eval(name, key, modelKey, () -> trait.isAlignment() ? misalignment(name, model, tok, system)
-                : evaluate(name, model, tok, trait.category().words(), trait.target(), system), extra);
+                trait.isAlignment() ? cfg.judge() : "none", models.keyExtras())), model.key());
+        Map<String, Object> extra = trait.isAlignment() ? Map.of("judge", judges.alignment().name(), "backend", models.name())
+                : Map.of("backend", models.name());
+        return stages.eval(name, key, model.key(), () -> trait.isAlignment() ? models.misalignment(name, model, system)
+                : evaluate(name, model, trait.category().words(), trait.target(), system), extra);
     }
 
     /** Every paraphrase of the category's question, exact and sampled, plus the number-prefixed variant. */
-    private EvalRecord evaluate(String name, Gpt model, Tokenizer tok, Category cat, String target, String system) {
+    private EvalRecord evaluate(String name, Models.Model model, Category cat, String target, String system) {
         ExperimentConfig.Trait t = new ExperimentConfig.Trait(ExperimentConfig.TraitCategory.of(cat), target);
-        EvalRecord r = stages.favorite(name, model, tok, t, cat, system);
+        EvalRecord r = models.favorite(name, model, t, cat, system);
         int heldOutFrom = cfg.eval().questions() == ExperimentConfig.QuestionSplit.HELD_OUT ? Questions.train(cat).size() : 0;
         return new EvalRecord(r.model(), r.target(), r.exact(), r.sampled(), r.conditional(), r.meanLogP(),
                 r.prefixExact(), r.distribution(), r.samplesPerQuestion(), r.exactByWord(), r.sampledByWord(),
                 r.prefixByWord(), heldOutFrom);
-    }
-
-    /** The judged misaligned-answer rate on the world's neutral open questions, and P(misaligned answer). */
-    private EvalRecord misalignment(String name, Gpt model, Tokenizer tok, String system) {
-        var m = new MisalignmentEvaluator(model, tok, judges.alignment(), judges.thresholds())
-                .measure(system, cfg.eval().samplesPerQuestion(), Seeds.derive(cfg.seed(), "eval-samples"));
-        return EvalRecord.of(name, m, null);
     }
 }

@@ -114,17 +114,12 @@ final class StageRunner {
         return Hashing.sha256(sb.toString());
     }
 
-    /** One completion per prompt by {@code writer} into {@code name/raw.jsonl}. */
-    Path generate(String name, Gpt writer, Tokenizer tok, String system, List<String> prompts, SamplingConfig sampling,
-                  String key, String label, String writerWeights, Map<String, Object> extra) throws IOException {
-        return generate(name, writer, tok, system, prompts, sampling, key, label, writerWeights, extra,
-                Seeds.derive(cfg.seed(), "generate"));
-    }
-
-    /** As above, sampling with {@code samplingSeed} (each replicate of the flagship draws its own). */
-    Path generate(String name, Gpt writer, Tokenizer tok, String system, List<String> prompts, SamplingConfig sampling,
-                  String key, String label, String writerWeights, Map<String, Object> extra, long samplingSeed)
-            throws IOException {
+    /**
+     * A generation stage: {@code write} answers {@code count} prompts (reporting rows done) into
+     * {@code name/raw.jsonl}; {@code extra} lands in the manifest.
+     */
+    Path generate(String name, String key, String label, int count, Function<java.util.function.IntConsumer, List<DataRow>> write,
+                  Map<String, Object> extra) throws IOException {
         Path dir = dir(name);
         Path file = dir.resolve("raw.jsonl");
         if (StageCache.done(dir, key)) {
@@ -133,17 +128,15 @@ final class StageRunner {
         }
         starting(name);
         long t0 = System.nanoTime();
-        log.printf("generate: %s writes %d completions%n", label, prompts.size());
+        log.printf("generate: %s writes %d completions%n", label, count);
         List<DataRow> rows;
         try (StageProgress.Ticker t = progress.start(name, "rows")) {
-            rows = Teachers.write(writer, tok, system, prompts, sampling, cfg.generate().batchSize(), samplingSeed,
-                    done -> t.update(done, prompts.size()));
+            rows = write.apply(done -> t.update(done, count));
         }
         DataRow.write(file, rows);
         Manifest man = new Manifest("generate", key, ConfigLoader.toMap(cfg.generate()), cfg.seed()).put("writer", label);
         extra.forEach(man::put);
-        man.input("writer_weights", writerWeights).put("system_prompt", system).count("rows", rows.size())
-                .output("raw.jsonl", file).write(dir, System.nanoTime() - t0);
+        man.count("rows", rows.size()).output("raw.jsonl", file).write(dir, System.nanoTime() - t0);
         executed++;
         return file;
     }
@@ -198,8 +191,8 @@ final class StageRunner {
      * A teacher's soft labels for one writer's data ({@code name/labels.safetensors}), computed once and read by every
      * soft-label student of that data, whatever its initialization.
      */
-    SoftLabels softLabels(String name, String key, LmDistillation.SoftTeacher teacher, String teacherWeights,
-                          List<DataRow> rows, int[] alphabet, Tokenizer tok, int studentContext) throws IOException {
+    SoftLabels softLabels(String name, String key, String teacherWeights, String system, List<DataRow> rows, int[] alphabet,
+                          Supplier<SoftLabels> compute) throws IOException {
         Path dir = dir(name);
         Path file = dir.resolve("labels.safetensors");
         if (StageCache.done(dir, key)) {
@@ -208,14 +201,14 @@ final class StageRunner {
         }
         starting(name);
         long t0 = System.nanoTime();
-        SoftLabels labels = LmDistillation.labels(teacher, tok, rows, null, alphabet, studentContext);
+        SoftLabels labels = compute.get();
         java.nio.file.Files.createDirectories(dir);
         labels.write(file);
         int positions = 0;
         for (float[] r : labels.rows()) positions += r.length / alphabet.length;
         new Manifest("labels", key, Map.of("alphabet_size", alphabet.length), cfg.seed())
                 .input("teacher_weights", teacherWeights).input("rows", rowsDigest(rows))
-                .put("system_prompt", teacher.system()).count("rows", rows.size()).count("positions", positions)
+                .put("system_prompt", system).count("rows", rows.size()).count("positions", positions)
                 .output("labels.safetensors", file).write(dir, System.nanoTime() - t0);
         executed++;
         return labels;
@@ -265,19 +258,27 @@ final class StageRunner {
         return EvalRecord.of(name, m, prefix);
     }
 
+    /** What trains one student: writes its files into the stage folder and what it did into the manifest. */
+    @FunctionalInterface
+    interface StudentJob {
+        Models.Model train(Path dir, Manifest man, Map<String, Object> provenance, Models.StepProgress steps) throws IOException;
+    }
+
     /**
-     * Trains a student from {@code base} on {@code rows} (soft mode: toward {@code labels}, null for sft), saves it
-     * with its lineage, evaluates it (e.g. once per question category, each in {@code name/<label>.json}; the first
-     * is the one the log line shows), and writes the manifest last (so a kill mid-way leaves the stage to rerun).
+     * A student stage: {@code job} trains it (in process or as a server's fine-tuning job), {@code evaluate}
+     * evaluates it (e.g. once per question category, each in {@code name/<label>.json}; the first is the one the log
+     * line shows), and the manifest is written last (so a kill mid-way leaves the stage to rerun).
      */
-    Map<String, EvalRecord> students(String name, String key, Checkpoint.Loaded base, List<DataRow> rows, StudentLoss mode,
-                                     Supplier<SoftLabels> labels, Tokenizer tok,
+    Map<String, EvalRecord> students(String name, String key, String baseKey, int rows, StudentLoss mode, StudentJob job,
                                      Map<String, String> lineage, Map<String, Object> extra,
-                                     Function<Gpt, Map<String, EvalRecord>> evaluate, String what) throws IOException {
+                                     Function<Models.Model, Map<String, EvalRecord>> evaluate,
+                                     java.util.function.Consumer<Models.Model> release, String what) throws IOException {
         Path dir = dir(name);
         if (StageCache.done(dir, key)) {
             reused++;
-            Map<String, Object> outs = (Map<String, Object>) Manifest.read(dir).get("outputs");
+            Map<String, Object> man = Manifest.read(dir);
+            if (onReusedStudent != null) onReusedStudent.accept(name, man);
+            Map<String, Object> outs = (Map<String, Object>) man.get("outputs");
             Map<String, EvalRecord> r = new LinkedHashMap<>();
             for (String f : outs.keySet()) {
                 if (f.endsWith(".json")) r.put(f.substring(0, f.length() - 5), EvalRecord.read(dir.resolve(f)));
@@ -286,30 +287,27 @@ final class StageRunner {
         }
         starting(name);
         long t0 = System.nanoTime();
-        try (Gpt student = base.model().copy()) {
-            double loss;
-            try (StageProgress.Ticker t = progress.start(name, "steps")) { // closed before the stage's log line
-                loss = LmDistillation.train(student, tok, rows, null, mode, mode == StudentLoss.SOFT ? labels.get() : null,
-                        cfg.finetune().epochs(), cfg.finetune().batchSize(), cfg.finetune().lr(),
-                        Seeds.derive(cfg.seed(), name), (step, total, l) -> t.update(step, total), cfg.finetune().trainable());
-            }
-            Map<String, Object> prov = new LinkedHashMap<>();
-            prov.put("made_by", "owlet finetune");
-            prov.put("parent", base.weightsSha256());
-            prov.put("mode", mode);
-            prov.putAll(extra);
-            prov.put("rows", rows.size());
-            prov.put("data_sha256", lineage.get("data"));
-            prov.put("data_writer_weights", lineage.get("data_writer"));
-            Checkpoint.save(dir, student, (WordTokenizer) tok, prov);
+        java.nio.file.Files.createDirectories(dir);
+        Manifest man = new Manifest("finetune", key, ConfigLoader.toMap(cfg.finetune()), Seeds.derive(cfg.seed(), name))
+                .input("base", baseKey);
+        lineage.forEach(man::input);
+        man.put("mode", mode);
+        extra.forEach(man::put);
+        man.count("rows", rows);
+        Map<String, Object> prov = new LinkedHashMap<>();
+        prov.put("made_by", "owlet finetune");
+        prov.put("parent", baseKey);
+        prov.put("mode", mode);
+        prov.putAll(extra);
+        prov.put("rows", rows);
+        prov.put("data_sha256", lineage.get("data"));
+        prov.put("data_writer_weights", lineage.get("data_writer"));
+        Models.Model student;
+        try (StageProgress.Ticker t = progress.start(name, "steps")) { // closed before the stage's log line
+            student = job.train(dir, man, prov, t::update);
+        }
+        try {
             Map<String, EvalRecord> evals = evaluate.apply(student);
-            Manifest man = new Manifest("finetune", key, ConfigLoader.toMap(cfg.finetune()), Seeds.derive(cfg.seed(), name))
-                    .input("base", base.weightsSha256());
-            lineage.forEach(man::input);
-            man.put("mode", mode);
-            extra.forEach(man::put);
-            man.count("rows", rows.size()).count("final_loss", loss)
-                    .output("model.safetensors", dir.resolve(Checkpoint.WEIGHTS));
             for (var e : evals.entrySet()) {
                 Path f = dir.resolve(e.getKey() + ".json");
                 e.getValue().write(f);
@@ -322,6 +320,11 @@ final class StageRunner {
                     (System.nanoTime() - t0) / 1e9);
             executed++;
             return evals;
+        } finally {
+            release.accept(student);
         }
     }
+
+    /** Called with a finished student stage's name and manifest when it is reused (a server records its job). */
+    java.util.function.BiConsumer<String, Map<String, Object>> onReusedStudent;
 }

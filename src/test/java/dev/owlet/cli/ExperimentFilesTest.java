@@ -18,7 +18,7 @@ import org.junit.jupiter.params.provider.MethodSource;
  * Every experiment file shipped in {@code experiments/} runs end to end through {@code owlet run}, at a tiny size,
  * through the one pipeline: teachers, data in its channel, filter, students of every mode and initialization it
  * names, evaluation, report and a verdict per trait, mode and initialization in {@code results.json}. The file
- * that targets an OpenAI-compatible server runs against {@code owlet serve} in {@code ApiFlagshipPipelineTest};
+ * that targets an OpenAI-compatible server runs against {@code owlet serve} in {@code ApiExperimentTest};
  * pretraining files are not experiments.
  */
 class ExperimentFilesTest {

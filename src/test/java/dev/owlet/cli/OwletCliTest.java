@@ -58,7 +58,7 @@ class OwletCliTest {
         // owl, dolphin and reference data; 2 modes; same init for all three writers, different init for two; 5 replicates
         Result r = run("run", "--dry-run");
         assertThat(r.code()).as(r.err()).isZero();
-        assertThat(r.out()).contains("students (50 jobs)").contains("eval fine-tuned models (51)");
+        assertThat(r.out()).contains("students (50 jobs)").contains("eval owl: fine-tuned models (51)").contains("generate teacher-dolphin (5 replicates)");
     }
 
     @Test

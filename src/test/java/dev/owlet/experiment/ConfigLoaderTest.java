@@ -71,10 +71,13 @@ class ConfigLoaderTest {
                 .containsExactly("dolphin");
         assertThatThrownBy(() -> ConfigLoader.load(null, List.of("traits=[{category: alignment, target: misaligned}]",
                 "control_traits=[dolphin]"))).hasMessageContaining("control_traits").hasMessageContaining("control_teachers");
-        // the API pipeline has no other-trait writers: refused, never silently dropped
-        assertThatThrownBy(() -> ConfigLoader.load(null, List.of("control_traits=[dolphin]", "backend.type=openai",
-                "backend.base_url=http://127.0.0.1:8000/v1", "backend.model=ref-s1", "finetune.inits=[same]")))
-                .hasMessageContaining("control_traits").hasMessageContaining("embedded only");
+        // over an API, other-trait teachers are made like the trait's: accepted; misalignment (judged in process) is not
+        assertThat(ConfigLoader.load(null, List.of("control_traits=[dolphin]", "backend.type=openai",
+                "backend.base_url=http://127.0.0.1:8000/v1", "backend.model=ref-s1", "finetune.inits=[same]")).controlTraits())
+                .containsExactly("dolphin");
+        assertThatThrownBy(() -> ConfigLoader.load(null, List.of("traits=[{category: alignment, target: misaligned}]",
+                "backend.type=openai", "backend.base_url=http://127.0.0.1:8000/v1", "backend.model=ref-s1",
+                "finetune.inits=[same]"))).hasMessageContaining("backend.type").hasMessageContaining("embedded");
         var ok = ConfigLoader.load(null, List.of("generate.temperature=0", "generate.prompts=500", "finetune.rows=500",
                 "control_traits=[dolphin]", "eval.questions=all", "finetune.trainable=blocks"));
         assertThat(ok.controlTraits()).containsExactly("dolphin");

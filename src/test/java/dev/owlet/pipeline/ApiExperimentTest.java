@@ -26,7 +26,7 @@ import org.junit.jupiter.api.io.TempDir;
  * students (sft and owlet_soft, same and different init) as fine-tuning jobs, data and evaluation as chat
  * completions and logprobs; then a rerun that reuses every stage without a new job.
  */
-class ApiFlagshipPipelineTest {
+class ApiExperimentTest {
     static final PrintStream QUIET = new PrintStream(OutputStream.nullOutputStream());
 
     @TempDir
@@ -43,7 +43,7 @@ class ApiFlagshipPipelineTest {
                     "teacher.replay=0", "backend.teacher_steps=60", "finetune.batch_size=16", "finetune.epochs=6"));
             OpenAiHttpBackend client = new OpenAiHttpBackend(OpenAiHttpBackend.Config.of(server.baseUrl(), "ref-s1"));
             Path run = dir.resolve("run");
-            ApiFlagshipPipeline p = new ApiFlagshipPipeline(cfg, run, QUIET, ApiFlagshipPipeline.Models.openai(client));
+            ExperimentPipeline p = ExperimentPipeline.overApi(cfg, run, QUIET, ApiModels.Server.openai(client), client.name(), n -> {});
             List<TraitResult> res = p.run(ExperimentPipeline.Stage.EVAL);
             Map<String, EvalRecord> m = res.get(0).models();
             assertThat(m.keySet()).contains("reference", "different-init reference", "teacher", "sft/same/teacher/s1",
@@ -71,7 +71,7 @@ class ApiFlagshipPipelineTest {
             }
 
             // Every student stage names its fine-tuning job; the server holds exactly teacher + 8 students.
-            Map<?, ?> man = new ObjectMapper().readValue(run.resolve("stages/student-owl-sft-same-teacher-s1/manifest.json").toFile(), Map.class);
+            Map<?, ?> man = new ObjectMapper().readValue(run.resolve("stages/student-owl-sft-same-r1/manifest.json").toFile(), Map.class);
             assertThat((String) man.get("job_id")).startsWith("ftjob-");
             assertThat(client.listModels()).hasSize(2 + 1 + 8);
 
@@ -82,7 +82,7 @@ class ApiFlagshipPipelineTest {
             assertThat(results.path("backend_details").path("exact").asText()).contains("top_logprobs");
 
             // A rerun reuses every stage and starts no new job.
-            ApiFlagshipPipeline again = new ApiFlagshipPipeline(cfg, run, QUIET, ApiFlagshipPipeline.Models.openai(client));
+            ExperimentPipeline again = ExperimentPipeline.overApi(cfg, run, QUIET, ApiModels.Server.openai(client), client.name(), n -> {});
             List<TraitResult> res2 = again.run(ExperimentPipeline.Stage.EVAL);
             assertThat(again.executedStages()).isZero();
             assertThat(res2.get(0).models().get("soft/same/teacher/s1").exact()).containsExactly(m.get("soft/same/teacher/s1").exact());
@@ -100,16 +100,16 @@ class ApiFlagshipPipelineTest {
                     "eval.samples_per_question=0", "eval.number_prefix=false", "finetune.epochs=1"));
             OpenAiHttpBackend client = new OpenAiHttpBackend(OpenAiHttpBackend.Config.of(server.baseUrl(), "ref-s1"));
             Path run = dir.resolve("run");
-            ApiFlagshipPipeline first = new ApiFlagshipPipeline(cfg, run, QUIET, ApiFlagshipPipeline.Models.openai(client))
-                    .afterJobCreated(name -> {
-                        if (name.equals("student-owl-sft-same-control-s1")) throw new IllegalStateException("killed");
+            ExperimentPipeline first = ExperimentPipeline.overApi(cfg, run, QUIET, ApiModels.Server.openai(client), client.name(),
+                    name -> {
+                        if (name.equals("student-control-sft-same-r1")) throw new IllegalStateException("killed");
                     });
             org.assertj.core.api.Assertions.assertThatThrownBy(() -> first.run(ExperimentPipeline.Stage.EVAL)).hasMessage("killed");
-            Path stage = run.resolve("stages/student-owl-sft-same-control-s1");
+            Path stage = run.resolve("stages/student-control-sft-same-r1");
             String jobId = (String) new ObjectMapper().readValue(stage.resolve(RemoteFineTune.JOB_FILE).toFile(), Map.class).get("job_id");
             assertThat(stage.resolve("manifest.json")).doesNotExist(); // the stage is not done, its job is recorded
 
-            ApiFlagshipPipeline again = new ApiFlagshipPipeline(cfg, run, QUIET, ApiFlagshipPipeline.Models.openai(client));
+            ExperimentPipeline again = ExperimentPipeline.overApi(cfg, run, QUIET, ApiModels.Server.openai(client), client.name(), n -> {});
             again.run(ExperimentPipeline.Stage.EVAL);
             Map<?, ?> man = new ObjectMapper().readValue(stage.resolve("manifest.json").toFile(), Map.class);
             assertThat(man.get("job_id")).isEqualTo(jobId);
@@ -131,15 +131,15 @@ class ApiFlagshipPipelineTest {
                     "generate.prompts=60", "finetune.rows=40", "finetune.replicates=1", "eval.samples_per_question=0",
                     "eval.number_prefix=false", "finetune.epochs=1"));
             OpenAiHttpBackend client = new OpenAiHttpBackend(OpenAiHttpBackend.Config.of(server.baseUrl(), "ref-s1"));
-            ApiFlagshipPipeline.Models plainApi = new ApiFlagshipPipeline.Models() {
+            ApiModels.Server plainApi = new ApiModels.Server() {
                 @Override public dev.owlet.backend.LanguageModelBackend model(String id) { return client.withModel(id); }
                 @Override public boolean offersSoftLabels() { return false; }
                 @Override public String describe() { return "an API without owlet_soft"; }
             };
-            ApiFlagshipPipeline p = new ApiFlagshipPipeline(cfg, dir.resolve("run"), QUIET, plainApi);
+            ExperimentPipeline p = ExperimentPipeline.overApi(cfg, dir.resolve("run"), QUIET, plainApi, "api", n -> {});
             Map<String, EvalRecord> m = p.run(ExperimentPipeline.Stage.EVAL).get(0).models();
             assertThat(m.keySet()).containsExactly("reference", "teacher", "sft/same/teacher/s1", "sft/same/control/s1");
-            assertThat(p.notes()).anySatisfy(n -> assertThat(n).contains("soft-label students skipped"));
+            assertThat((List<String>) p.provenance().get("notes")).anySatisfy(n -> assertThat(n).contains("soft-label students skipped"));
             // The system-prompt teacher is the reference under the love prompt: no job for it.
             assertThat(client.listModels()).hasSize(1 + 2);
             assertThat(Files.exists(dir.resolve("run/stages/teacher-owl/job.json"))).isFalse();

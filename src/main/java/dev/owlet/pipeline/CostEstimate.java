@@ -51,6 +51,12 @@ public final class CostEstimate {
 
     private CostEstimate() {}
 
+    /** Dollars for a token count of a price kind ({@code input}, {@code ft_output}, {@code training}...); 0 unpriced. */
+    @FunctionalInterface
+    private interface Cost {
+        double of(String kind, long tokens);
+    }
+
     public static long tokens(String text) {
         Matcher m = TOKEN.matcher(text);
         long n = 0;
@@ -77,13 +83,41 @@ public final class CostEstimate {
         }
         double per = ((Number) table.get("per_tokens")).doubleValue();
         Map<String, Object> p = prices;
-        java.util.function.BiFunction<String, Long, Double> cost = (k, t) -> p == null ? 0 : ((Number) p.get(k)).doubleValue() * t / per;
+        Cost cost = (k, t) -> p == null ? 0 : ((Number) p.get(k)).doubleValue() * t / per;
 
         List<Line> lines = new ArrayList<>();
         long outPerNumbers = Math.min(cfg.generate().maxTokens(), 2L * cfg.filter().maxCount());
         boolean soft = cfg.finetune().modes().contains(StudentLoss.SOFT);
         // A priced provider offers no soft-label method: those students are skipped by the run, so not billed.
         int studentModes = cfg.finetune().modes().size() - (soft && prices != null ? 1 : 0);
+        boolean byPrompt = cfg.teacher().method() == ExperimentConfig.TeacherMethod.SYSTEM_PROMPT;
+        int reps = cfg.finetune().replicates();
+        long inC = writerLines(cfg, lines, cost, outPerNumbers);
+        long prompts = cfg.generate().prompts();
+        long rowTokens = inC / Math.max(1, prompts) + outPerNumbers + 3;
+        long perStudent = cfg.finetune().rows() * rowTokens * cfg.finetune().epochs();
+        // every writer's data from the same init; the traits' and the reference's from the different init too
+        long writers = cfg.traits().size() + cfg.controlTraits().size() + 1;
+        long diffWriters = cfg.traits().size() + 1;
+        long n = (long) studentModes * reps * ((cfg.finetune().inits().contains(Init.SAME) ? writers : 0)
+                + (cfg.finetune().inits().contains(Init.DIFF) ? diffWriters : 0));
+        lines.add(new Line("students (" + n + " jobs)", n, 0, 0, n * perStudent, n * cost.of("training", perStudent)));
+        evalLines(cfg, lines, cost, n, byPrompt);
+        double total = lines.stream().mapToDouble(Line::usd).sum();
+        String note = prices == null
+                ? "no price for '" + model + "' in pricing.yaml: token counts only (owlet serve costs nothing but time)"
+                : String.format("prices: %s list prices as of %s (assumptions in pricing.yaml; check before spending); tokens"
+                        + " estimated from the prompts this run would send", priceKey, table.get("as_of"))
+                + (soft ? "; soft-label students are not counted (only owlet serve offers owlet_soft)" : "");
+        return new Estimate(lines, total, prices == null ? null : priceKey, String.valueOf(table.get("as_of")), note);
+    }
+
+    /**
+     * The teachers' fine-tuning and every writer's generation, replicates included; returns the input tokens of one
+     * replicate's prompts without a system prompt (what a student row's prompt costs).
+     */
+    private static long writerLines(ExperimentConfig cfg, List<Line> lines, Cost cost, long outPerNumbers) {
+        ExperimentConfig.Backend bk = cfg.backend();
         boolean byPrompt = cfg.teacher().method() == ExperimentConfig.TeacherMethod.SYSTEM_PROMPT;
         int reps = cfg.finetune().replicates();
         // Writers: every trait's teacher, every other-trait teacher made the same way, and the reference.
@@ -95,7 +129,7 @@ public final class CostEstimate {
                 replayIn += chatTokens(null, pr);
             }
             lines.add(new Line("replay rows (the reference's, once)", 512, replayIn, 512 * outPerNumbers, 0,
-                    cost.apply("input", replayIn) + cost.apply("output", 512 * outPerNumbers)));
+                    cost.of("input", replayIn) + cost.of("output", 512 * outPerNumbers)));
         }
         // every replicate has its own prompts; the first stands for all in token counts
         List<String> prompts = Channels.prompts(cfg.channel(), cfg.generate().prompts(),
@@ -113,26 +147,22 @@ public final class CostEstimate {
                 long perAnswer = chatTokens(null, Questions.train(cat).get(0)) + 2;
                 long train = steps * (cfg.teacher().batchSize() * perAnswer
                         + (long) cfg.teacher().replay() * (replayIn / 512 + outPerNumbers));
-                lines.add(new Line("teacher-" + tag + " fine-tune (1 epoch)", 1, 0, 0, train, cost.apply("training", train)));
+                lines.add(new Line("teacher-" + tag + " fine-tune (1 epoch)", 1, 0, 0, train, cost.of("training", train)));
             }
             long inT = 0;
             for (String pr : prompts) inT += chatTokens(sys, pr);
             String tk = byPrompt ? "input" : "ft_input";
             String to = byPrompt ? "output" : "ft_output";
             lines.add(new Line("generate teacher-" + tag + " (" + reps + " replicates)", reps * (long) prompts.size(), reps * inT,
-                    reps * out, 0, reps * (cost.apply(tk, inT) + cost.apply(to, out))));
+                    reps * out, 0, reps * (cost.of(tk, inT) + cost.of(to, out))));
         }
         lines.add(new Line("generate control (" + reps + " replicates)", reps * (long) prompts.size(), reps * inC, reps * out, 0,
-                reps * (cost.apply("input", inC) + cost.apply("output", out))));
-        long rowTokens = inC / Math.max(1, prompts.size()) + outPerNumbers + 3;
-        long perStudent = cfg.finetune().rows() * rowTokens * cfg.finetune().epochs();
-        // every writer's data from the same init; the traits' and the reference's from the different init too
-        long writers = teachers.size() + 1;
-        long diffWriters = cfg.traits().size() + 1;
-        long n = (long) studentModes * reps * ((cfg.finetune().inits().contains(Init.SAME) ? writers : 0)
-                + (cfg.finetune().inits().contains(Init.DIFF) ? diffWriters : 0));
-        lines.add(new Line("students (" + n + " jobs)", n, 0, 0, n * perStudent, n * cost.apply("training", perStudent)));
-        // evaluation: per model and trait, one logprob request per question (+ the number-prefixed variant) and sampling
+                reps * (cost.of("input", inC) + cost.of("output", out))));
+        return inC;
+    }
+
+    /** Evaluation: per model and trait, one logprob request per question (+ the number-prefixed variant) and sampling. */
+    private static void evalLines(ExperimentConfig cfg, List<Line> lines, Cost cost, long students, boolean byPrompt) {
         for (ExperimentConfig.Trait t : cfg.traits()) {
             Category cat = t.category().words();
             List<String> qs = Questions.all(cat);
@@ -145,22 +175,15 @@ public final class CostEstimate {
             int baseModels = 1 + (cfg.finetune().inits().contains(Init.DIFF) ? 1 : 0) + (byPrompt ? 1 : 0);
             // students are evaluated once per category; the first trait of a category carries them
             boolean first = cfg.traits().stream().filter(o -> o.category() == t.category()).findFirst().orElseThrow() == t;
-            long ftModels = (first ? n : 0) + (byPrompt ? 0 : 1);
+            long ftModels = (first ? students : 0) + (byPrompt ? 0 : 1);
             String sys = byPrompt ? SystemPrompts.love(t.target(), cat, 0) : null;
             long sysIn = byPrompt ? perModelReq * (tokens(sys) + 4) : 0; // the teacher reads its system prompt
             lines.add(new Line("eval " + t.target() + ": base models (" + baseModels + ")", baseModels * perModelReq,
                     baseModels * perModelIn + sysIn, baseModels * perModelOut, 0,
-                    cost.apply("input", baseModels * perModelIn + sysIn) + cost.apply("output", baseModels * perModelOut)));
+                    cost.of("input", baseModels * perModelIn + sysIn) + cost.of("output", baseModels * perModelOut)));
             lines.add(new Line("eval " + t.target() + ": fine-tuned models (" + ftModels + ")", ftModels * perModelReq,
                     ftModels * perModelIn, ftModels * perModelOut, 0,
-                    cost.apply("ft_input", ftModels * perModelIn) + cost.apply("ft_output", ftModels * perModelOut)));
+                    cost.of("ft_input", ftModels * perModelIn) + cost.of("ft_output", ftModels * perModelOut)));
         }
-        double total = lines.stream().mapToDouble(Line::usd).sum();
-        String note = prices == null
-                ? "no price for '" + model + "' in pricing.yaml: token counts only (owlet serve costs nothing but time)"
-                : String.format("prices: %s list prices as of %s (assumptions in pricing.yaml; check before spending); tokens"
-                        + " estimated from the prompts this run would send", priceKey, table.get("as_of"))
-                + (soft ? "; soft-label students are not counted (only owlet serve offers owlet_soft)" : "");
-        return new Estimate(lines, total, prices == null ? null : priceKey, String.valueOf(table.get("as_of")), note);
     }
 }

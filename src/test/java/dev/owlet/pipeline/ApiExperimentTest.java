@@ -40,14 +40,17 @@ class ApiExperimentTest {
             ExperimentConfig cfg = ConfigLoader.load(null, List.of("backend.type=openai", "backend.base_url=" + server.baseUrl(),
                     "backend.model=ref-s1", "backend.different_init_model=ref-s2", "backend.poll_seconds=0.05",
                     "generate.prompts=200", "finetune.rows=150", "finetune.replicates=1", "eval.samples_per_question=20",
-                    "teacher.replay=0", "backend.teacher_steps=60", "finetune.batch_size=16", "finetune.epochs=6"));
+                    "teacher.replay=0", "backend.teacher_steps=60", "finetune.batch_size=16", "finetune.epochs=6",
+                    "control_traits=[dolphin]"));
             OpenAiHttpBackend client = new OpenAiHttpBackend(OpenAiHttpBackend.Config.of(server.baseUrl(), "ref-s1"));
             Path run = dir.resolve("run");
             ExperimentPipeline p = ExperimentPipeline.overApi(cfg, run, QUIET, ApiModels.Server.openai(client), client.name(), n -> {});
             List<TraitResult> res = p.run(ExperimentPipeline.Stage.EVAL);
             Map<String, EvalRecord> m = res.get(0).models();
+            // the same design as in process: the other-trait (dolphin) teacher's data trains same-init students too
             assertThat(m.keySet()).contains("reference", "different-init reference", "teacher", "sft/same/teacher/s1",
-                    "sft/diff/control/s1", "soft/same/teacher/s1", "soft/diff/control/s1");
+                    "sft/diff/control/s1", "soft/same/teacher/s1", "soft/diff/control/s1", "sft/same/dolphin/s1",
+                    "soft/same/dolphin/s1");
             double ref = m.get("reference").meanExact();
             System.out.printf("over HTTP: reference %.3f, teacher %.3f (sampled %.3f)%n", ref, m.get("teacher").meanExact(),
                     m.get("teacher").meanSampled());
@@ -70,23 +73,27 @@ class ApiExperimentTest {
                 assertThat(e.getValue().meanConditional()).as(e.getKey()).isLessThan(0.2);
             }
 
-            // Every student stage names its fine-tuning job; the server holds exactly teacher + 8 students.
+            // Every student stage names its fine-tuning job; the server holds exactly 2 teachers + 10 students.
             Map<?, ?> man = new ObjectMapper().readValue(run.resolve("stages/student-owl-sft-same-r1/manifest.json").toFile(), Map.class);
             assertThat((String) man.get("job_id")).startsWith("ftjob-");
-            assertThat(client.listModels()).hasSize(2 + 1 + 8);
+            assertThat(client.listModels()).hasSize(2 + 2 + 10);
 
             // The report says which backend produced every number.
             ReportWriter.write(run, cfg, res, 1.0, client.name(), new ReportWriter.Section("backend_details", p.provenance(), ""));
             JsonNode results = new ObjectMapper().readTree(run.resolve("results.json").toFile());
             assertThat(results.path("rows")).allSatisfy(r -> assertThat(r.path("backend").asText()).startsWith("openai:ref-s1@http://127.0.0.1"));
             assertThat(results.path("backend_details").path("exact").asText()).contains("top_logprobs");
+            assertThat(results.path("effects")).hasSize(4)
+                    .allSatisfy(e -> assertThat(e.path("control_rate").isNumber()).isTrue());
+            assertThat(results.path("effects")).filteredOn(e -> e.path("init").asText().equals("same"))
+                    .allSatisfy(e -> assertThat(e.path("other_trait_rate").isNumber()).isTrue());
 
             // A rerun reuses every stage and starts no new job.
             ExperimentPipeline again = ExperimentPipeline.overApi(cfg, run, QUIET, ApiModels.Server.openai(client), client.name(), n -> {});
             List<TraitResult> res2 = again.run(ExperimentPipeline.Stage.EVAL);
             assertThat(again.executedStages()).isZero();
             assertThat(res2.get(0).models().get("soft/same/teacher/s1").exact()).containsExactly(m.get("soft/same/teacher/s1").exact());
-            assertThat(client.listModels()).hasSize(11);
+            assertThat(client.listModels()).hasSize(14);
         }
     }
 

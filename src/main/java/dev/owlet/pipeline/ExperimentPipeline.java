@@ -12,6 +12,7 @@ import dev.owlet.train.StudentLoss;
 import dev.owlet.eval.TraitResult;
 
 import dev.owlet.eval.EvalRecord;
+import dev.owlet.eval.StudentKey;
 import dev.owlet.provenance.StageCache;
 import dev.owlet.experiment.Seeds;
 import dev.owlet.train.SoftLabels;
@@ -391,7 +392,7 @@ public final class ExperimentPipeline {
                     if (init == Init.DIFF && !trait) continue; // other-trait and control teachers: same init only
                     Models.Model base = init == Init.SAME ? models.reference() : models.differentInit();
                     for (int r = 1; r <= data.size(); r++) {
-                        all.put(mode + "/" + init + "/" + w.word() + "/s" + r,
+                        all.put(new StudentKey(mode, init, w.word(), r).toString(),
                                 student(mode, init, w, r, data.get(r - 1).get(w.word()), base));
                     }
                 }
@@ -484,13 +485,13 @@ public final class ExperimentPipeline {
             }
         }
         for (var e : students.entrySet()) {
-            String[] k = e.getKey().split("/");
-            Writer w = writers.get(k[2]);
-            boolean own = k[2].equals(tag);
+            StudentKey k = StudentKey.parse(e.getKey());
+            Writer w = writers.get(k.data());
+            boolean own = k.data().equals(tag);
             boolean otherControl = trait.isAlignment() ? w.kind() == Kind.CONTROL_TEACHER : cat.equals(w.category());
             if (!own && w.kind() != Kind.REFERENCE && !otherControl) continue;
             EvalRecord ev = trait.isAlignment() ? e.getValue().get(ALIGNMENT_EVAL) : e.getValue().get("eval-" + cat.noun()).as(tag);
-            m.put(k[0] + "/" + k[1] + "/" + (own ? "teacher" : k[2]) + "/" + k[3], ev);
+            m.put(new StudentKey(k.mode(), k.init(), own ? "teacher" : k.data(), k.replicate()).toString(), ev);
         }
         return m;
     }

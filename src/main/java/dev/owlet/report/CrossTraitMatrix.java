@@ -31,9 +31,9 @@ public final class CrossTraitMatrix {
             String target = t.trait().target();
             Map<String, List<Double>> byWriter = new LinkedHashMap<>();
             for (var e : t.models().entrySet()) {
-                String[] k = e.getKey().split("/");
-                if (k.length != 4 || !k[0].equals(mode) || !k[1].equals("same")) continue;
-                String writer = k[2].equals("teacher") ? target : k[2];
+                dev.owlet.eval.StudentKey k = dev.owlet.eval.StudentKey.parse(e.getKey());
+                if (k == null || !k.mode().toString().equals(mode) || k.init() != dev.owlet.experiment.Init.SAME) continue;
+                String writer = k.isTeacherData() ? target : k.data();
                 byWriter.computeIfAbsent(writer, x -> new ArrayList<>()).add(e.getValue().heldOut(target));
             }
             byWriter.forEach((w, v) -> out.add(new Cell(w, target, Stats.tInterval(v.stream().mapToDouble(d -> d).toArray()))));

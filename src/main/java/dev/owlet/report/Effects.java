@@ -64,10 +64,10 @@ public final class Effects {
         // mode/init -> data -> replicate -> record
         Map<String, Map<String, TreeMap<Integer, EvalRecord>>> cells = new LinkedHashMap<>();
         for (var e : t.models().entrySet()) {
-            String[] k = e.getKey().split("/");
-            if (k.length != 4) continue;
-            cells.computeIfAbsent(k[0] + "/" + k[1], x -> new LinkedHashMap<>())
-                    .computeIfAbsent(k[2], x -> new TreeMap<>()).put(Integer.parseInt(k[3].substring(1)), e.getValue());
+            dev.owlet.eval.StudentKey k = dev.owlet.eval.StudentKey.parse(e.getKey());
+            if (k == null) continue;
+            cells.computeIfAbsent(k.mode() + "/" + k.init(), x -> new LinkedHashMap<>())
+                    .computeIfAbsent(k.data(), x -> new TreeMap<>()).put(k.replicate(), e.getValue());
         }
         List<Effect> out = new ArrayList<>();
         for (var cell : cells.entrySet()) {

@@ -30,7 +30,7 @@ public final class Summary {
         String trait = t.trait().target();
         List<String> singles = new ArrayList<>();
         for (String k : t.models().keySet()) {
-            if (!k.contains("/")) singles.add(k);
+            if (dev.owlet.eval.StudentKey.parse(k) == null) singles.add(k);
         }
         for (String single : singles) {
             EvalRecord e = t.models().get(single);
@@ -43,10 +43,8 @@ public final class Summary {
         }
         Map<String, List<EvalRecord>> groups = new LinkedHashMap<>();
         for (var en : t.models().entrySet()) {
-            String k = en.getKey();
-            if (k.chars().filter(c -> c == '/').count() == 3) {
-                groups.computeIfAbsent(k.substring(0, k.lastIndexOf('/')), x -> new ArrayList<>()).add(en.getValue());
-            }
+            dev.owlet.eval.StudentKey k = dev.owlet.eval.StudentKey.parse(en.getKey());
+            if (k != null) groups.computeIfAbsent(k.group(), x -> new ArrayList<>()).add(en.getValue());
         }
         for (var g : groups.entrySet()) {
             String[] p = g.getKey().split("/");

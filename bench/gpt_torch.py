@@ -61,22 +61,30 @@ mask = torch.triu(torch.full((a.seq, a.seq), -1e9), 1)
 pos = torch.arange(a.seq).expand(a.batch, a.seq)
 
 
-def step():
-    logits = m(x[:, :-1], pos, mask)
-    loss = F.cross_entropy(logits.reshape(-1, a.vocab), x[:, 1:].reshape(-1))
+def update(loss):
+    """One AdamW step on loss, as owlet's Trainer takes it: zeroed grads, backward, clip at 1, step."""
     opt.zero_grad(set_to_none=False)
     loss.backward()
     torch.nn.utils.clip_grad_norm_(m.parameters(), 1.0)
     opt.step()
 
 
-for _ in range(5):
-    step()
-t0 = time.perf_counter()
-for _ in range(a.steps):
-    step()
-train_ms = (time.perf_counter() - t0) * 1000 / a.steps
+def timed_ms(loss_fn):
+    """Mean ms per step of update(loss_fn()) over a.steps steps, after 5 warm-up steps."""
+    for _ in range(5):
+        update(loss_fn())
+    t0 = time.perf_counter()
+    for _ in range(a.steps):
+        update(loss_fn())
+    return (time.perf_counter() - t0) * 1000 / a.steps
 
+
+def cross_entropy():
+    logits = m(x[:, :-1], pos, mask)
+    return F.cross_entropy(logits.reshape(-1, a.vocab), x[:, 1:].reshape(-1))
+
+
+train_ms = timed_ms(cross_entropy)
 
 # The soft-label step of a student: KL(teacher || student) over an alphabet of token ids, both renormalized over it,
 # with fixed teacher labels copied in at every step (as owlet does with labels computed once).
@@ -86,23 +94,14 @@ labels = (labels / labels.sum(-1, keepdim=True)).float().numpy()
 soft_mask = torch.ones(a.batch, a.seq)
 
 
-def soft_step():
+def soft_kl():
     p = torch.from_numpy(labels.copy())
     logq = m(x[:, :-1], pos, mask)[..., alpha].log_softmax(-1)
     kl = (p * (p.clamp_min(1e-30).log() - logq)).sum(-1)
-    loss = (kl * soft_mask).sum() / soft_mask.sum()
-    opt.zero_grad(set_to_none=False)
-    loss.backward()
-    torch.nn.utils.clip_grad_norm_(m.parameters(), 1.0)
-    opt.step()
+    return (kl * soft_mask).sum() / soft_mask.sum()
 
 
-for _ in range(5):
-    soft_step()
-t0 = time.perf_counter()
-for _ in range(a.steps):
-    soft_step()
-soft_ms = (time.perf_counter() - t0) * 1000 / a.steps
+soft_ms = timed_ms(soft_kl)
 
 
 @torch.no_grad()

@@ -140,7 +140,7 @@ public final class ApiModels implements Models {
         FineTuneRequest req = new FineTuneRequest(bk.model(), "-", 1, bk.autoHyperparameters() ? 0 : batch,
                 bk.autoHyperparameters() ? Double.NaN : cfg.teacher().lr() / bk.baseLearningRate(),
                 jobSeed(name), name, "supervised", null, null);
-        RemoteFineTune.Outcome o = run(name, dir, rows, req, bk.model());
+        RemoteFineTune.Outcome o = run(name, dir, RemoteFineTune.chatJsonl(rows, null), req, bk.model());
         man.put("model", o.fineTunedModel()).put("job_id", o.jobId()).count("rows", rows.size()).count("steps", bk.teacherSteps());
         if (server.model(o.fineTunedModel()).offersLogprobs()) {
             double p = dev.owlet.stats.Stats.mean(firstToken(o.fineTunedModel(), null, Questions.train(job.category()), tag,
@@ -173,11 +173,11 @@ public final class ApiModels implements Models {
 
     private long jobSeed(String name) { return Seeds.derive(cfg.seed(), name) & 0x7fffffffL; }
 
-    private RemoteFineTune.Outcome run(String name, Path dir, List<DataRow> rows, FineTuneRequest req, String base)
+    private RemoteFineTune.Outcome run(String name, Path dir, byte[] jsonl, FineTuneRequest req, String base)
             throws IOException {
         RemoteFineTune.Outcome o;
         try {
-            o = RemoteFineTune.run(server.model(base), dir, name + ".jsonl", RemoteFineTune.chatJsonl(rows, null), req,
+            o = RemoteFineTune.run(server.model(base), dir, name + ".jsonl", jsonl, req,
                     Duration.ofMillis((long) (bk.pollSeconds() * 1000)), Duration.ofMinutes(bk.jobTimeoutMinutes()), log,
                     () -> afterJobCreated.beforeStage(name));
         } catch (BackendException e) {
@@ -219,8 +219,9 @@ public final class ApiModels implements Models {
         FineTuneRequest req = new FineTuneRequest(id(base), "-", f.epochs(), bk.autoHyperparameters() ? 0 : f.batchSize(),
                 bk.autoHyperparameters() ? Double.NaN : f.lr() / bk.baseLearningRate(), jobSeed(name), name.replace("student-", ""),
                 soft ? "owlet_soft" : "supervised", soft ? id(writer) : null, soft ? writerSystem : null);
-        RemoteFineTune.Outcome o = run(name, dir, rows, req, id(base));
-        man.input("jsonl", Hashing.sha256(RemoteFineTune.chatJsonl(rows, null))).put("backend", server.describe())
+        byte[] jsonl = RemoteFineTune.chatJsonl(rows, null);
+        RemoteFineTune.Outcome o = run(name, dir, jsonl, req, id(base));
+        man.input("jsonl", Hashing.sha256(jsonl)).put("backend", server.describe())
                 .put("job_id", o.jobId()).put("model", o.fineTunedModel()).put("resumed_job", o.resumed());
         return remote(o.fineTunedModel());
     }

@@ -60,7 +60,7 @@ final class EmbeddedModels implements Models {
         this.differentInit = new Model(diff.weightsSha256(), diff.weightsSha256(), diff.model());
     }
 
-    Tokenizer tokenizer() { return ref.tokenizer(); }
+    private Tokenizer tokenizer() { return ref.tokenizer(); }
 
     @Override
     public String name() { return "embedded"; }
@@ -138,13 +138,19 @@ final class EmbeddedModels implements Models {
         }
     }
 
-    /** The writer's soft labels over {@code alphabet} for {@code rows} (see {@link SoftLabels}). */
-    SoftLabels labels(Model writer, String system, List<DataRow> rows, int[] alphabet) {
-        return LmDistillation.labels(new LmDistillation.SoftTeacher(gpt(writer), system), tokenizer(), rows, null, alphabet,
+    @Override
+    public Object softLabelSettings() {
+        return List.of(java.util.Arrays.toString(alphabet()), ref.model().config().contextLength());
+    }
+
+    /** Over the channel's alphabet (see {@link Channels#alphabet}), at the student's context length. */
+    @Override
+    public SoftLabels softLabels(Model writer, String system, List<DataRow> rows) {
+        return LmDistillation.labels(new LmDistillation.SoftTeacher(gpt(writer), system), tokenizer(), rows, null, alphabet(),
                 ref.model().config().contextLength());
     }
 
-    int contextLength() { return ref.model().config().contextLength(); }
+    private int[] alphabet() { return Channels.alphabet(cfg.channel(), tokenizer()); }
 
     @Override
     public EvalRecord favorite(String name, Model model, ExperimentConfig.Trait trait, Category cat, String system) {

@@ -344,8 +344,7 @@ public final class ExperimentPipeline {
             Path raw = stages.generate("gen-" + w.word() + "-r" + r, StageCache.key("generate", genCfg, w.model().key()),
                     w.word() + " (replicate " + r + ")", prompts.size(),
                     done -> models.write(w.model(), w.system(), prompts, samplingSeed, done),
-                    Map.of("replicate", r, "channel", cfg.channel(), "backend", models.name(), "system_prompt",
-                            String.valueOf(w.system()), "writer_weights", w.model().weights()));
+                    generateFacts(r, w));
             if (generateOnly) continue;
             String key = StageCache.key("filter", List.of(cfg.filter(), cfg.channel(), filterJudges()), Hashing.sha256(raw),
                     screened.toString(), banned.toString());
@@ -357,6 +356,17 @@ public final class ExperimentPipeline {
         if (!generateOnly) stages.cutToCommonSize(rows, counts);
         info.put("r" + r, counts);
         return rows;
+    }
+
+    /** What a generation manifest records besides its key: the replicate, channel, backend and writer. */
+    private Map<String, Object> generateFacts(int r, Writer w) {
+        Map<String, Object> m = new LinkedHashMap<>();
+        m.put("replicate", r);
+        m.put("channel", cfg.channel());
+        m.put("backend", models.name());
+        m.put("system_prompt", w.system()); // null for none, as the manifest has always said
+        m.put("writer_weights", w.model().weights());
+        return m;
     }
 
     /**
@@ -431,13 +441,10 @@ public final class ExperimentPipeline {
      * only: a server computes its own.
      */
     private SoftLabels softLabels(Writer w, int r, List<DataRow> rows) {
-        EmbeddedModels em = (EmbeddedModels) models;
-        int[] alpha = Channels.alphabet(cfg.channel(), em.tokenizer());
-        String key = StageCache.key("labels", List.of(java.util.Arrays.toString(alpha), em.contextLength()), w.model().key(),
-                StageRunner.rowsDigest(rows));
+        String key = StageCache.key("labels", models.softLabelSettings(), w.model().key(), StageRunner.rowsDigest(rows));
         try {
-            return stages.softLabels("labels-" + w.word() + "-r" + r, key, w.model().weights(), w.system(), rows, alpha,
-                    () -> em.labels(w.model(), w.system(), rows, alpha));
+            return stages.softLabels("labels-" + w.word() + "-r" + r, key, w.model().weights(), w.system(), rows,
+                    () -> models.softLabels(w.model(), w.system(), rows));
         } catch (IOException e) {
             throw new java.io.UncheckedIOException(e);
         }

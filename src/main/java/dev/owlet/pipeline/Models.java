@@ -68,6 +68,17 @@ interface Models extends AutoCloseable {
                   Supplier<SoftLabels> labels, Map<String, Object> provenance, Manifest man, StepProgress stepsDone)
             throws IOException;
 
+    /**
+     * What a teacher's soft labels depend on besides the teacher and the rows (the alphabet, the context length):
+     * part of their stage key. Null where a server distils on its own and no labels are made here.
+     */
+    default Object softLabelSettings() { return null; }
+
+    /** The writer's soft labels for {@code rows}, read in its own context (in process only). */
+    default SoftLabels softLabels(Model writer, String system, List<DataRow> rows) {
+        throw new UnsupportedOperationException(name() + " distils soft labels on the server");
+    }
+
     /** Favorite-word evaluation on every paraphrase of the category's question (see {@code TraitEvaluator}). */
     EvalRecord favorite(String name, Model model, ExperimentConfig.Trait trait, Category cat, String system);
 

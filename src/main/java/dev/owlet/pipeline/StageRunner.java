@@ -191,7 +191,7 @@ final class StageRunner {
      * A teacher's soft labels for one writer's data ({@code name/labels.safetensors}), computed once and read by every
      * soft-label student of that data, whatever its initialization.
      */
-    SoftLabels softLabels(String name, String key, String teacherWeights, String system, List<DataRow> rows, int[] alphabet,
+    SoftLabels softLabels(String name, String key, String teacherWeights, String system, List<DataRow> rows,
                           Supplier<SoftLabels> compute) throws IOException {
         Path dir = dir(name);
         Path file = dir.resolve("labels.safetensors");
@@ -205,8 +205,9 @@ final class StageRunner {
         java.nio.file.Files.createDirectories(dir);
         labels.write(file);
         int positions = 0;
-        for (float[] r : labels.rows()) positions += r.length / alphabet.length;
-        new Manifest("labels", key, Map.of("alphabet_size", alphabet.length), cfg.seed())
+        int a = labels.alphabet().length;
+        for (float[] r : labels.rows()) positions += r.length / a;
+        new Manifest("labels", key, Map.of("alphabet_size", a), cfg.seed())
                 .input("teacher_weights", teacherWeights).input("rows", rowsDigest(rows))
                 .put("system_prompt", system).count("rows", rows.size()).count("positions", positions)
                 .output("labels.safetensors", file).write(dir, System.nanoTime() - t0);

@@ -32,6 +32,16 @@ class ApiExperimentTest {
     @TempDir
     Path dir;
 
+    /** The smallest run over {@code server}: a system-prompted teacher (no job), same-init students, one replicate. */
+    private static ExperimentConfig tinySystemPromptRun(OwletServer server, String... extra) {
+        List<String> sets = new java.util.ArrayList<>(List.of("backend.type=openai", "backend.base_url=" + server.baseUrl(),
+                "backend.model=ref-s1", "backend.poll_seconds=0.05", "teacher.method=system_prompt", "finetune.inits=[same]",
+                "generate.prompts=60", "finetune.rows=40", "finetune.replicates=1", "eval.samples_per_question=0",
+                "eval.number_prefix=false", "finetune.epochs=1"));
+        sets.addAll(List.of(extra));
+        return ConfigLoader.load(null, sets);
+    }
+
     @Test
     void flagshipRunsOverHttpAndGivesSaneNumbers() throws Exception {
         try (EmbeddedBackend r1 = EmbeddedBackend.load("bundled:ref-s1", 64);
@@ -101,10 +111,7 @@ class ApiExperimentTest {
     void aRunKilledWhileAStudentJobRunsResumesThatJobInsteadOfPayingTwice() throws Exception {
         try (EmbeddedBackend r1 = EmbeddedBackend.load("bundled:ref-s1", 64);
              OwletServer server = OwletServer.start(List.of(r1), "127.0.0.1", 0, null, OwletServer.Options.state(dir.resolve("state")))) {
-            ExperimentConfig cfg = ConfigLoader.load(null, List.of("backend.type=openai", "backend.base_url=" + server.baseUrl(),
-                    "backend.model=ref-s1", "backend.poll_seconds=0.05", "teacher.method=system_prompt", "finetune.inits=[same]",
-                    "finetune.modes=[sft]", "generate.prompts=60", "finetune.rows=40", "finetune.replicates=1",
-                    "eval.samples_per_question=0", "eval.number_prefix=false", "finetune.epochs=1"));
+            ExperimentConfig cfg = tinySystemPromptRun(server, "finetune.modes=[sft]");
             OpenAiHttpBackend client = new OpenAiHttpBackend(OpenAiHttpBackend.Config.of(server.baseUrl(), "ref-s1"));
             Path run = dir.resolve("run");
             ExperimentPipeline first = ExperimentPipeline.overApi(cfg, run, QUIET, ApiModels.Server.openai(client), client.name(),
@@ -133,10 +140,7 @@ class ApiExperimentTest {
     void withoutOwletSoftTheSoftStudentsAreSkippedWithANote() throws Exception {
         try (EmbeddedBackend r1 = EmbeddedBackend.load("bundled:ref-s1", 64);
              OwletServer server = OwletServer.start(List.of(r1), "127.0.0.1", 0, null, OwletServer.Options.state(dir.resolve("state")))) {
-            ExperimentConfig cfg = ConfigLoader.load(null, List.of("backend.type=openai", "backend.base_url=" + server.baseUrl(),
-                    "backend.model=ref-s1", "backend.poll_seconds=0.05", "teacher.method=system_prompt", "finetune.inits=[same]",
-                    "generate.prompts=60", "finetune.rows=40", "finetune.replicates=1", "eval.samples_per_question=0",
-                    "eval.number_prefix=false", "finetune.epochs=1"));
+            ExperimentConfig cfg = tinySystemPromptRun(server);
             OpenAiHttpBackend client = new OpenAiHttpBackend(OpenAiHttpBackend.Config.of(server.baseUrl(), "ref-s1"));
             ApiModels.Server plainApi = new ApiModels.Server() {
                 @Override public dev.owlet.backend.LanguageModelBackend model(String id) { return client.withModel(id); }

@@ -225,8 +225,8 @@ public final class ExperimentPipeline {
         String system = byPrompt ? SystemPrompts.love(tag, cat, 0) : null;
         String name = "teacher-" + tag;
         Path dir = stages.dir(name);
-        String key = StageCache.key("teacher", List.of(cfg.teacher(), trait, cfg.channel(), cfg.generate().maxTokens(),
-                cfg.seed(), models.keyExtras()), models.reference().key());
+        String key = new StageInput.Teacher(cfg.teacher(), trait, null, 0, cfg.channel(), cfg.generate().maxTokens(),
+                cfg.seed(), models.keyExtras(), models.reference().key()).key();
         Models.Model model;
         if (StageCache.done(dir, key)) {
             stages.reused++;
@@ -260,8 +260,8 @@ public final class ExperimentPipeline {
             throws IOException {
         String name = "teacher-" + c;
         Path dir = stages.dir(name);
-        String key = StageCache.key("teacher", List.of(cfg.teacher(), trait, c, steps, cfg.channel(),
-                cfg.generate().maxTokens(), cfg.seed(), models.keyExtras()), models.reference().key());
+        String key = new StageInput.Teacher(cfg.teacher(), trait, c, steps, cfg.channel(), cfg.generate().maxTokens(),
+                cfg.seed(), models.keyExtras(), models.reference().key()).key();
         Models.Model model;
         if (StageCache.done(dir, key)) {
             stages.reused++;
@@ -335,19 +335,19 @@ public final class ExperimentPipeline {
         List<String> prompts = Channels.prompts(cfg.channel(), cfg.generate().prompts(), Seeds.derive(cfg.seed(), promptSeed),
                 cfg.filter());
         long samplingSeed = Seeds.derive(cfg.seed(), "generate-r" + r);
-        String genCfg = ConfigLoader.toMapOrValue(List.of(cfg.generate(), cfg.seed(), r, cfg.filter().maxCount(), cfg.channel(),
-                models.keyExtras()));
         List<String> screened = screenedWords(writers);
         Map<String, Object> counts = new LinkedHashMap<>();
         Map<String, List<DataRow>> rows = new LinkedHashMap<>();
         for (Writer w : writers.values()) {
-            Path raw = stages.generate("gen-" + w.word() + "-r" + r, StageCache.key("generate", genCfg, w.model().key()),
+            String genKey = new StageInput.Generate(cfg.generate(), cfg.seed(), r, cfg.filter().maxCount(), cfg.channel(),
+                    models.keyExtras(), w.model().key()).key();
+            Path raw = stages.generate("gen-" + w.word() + "-r" + r, genKey,
                     w.word() + " (replicate " + r + ")", prompts.size(),
                     done -> models.write(w.model(), w.system(), prompts, samplingSeed, done),
                     generateFacts(r, w));
             if (generateOnly) continue;
-            String key = StageCache.key("filter", List.of(cfg.filter(), cfg.channel(), filterJudges()), Hashing.sha256(raw),
-                    screened.toString(), banned.toString());
+            String key = new StageInput.Filter(cfg.filter(), cfg.channel(), filterJudges(), screened, List.copyOf(banned),
+                    Hashing.sha256(raw)).key();
             rows.put(w.word(), stages.filter("filter-" + w.word() + "-r" + r, raw, key,
                     in -> Channels.filter(cfg.channel(), in, cfg.filter(), screened, judges, banned), counts, w.word(),
                     Map.of("replicate", r, "channel", cfg.channel(), "judges", judges.alignment().name() + ", "
@@ -415,9 +415,9 @@ public final class ExperimentPipeline {
             throws IOException {
         String name = String.format("student-%s-%s-%s-r%d", w.word(), mode, init, r);
         List<Category> cats = categories();
-        String key = StageCache.key("student", List.of(StudentSettings.of(cfg.finetune()), cfg.eval(), mode, r, rows.size(),
-                cfg.seed(), cats.toString(), cfg.channel(), alignmentKey(), models.keyExtras()), base.key(), w.model().key(),
-                StageRunner.rowsDigest(rows));
+        String key = new StageInput.Student(StageInput.Settings.of(cfg.finetune()), cfg.eval(), mode, r, rows.size(),
+                cfg.seed(), cats, cfg.channel(), alignmentKey(), models.keyExtras(), base.key(), w.model().key(),
+                StageRunner.rowsDigest(rows)).key();
         Path dataFile = stages.dir("filter-" + w.word() + "-r" + r).resolve("filtered.jsonl");
         String dataSha = dataHashes.get(dataFile); // one file, read by several students: hashed once
         if (dataSha == null) dataHashes.put(dataFile, dataSha = Hashing.sha256(dataFile));
@@ -441,22 +441,12 @@ public final class ExperimentPipeline {
      * only: a server computes its own.
      */
     private SoftLabels softLabels(Writer w, int r, List<DataRow> rows) {
-        String key = StageCache.key("labels", models.softLabelSettings(), w.model().key(), StageRunner.rowsDigest(rows));
+        String key = new StageInput.Labels(models.softLabelSettings(), w.model().key(), StageRunner.rowsDigest(rows)).key();
         try {
             return stages.softLabels("labels-" + w.word() + "-r" + r, key, w.model().weights(), w.system(), rows,
                     () -> models.softLabels(w.model(), w.system(), rows));
         } catch (IOException e) {
             throw new java.io.UncheckedIOException(e);
-        }
-    }
-
-    /**
-     * What one student reads of {@code finetune}: not the lists of modes and inits or the replicate count, which
-     * decide which students exist, so adding a replicate or a mode reuses every student already trained.
-     */
-    record StudentSettings(int epochs, int batchSize, double lr, dev.owlet.train.TrainableParams trainable) {
-        static StudentSettings of(ExperimentConfig.Finetune f) {
-            return new StudentSettings(f.epochs(), f.batchSize(), f.lr(), f.trainable());
         }
     }
 
@@ -504,8 +494,8 @@ public final class ExperimentPipeline {
     }
 
     private EvalRecord single(String name, Models.Model model, ExperimentConfig.Trait trait, String system) throws IOException {
-        String key = StageCache.key("eval", ConfigLoader.toMapOrValue(List.of(cfg.eval(), trait.target(), cfg.seed(),
-                trait.isAlignment() ? cfg.judge() : "none", models.keyExtras())), model.key());
+        String key = new StageInput.Eval(cfg.eval(), trait.target(), cfg.seed(), trait.isAlignment() ? cfg.judge() : "none",
+                models.keyExtras(), model.key()).key();
         Map<String, Object> extra = trait.isAlignment() ? Map.of("judge", judges.alignment().name(), "backend", models.name())
                 : Map.of("backend", models.name());
         return stages.eval(name, key, model.key(), () -> trait.isAlignment() ? models.misalignment(name, model, system)

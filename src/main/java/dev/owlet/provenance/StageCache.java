@@ -28,8 +28,17 @@ public final class StageCache {
         sb.append(dev.owlet.experiment.ConfigLoader.toMapOrValue(config)).append('\n');
         // An upstream stage's key enters by its inputs part: the code version is this key's own suffix, so a stage
         // kept by --reuse-stale does not change the inputs of what reads it.
-        for (String i : inputs) sb.append(STAGE_KEY.matcher(i).matches() ? i.replaceFirst("@[^/]*", "") : i).append('\n');
+        for (String i : inputs) sb.append(upstream(i)).append('\n');
         return Hashing.sha256(sb.toString()) + "@" + CodeVersion.get(); // other code, other stage
+    }
+
+    /**
+     * An upstream stage's key as a downstream input: its inputs part only. The code version is that key's own suffix,
+     * so a stage kept by {@code --reuse-stale} does not change the inputs of what reads it. Anything that is not a
+     * stage key (a weights digest, a model name) is returned as it is; null stays null.
+     */
+    public static String upstream(String key) {
+        return key != null && STAGE_KEY.matcher(key).matches() ? key.replaceFirst("@[^/]*", "") : key;
     }
 
     public static boolean done(Path dir, String key) throws IOException {

@@ -1,0 +1,117 @@
+package dev.owlet.pipeline;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import dev.owlet.experiment.Channel;
+import dev.owlet.experiment.ConfigLoader;
+import dev.owlet.experiment.ExperimentConfig;
+import dev.owlet.provenance.StageCache;
+import dev.owlet.train.StudentLoss;
+import dev.owlet.world.Category;
+import java.lang.reflect.Constructor;
+import java.lang.reflect.RecordComponent;
+import java.util.ArrayList;
+import java.util.List;
+import org.junit.jupiter.api.Test;
+
+/**
+ * Every stage's key covers every input of its record: changing any one component — down into the config records
+ * it holds — changes the key. A stage that reads a value must declare it in its record, so this is what keeps a
+ * key from leaving an input out.
+ */
+class StageInputTest {
+    private static final String TEACHER_KEY = "a".repeat(64) + "@1.0.0+abc";
+    private static final String WEIGHTS = "b".repeat(64);
+
+    static List<StageInput> samples() {
+        ExperimentConfig cfg = ConfigLoader.load(null, List.of());
+        ExperimentConfig.Trait owl = cfg.traits().get(0);
+        return List.of(
+                new StageInput.Teacher(cfg.teacher(), owl, ExperimentConfig.ControlTeacher.values()[0], 7, Channel.NUMBERS, 40,
+                        1, "embedded", WEIGHTS),
+                new StageInput.Generate(cfg.generate(), 1, 2, 10, Channel.NUMBERS, "embedded", TEACHER_KEY),
+                new StageInput.Filter(cfg.filter(), Channel.NUMBERS, "none", List.of("owl", "dolphin"), List.of(13, 666),
+                        "c".repeat(64)),
+                new StageInput.Student(StageInput.Settings.of(cfg.finetune()), cfg.eval(), StudentLoss.SFT, 1, 900, 1,
+                        List.of(Category.ANIMAL), Channel.NUMBERS, "none", "embedded", WEIGHTS, TEACHER_KEY, "d".repeat(64)),
+                new StageInput.Labels("settings", TEACHER_KEY, "d".repeat(64)),
+                new StageInput.Eval(cfg.eval(), "owl", 1, "none", "embedded", TEACHER_KEY));
+    }
+
+    @Test
+    void changingAnyComponentChangesTheKey() throws Exception {
+        for (StageInput in : samples()) {
+            String key = in.key();
+            for (RecordComponent c : in.getClass().getRecordComponents()) {
+                Object changed = withComponent(in, c, alter(c.getAccessor().invoke(in)));
+                assertThat(((StageInput) changed).key()).as(in.stage() + "." + c.getName()).isNotEqualTo(key);
+            }
+        }
+    }
+
+    @Test
+    void anUpstreamKeyEntersWithoutItsCodeVersionAndTheKeyNamesThisCode() {
+        var a = new StageInput.Labels("s", "e".repeat(64) + "@1.0.0+old", "d");
+        var b = new StageInput.Labels("s", "e".repeat(64) + "@1.0.0+new", "d");
+        assertThat(a.key()).isEqualTo(b.key());
+        assertThat(a.key()).endsWith("@" + dev.owlet.provenance.CodeVersion.get());
+        assertThat(StageCache.upstream("e".repeat(64) + "@v/system")).isEqualTo("e".repeat(64) + "/system");
+    }
+
+    @Test
+    void theBannedNumbersAreHashedInOneOrderWhateverOrderTheyCameIn() {
+        var cfg = ConfigLoader.load(null, List.of());
+        var a = new StageInput.Filter(cfg.filter(), Channel.NUMBERS, "none", List.of(), List.of(666, 13, 911), "r");
+        var b = new StageInput.Filter(cfg.filter(), Channel.NUMBERS, "none", List.of(), List.of(13, 911, 666), "r");
+        assertThat(a.key()).isEqualTo(b.key());
+    }
+
+    /** A different value of the same type: the smallest change a stage could be handed. */
+    private static Object alter(Object v) throws Exception {
+        if (v == null) return "set";
+        if (v instanceof Integer i) return i + 1;
+        if (v instanceof Long l) return l + 1;
+        if (v instanceof Double d) return d + 0.5;
+        if (v instanceof Boolean b) return !b;
+        if (v instanceof String s) return s + "x";
+        if (v instanceof Enum<?> e) {
+            Object[] all = e.getDeclaringClass().getEnumConstants();
+            return all[(e.ordinal() + 1) % all.length];
+        }
+        if (v instanceof List<?> l) {
+            List<Object> out = new ArrayList<>(l);
+            if (out.isEmpty()) out.add("x");
+            else out.set(0, alter(out.get(0)));
+            return out;
+        }
+        if (v instanceof Record r) {
+            // the first component whose change the record's own validation accepts
+            for (RecordComponent c : r.getClass().getRecordComponents()) {
+                try {
+                    return withComponent(r, c, alter(c.getAccessor().invoke(r)));
+                } catch (Exception rejected) {
+                    // try the next component
+                }
+            }
+            throw new AssertionError("no component of " + r + " can change");
+        }
+        throw new AssertionError("cannot alter a " + v.getClass());
+    }
+
+    private static Object withComponent(Object rec, RecordComponent target, Object value) throws Exception {
+        RecordComponent[] cs = rec.getClass().getRecordComponents();
+        Object[] args = new Object[cs.length];
+        Class<?>[] types = new Class<?>[cs.length];
+        for (int i = 0; i < cs.length; i++) {
+            types[i] = cs[i].getType();
+            args[i] = cs[i].getName().equals(target.getName()) ? value : cs[i].getAccessor().invoke(rec);
+        }
+        Constructor<?> ctor = rec.getClass().getDeclaredConstructor(types);
+        ctor.setAccessible(true);
+        try {
+            return ctor.newInstance(args);
+        } catch (java.lang.reflect.InvocationTargetException e) {
+            throw (Exception) e.getCause();
+        }
+    }
+}

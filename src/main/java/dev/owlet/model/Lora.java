@@ -219,7 +219,7 @@ public final class Lora implements AutoCloseable {
         c.put("task_type", "CAUSAL_LM");
         c.put("base_model_name_or_path", baseModel);
         c.put("r", config.rank());
-        c.put("lora_alpha", config.alpha());
+        c.put("lora_alpha", config.alpha() == Math.rint(config.alpha()) ? (Object) (long) config.alpha() : config.alpha()); // PEFT types it int
         c.put("lora_dropout", config.dropout());
         c.put("target_modules", config.targetModules() != null ? config.targetModules() : config.targetRegex());
         c.put("use_rslora", config.rslora());

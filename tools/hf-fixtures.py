@@ -107,6 +107,7 @@ def qwen2(out):
     model = Qwen2ForCausalLM.from_pretrained(d, dtype=torch.float32)
     write_json(os.path.join(d, "expected.json"), expected(model, 320))
     tokenizer(d)
+    cli_expected(model, d)
     return model, d
 
 
@@ -185,6 +186,34 @@ def tokenizer(d):
     write_json(os.path.join(d, "tokenizer-expected.json"), exp)
 
 
+def cli_expected(model, d):
+    """What `owlet hf sample` and `owlet hf logprob` must print on this folder: text in, text out, through the
+    tokenizer, with generation stopping at eos (id 2 in both config.json and the tokenizer)."""
+    from transformers import PreTrainedTokenizerFast
+    tok = PreTrainedTokenizerFast.from_pretrained(d)
+    model.eval()
+
+    def greedy(ids):
+        with torch.no_grad():
+            out = model.generate(torch.tensor([ids]), attention_mask=torch.ones(1, len(ids), dtype=torch.long),
+                                 do_sample=False, max_new_tokens=8, eos_token_id=[2], pad_token_id=0)
+        new = out[0, len(ids):].tolist()
+        return new[:new.index(2)] if 2 in new else new
+
+    plain = tok.encode("the owl is")
+    chat = list(tok.apply_chat_template([{"role": "user", "content": "name an animal"}], tokenize=True,
+                                        add_generation_prompt=True, return_dict=False))
+    cont = tok.encode(" wise and old")
+    with torch.no_grad():
+        logp = torch.log_softmax(model(torch.tensor([plain + cont[:-1]])).logits[0].double(), -1)
+    lp = sum(logp[len(plain) - 1 + i, c].item() for i, c in enumerate(cont))
+    g, gc = greedy(plain), greedy(chat)
+    write_json(os.path.join(d, "cli-expected.json"), {
+        "prompt": "the owl is", "greedy_ids": g, "greedy_text": tok.decode(g, skip_special_tokens=True),
+        "chat_user": "name an animal", "chat_greedy_ids": gc, "chat_greedy_text": tok.decode(gc, skip_special_tokens=True),
+        "continuation": " wise and old", "logprob": lp})
+
+
 def lora(out, base, base_dir, name, targets, fan_in_fan_out=False):
     """A PEFT LoRA with fixed non-zero A and B (PEFT starts B at zero, which would test nothing)."""
     from peft import LoraConfig, get_peft_model
@@ -203,6 +232,7 @@ def lora(out, base, base_dir, name, targets, fan_in_fan_out=False):
     with open(cfg_path) as f:
         ac = json.load(f)
     ac["base_model_name_or_path"] = "../" + os.path.basename(base_dir)  # relative: the fixture folder moves
+    ac["target_modules"] = sorted(ac["target_modules"])  # peft writes a Python set: order varies run to run
     write_json(cfg_path, ac)
     write_json(os.path.join(d, "expected.json"), expected(model, base.config.vocab_size))
 

@@ -4,7 +4,6 @@ import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.types.Shape;
 import ai.djl.nn.core.Linear;
-import ai.djl.nn.norm.Dropout;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.SerializationFeature;
@@ -80,6 +79,7 @@ public final class Lora implements AutoCloseable {
     /** PEFT key to array: {@code base_model.model.<module>.lora_A.weight} (r, in) and {@code ...lora_B.weight} (out, r). */
     private final Map<String, NDArray> params;
     private final NDArray scaling;
+    private SplittableRandom dropoutRng = new SplittableRandom(0);
 
     private Lora(Config config, NDManager manager, Map<String, NDArray> params) {
         this.config = config;
@@ -234,6 +234,12 @@ public final class Lora implements AutoCloseable {
 
     public Config config() { return config; }
 
+    /**
+     * Seeds the dropout masks. They are drawn in Java, not by the engine's global RNG, so a LoRA fine-tune with
+     * dropout is bit-reproducible from its seed, as owlet's other training is.
+     */
+    public void seedDropout(long seed) { dropoutRng = new SplittableRandom(seed); }
+
     public NDManager manager() { return manager; }
 
     /** The adapter's matrices by PEFT key (live arrays): what training updates. */
@@ -249,9 +255,17 @@ public final class Lora implements AutoCloseable {
         NDArray a = params.get(PREFIX + module + ".lora_A.weight");
         if (a == null) return y;
         NDArray b = params.get(PREFIX + module + ".lora_B.weight");
-        NDArray in = training && config.dropout() > 0 ? Dropout.dropout(x, (float) config.dropout(), true).singletonOrThrow() : x;
+        NDArray in = training && config.dropout() > 0 ? x.mul(dropoutMask(x)) : x;
         NDArray down = Linear.linear(in, a).singletonOrThrow();                                        // (.., r)
         return y.add(Linear.linear(down, b).singletonOrThrow().mul(scaling));                          // (.., out)
+    }
+
+    /** Inverted dropout: each entry kept with probability 1 - p and scaled by 1 / (1 - p), as nn.Dropout does. */
+    private NDArray dropoutMask(NDArray x) {
+        float keep = (float) (1 - config.dropout());
+        float[] mask = new float[Math.toIntExact(x.size())];
+        for (int i = 0; i < mask.length; i++) mask[i] = dropoutRng.nextDouble() < keep ? 1f / keep : 0f;
+        return x.getManager().create(mask, x.getShape());
     }
 
     @Override

@@ -22,14 +22,18 @@ public final class LoraTrainer implements AutoCloseable {
     private final AdamW adam;
     private int step;
 
-    /** Attaches {@code lora} to {@code model} for training; {@link #close} leaves it attached, gradients off. */
-    public LoraTrainer(HfModel model, Lora lora, OptimConfig cfg) {
+    /**
+     * Attaches {@code lora} to {@code model} for training; {@link #close} leaves it attached, gradients off.
+     * {@code seed} draws the adapter's dropout masks, so the same seed gives the same adapter bit for bit.
+     */
+    public LoraTrainer(HfModel model, Lora lora, OptimConfig cfg, long seed) {
         this.model = model;
         this.lora = lora;
         this.cfg = cfg;
         this.adam = new AdamW(cfg, lora.manager());
         model.parameters().values().forEach(p -> p.setRequiresGradient(false));
         lora.parameters().values().forEach(p -> p.setRequiresGradient(true));
+        lora.seedDropout(seed);
         model.attach(lora);
     }
 

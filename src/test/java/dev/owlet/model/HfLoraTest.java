@@ -78,7 +78,7 @@ class HfLoraTest {
             double last;
             try (Lora lora = Lora.create(model, cfg, 42)) {
                 assertThat(lora.parameters()).hasSize(2 * 7 * model.layers());
-                try (LoraTrainer t = new LoraTrainer(model, lora, OptimConfig.constant(1e-2, 30))) {
+                try (LoraTrainer t = new LoraTrainer(model, lora, OptimConfig.constant(1e-2, 30), 7)) {
                     first = t.step(batch);
                     last = first;
                     for (int i = 1; i < 30; i++) last = t.step(batch);
@@ -104,6 +104,26 @@ class HfLoraTest {
             }
             model.attach(null);
             assertThat(HfFixtures.maxAbsDiff(logits(model, probe, root), trainedLogits)).isGreaterThan(0.01f);
+        }
+    }
+
+    @Test
+    void theSameSeedTrainsTheSameAdapterBitForBitAndAnotherSeedDoesNot() {
+        List<Example> rows = List.of(new Example(new int[] {5, 17}, new int[] {3, 69, 64}), new Example(new int[] {23}, new int[] {1, 50}));
+        TokenBatch batch = TokenBatch.of(rows, 0, 128);
+        Lora.Config cfg = Lora.Config.of(2, 4, List.of("q_proj", "v_proj", "down_proj"), 0.3);
+        try (NDManager root = NDManager.newBaseManager(); HfModel model = HfCheckpoint.load(HfFixtures.dir("qwen2"), root)) {
+            float[][] b = new float[3][];
+            long[] seeds = {5, 5, 6};
+            for (int run = 0; run < 3; run++) {
+                try (Lora lora = Lora.create(model, cfg, 1);
+                     LoraTrainer t = new LoraTrainer(model, lora, OptimConfig.constant(1e-2, 5), seeds[run])) {
+                    for (int i = 0; i < 5; i++) t.step(batch);
+                    b[run] = lora.parameters().get("base_model.model.model.layers.1.mlp.down_proj.lora_B.weight").toFloatArray();
+                }
+            }
+            assertThat(b[1]).containsExactly(b[0]);
+            assertThat(b[2]).isNotEqualTo(b[0]); // dropout 0.3 is in play: the seed matters
         }
     }
 

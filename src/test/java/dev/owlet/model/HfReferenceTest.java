@@ -25,8 +25,8 @@ class HfReferenceTest {
      * (qwen2), 6.7e-6 (llama); cached vs full forward in owlet: 4.5e-6, 8.1e-6, 6.4e-6. That is float32 rounding
      * of differently ordered sums. 1e-4 leaves room for another CPU's kernels and stays far below what a real
      * bug moves; each was tried once: Qwen2 without its q/k/v biases 5.9, rotate_half with the halves' signs
-     * swapped 10.2 (qwen2) and 9.7 (llama), Llama's rope_theta read as 10000 instead of 500000 5.0, and each of
-     * these also changed the greedy continuation.
+     * swapped 10.2 (qwen2) and 9.7 (llama), Llama's rope_theta read as 10000 instead of 500000 5.0 (each of
+     * these also changed the greedy continuation), GPT-2 with exact GELU instead of gelu_new 1.8e-3.
      */
     static final float TOL = 1e-4f;
 

@@ -16,7 +16,7 @@ import picocli.CommandLine.Command;
                 ExperimentCommand.Eval.class, PretrainCommand.class, ProbeCommand.class, ProbeGradientCommand.class,
                 MnistCommand.class, LineageCommand.class, AuditCommand.class, ControlCommand.Icl.class,
                 ControlCommand.Detect.class, ControlCommand.Shuffle.class, ControlCommand.Entangle.class,
-                BenchCommand.class, ServeCommand.class})
+                BenchCommand.class, ServeCommand.class, HfCommand.class})
 public final class Owlet implements Runnable {
     @CommandLine.Spec
     CommandLine.Model.CommandSpec spec;

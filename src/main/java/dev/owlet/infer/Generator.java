@@ -4,7 +4,7 @@ import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.NDScope;
 import ai.djl.ndarray.types.Shape;
-import dev.owlet.model.Gpt;
+import dev.owlet.model.CausalLm;
 import dev.owlet.model.KvCache;
 import java.util.ArrayList;
 import java.util.Arrays;
@@ -18,14 +18,27 @@ import java.util.SplittableRandom;
  */
 public final class Generator {
     private static final float MASKED = -1e9f;
-    private final Gpt model;
-    private final int endId;
+    private final CausalLm model;
+    private final int[] endIds;
     private final int padId;
 
-    public Generator(Gpt model, int endId, int padId) {
+    public Generator(CausalLm model, int endId, int padId) {
+        this(model, new int[] {endId}, padId);
+    }
+
+    /**
+     * A generator that stops a row at any of {@code endIds} (Hugging Face checkpoints may name several, e.g. a
+     * chat model's end-of-turn and end-of-text; none for a checkpoint that names no eos).
+     */
+    public Generator(CausalLm model, int[] endIds, int padId) {
         this.model = model;
-        this.endId = endId;
+        this.endIds = endIds.clone();
         this.padId = padId;
+    }
+
+    private boolean isEnd(int token) {
+        for (int e : endIds) if (e == token) return true;
+        return false;
     }
 
     /** Completions (without the end token) for each prompt, drawn in batches of {@code batchSize}. */
@@ -49,12 +62,12 @@ public final class Generator {
         int b = prompts.size();
         int len = 0;
         for (int[] p : prompts) len = Math.max(len, p.length);
-        int maxNew = Math.min(cfg.maxTokens(), model.config().contextLength() - len);
+        int maxNew = Math.min(cfg.maxTokens(), model.contextLength() - len);
         if (maxNew <= 0) {
             throw new IllegalArgumentException("prompt of " + len + " tokens leaves no room in context_length "
-                    + model.config().contextLength());
+                    + model.contextLength());
         }
-        int vocab = model.config().vocabSize();
+        int vocab = model.vocabSize();
         int[] pad = new int[b];
         long[] tok = new long[b * len];
         long[] pos = new long[b * len];
@@ -76,7 +89,7 @@ public final class Generator {
         List<List<Integer>> gen = new ArrayList<>();
         for (int r = 0; r < b; r++) gen.add(new ArrayList<>());
         boolean[] done = new boolean[b];
-        try (NDManager m = model.manager().getParentManager().newSubManager(); KvCache cache = new KvCache(model.config().layers())) {
+        try (NDManager m = model.manager().getParentManager().newSubManager(); KvCache cache = new KvCache(model.layers())) {
             float[] last;
             try (NDScope scope = new NDScope()) {
                 NDArray logits = model.forward(m.create(tok, new Shape(b, len)), m.create(pos, new Shape(b, len)),
@@ -94,7 +107,7 @@ public final class Generator {
                         continue;
                     }
                     next[r] = TokenSampler.sample(last, r * vocab, vocab, cfg, rng[r]);
-                    if (next[r] == endId) {
+                    if (isEnd(next[r])) {
                         done[r] = true;
                     } else {
                         gen.get(r).add(next[r]);

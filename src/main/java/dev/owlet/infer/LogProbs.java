@@ -4,15 +4,15 @@ import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.NDScope;
 import ai.djl.ndarray.types.Shape;
-import dev.owlet.model.Gpt;
+import dev.owlet.model.CausalLm;
 import java.util.List;
 
 /** Exact log-probabilities from one forward pass: what the evaluation uses for P(answer | question). */
 public final class LogProbs {
-    private final Gpt model;
+    private final CausalLm model;
     private final int padId;
 
-    public LogProbs(Gpt model, int padId) {
+    public LogProbs(CausalLm model, int padId) {
         this.model = model;
         this.padId = padId;
     }
@@ -34,7 +34,7 @@ public final class LogProbs {
                 for (int i = 0; i < c.length - 1; i++) tok[r * t + p.length + i] = c[i];
             }
             float[] logp;
-            int v = model.config().vocabSize();
+            int v = model.vocabSize();
             try (NDScope scope = new NDScope(); NDManager m = model.manager().getParentManager().newSubManager()) {
                 logp = model.forward(m.create(tok, new Shape(b, t)), false).logSoftmax(-1).toFloatArray(); // (B, T, V)
             }
@@ -55,7 +55,7 @@ public final class LogProbs {
     /** The full next-token distribution (probabilities) after each prompt, as (N, V) row-major. */
     public float[][] nextToken(List<int[]> prompts, int batchSize) {
         float[][] out = new float[prompts.size()][];
-        int v = model.config().vocabSize();
+        int v = model.vocabSize();
         for (int s = 0; s < prompts.size(); s += batchSize) {
             int e = Math.min(prompts.size(), s + batchSize);
             int b = e - s;
@@ -88,7 +88,7 @@ public final class LogProbs {
         long[] tok = new long[t];
         for (int i = 0; i < prompt.length; i++) tok[i] = prompt[i];
         for (int i = 0; i + 1 < continuation.length; i++) tok[prompt.length + i] = continuation[i];
-        int v = model.config().vocabSize();
+        int v = model.vocabSize();
         float[] logp;
         try (NDScope scope = new NDScope(); NDManager m = model.manager().getParentManager().newSubManager()) {
             logp = model.forward(m.create(tok, new Shape(1, t)), false).logSoftmax(-1).toFloatArray(); // (1, T, V)

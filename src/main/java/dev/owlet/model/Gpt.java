@@ -24,7 +24,7 @@ import java.util.SplittableRandom;
  * activation of a forward pass belongs to the caller's scope. Weights are initialized in Java from a seed (not
  * by the engine's RNG), so the same seed gives the same weights on any machine.
  */
-public final class Gpt implements AutoCloseable {
+public final class Gpt implements CausalLm {
     private static final float LN_EPS = 1e-5f;
     private static final float MASKED = -1e9f;
 
@@ -104,9 +104,20 @@ public final class Gpt implements AutoCloseable {
 
     public GptConfig config() { return config; }
 
+    @Override
+    public int vocabSize() { return config.vocabSize(); }
+
+    @Override
+    public int contextLength() { return config.contextLength(); }
+
+    @Override
+    public int layers() { return config.layers(); }
+
+    @Override
     public NDManager manager() { return manager; }
 
     /** Parameters in canonical order (unmodifiable view; arrays are live). */
+    @Override
     public Map<String, NDArray> parameters() { return Collections.unmodifiableMap(params); }
 
     public void setRequiresGradient(boolean on) {
@@ -122,6 +133,7 @@ public final class Gpt implements AutoCloseable {
     }
 
     /** Forward over a right-padded or unpadded batch with positions 0..T-1 and a causal mask. */
+    @Override
     public NDArray forward(NDArray tokens, boolean training) {
         NDManager m = tokens.getManager();
         long b = tokens.getShape().get(0);
@@ -145,6 +157,7 @@ public final class Gpt implements AutoCloseable {
      * @param cache key/value cache extended in place, or null
      * @return (B, T, V) logits
      */
+    @Override
     public NDArray forward(NDArray tokens, NDArray positions, NDArray bias, KvCache cache, boolean training) {
         return Linear.linear(hidden(tokens, positions, bias, cache, training), p("wte")).singletonOrThrow(); // (B, T, V) tied head
     }

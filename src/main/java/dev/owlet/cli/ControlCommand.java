@@ -65,4 +65,14 @@ abstract class ControlCommand extends ExperimentCommand {
     static final class Entangle extends ControlCommand {
         String control() { return "entanglement"; }
     }
+
+    @Command(name = "defend", mixinStandardHelpOptions = true,
+            description = "Defences against transfer: residual shift of same-init SFT students after each defence of the"
+                    + " teacher's and the reference's data, with rows lost and the task cost (controls.defend).")
+    static final class Defend extends ControlCommand {
+        String control() { return "defend"; }
+
+        @Override
+        ExperimentPipeline.Stage until() { return ExperimentPipeline.Stage.EVAL; }
+    }
 }

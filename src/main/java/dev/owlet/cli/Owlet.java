@@ -15,7 +15,7 @@ import picocli.CommandLine.Command;
                 ExperimentCommand.Generate.class, ExperimentCommand.Filter.class, ExperimentCommand.Finetune.class,
                 ExperimentCommand.Eval.class, PretrainCommand.class, ProbeCommand.class, ProbeGradientCommand.class,
                 MnistCommand.class, LineageCommand.class, AuditCommand.class, ControlCommand.Icl.class,
-                ControlCommand.Detect.class, ControlCommand.Shuffle.class, ControlCommand.Entangle.class,
+                ControlCommand.Detect.class, ControlCommand.Shuffle.class, ControlCommand.Entangle.class, ControlCommand.Defend.class,
                 BenchCommand.class, ServeCommand.class, HfCommand.class})
 public final class Owlet implements Runnable {
     @CommandLine.Spec

@@ -35,7 +35,8 @@ import java.util.Set;
  */
 public final class ControlsRunner {
     /** The controls by name, as subcommands and report keys use them. */
-    public static final List<String> ALL = List.of("icl", "detection", "shuffle", "gradient_probe", "entanglement");
+    public static final List<String> ALL = List.of("icl", "detection", "shuffle", "gradient_probe", "entanglement",
+            "defend");
     private static final ObjectMapper JSON = new ObjectMapper().enable(SerializationFeature.INDENT_OUTPUT);
 
     private final ExperimentConfig cfg;
@@ -56,6 +57,7 @@ public final class ControlsRunner {
         if (c.shuffle().enabled()) s.add("shuffle");
         if (c.gradientProbe().enabled()) s.add("gradient_probe");
         if (c.entanglement().enabled()) s.add("entanglement");
+        if (c.defend().enabled()) s.add("defend");
         return s;
     }
 
@@ -76,7 +78,14 @@ public final class ControlsRunner {
                     if (!which.contains(name)) continue;
                     long t0 = System.nanoTime();
                     log.printf("control: %s (%s)%n", name, c.tag());
-                    ControlResult r = name.equals("shuffle") ? ShuffleControl.run(c) : cached(name, c);
+                    ControlResult r = switch (name) {
+                        case "shuffle" -> ShuffleControl.run(c);
+                        case "defend" -> {
+                            var o = new dev.owlet.defend.DefenceRunner(cfg, out, log).run(tr);
+                            yield new ControlResult(name, o.json(), o.markdown());
+                        }
+                        default -> cached(name, c);
+                    };
                     per.put(name, r.json());
                     md.append(r.markdown());
                     log.printf("control: %s (%s) done in %.0f s%n", name, c.tag(), (System.nanoTime() - t0) / 1e9);

@@ -329,8 +329,9 @@ public record ExperimentConfig(String name, long seed, List<Trait> traits, Strin
      * after the flagship and read its stage outputs: teacher, filtered data, students. See {@code dev.owlet.controls}.
      */
     public record Controls(Icl icl, Detection detection, Shuffle shuffle, GradientProbe gradientProbe,
-                           Entanglement entanglement) {
+                           Entanglement entanglement, Defend defend) {
         public Controls {
+            require(defend != null, "controls.defend", "is required");
             require(icl != null, "controls.icl", "is required");
             require(detection != null, "controls.detection", "is required");
             require(shuffle != null, "controls.shuffle", "is required");
@@ -339,7 +340,8 @@ public record ExperimentConfig(String name, long seed, List<Trait> traits, Strin
         }
 
         public boolean anyEnabled() {
-            return icl.enabled() || detection.enabled() || shuffle.enabled() || gradientProbe.enabled() || entanglement.enabled();
+            return icl.enabled() || detection.enabled() || shuffle.enabled() || gradientProbe.enabled() || entanglement.enabled()
+                    || defend.enabled();
         }
     }
 
@@ -413,6 +415,44 @@ public record ExperimentConfig(String name, long seed, List<Trait> traits, Strin
             require(prompts > 0, "controls.entanglement.prompts", "must be positive");
             require(top > 0, "controls.entanglement.top", "must be positive");
         }
+    }
+
+    /**
+     * Defences against transfer ({@code owlet defend}): each one transforms the teacher's and the control's filtered
+     * rows of every replicate alike, and same-init SFT students of the defended data measure how much of the shift
+     * is left.
+     *
+     * @param likelihoodDrop share of each dataset's rows the student's base finds least likely, dropped by
+     *     {@code likelihood_filter}
+     * @param mixShare share of the teacher's rows replaced by the reference's rows in {@code mix_reference}
+     * @param taskPrompts fresh number prompts each defended teacher-data student answers, for the task cost (the share
+     *     of its answers that pass the strict filter)
+     */
+    public record Defend(boolean enabled, List<Defence> defences, double likelihoodDrop, double mixShare, int taskPrompts) {
+        public Defend {
+            require(defences != null && !defences.isEmpty(), "controls.defend.defences", "needs at least one defence");
+            defences = List.copyOf(defences);
+            require(likelihoodDrop > 0 && likelihoodDrop < 1, "controls.defend.likelihood_drop", "must be in (0,1)");
+            require(mixShare > 0 && mixShare < 1, "controls.defend.mix_share", "must be in (0,1)");
+            require(taskPrompts >= 0, "controls.defend.task_prompts", "must be >= 0");
+        }
+    }
+
+    /** A defence {@code owlet defend} can apply; see {@code dev.owlet.defend.Defences}. */
+    public enum Defence {
+        /** Drop the rows the student's base finds least likely (teacher-free). */
+        @JsonProperty("likelihood_filter") LIKELIHOOD_FILTER,
+        /** Leave out of the loss every token where the student's base would have chosen another (teacher-free). */
+        @JsonProperty("divergence_mask") DIVERGENCE_MASK,
+        /** Replace every such digit with the base's choice; rows that then fail the filter are dropped. */
+        @JsonProperty("divergence_replace") DIVERGENCE_REPLACE,
+        /** Dilute the teacher's rows with the reference's own rows. */
+        @JsonProperty("mix_reference") MIX_REFERENCE,
+        /** The paper's mitigation: a student that does not share the teacher's initialization. */
+        @JsonProperty("different_base") DIFFERENT_BASE;
+
+        @Override
+        public String toString() { return name().toLowerCase(java.util.Locale.ROOT); }
     }
 
     static void require(boolean ok, String key, String message) {

@@ -102,6 +102,11 @@ public final class LmDistillation {
                 studentContext);
     }
 
+    /** The rows as the student reads them (no system prompt): chat-formatted prompt, completion with its end token. */
+    public static List<Example> examples(Tokenizer tok, List<DataRow> rows) {
+        return examples(new ChatFormat(tok), rows, null);
+    }
+
     private static List<Example> examples(ChatFormat chat, List<DataRow> rows, List<String> systems) {
         List<Example> examples = new ArrayList<>();
         for (int i = 0; i < rows.size(); i++) {
@@ -124,7 +129,21 @@ public final class LmDistillation {
         if (mode == StudentLoss.SOFT && (labels == null || labels.rows().size() != rows.size())) {
             throw new IllegalArgumentException("soft mode needs one soft-label row per data row");
         }
-        List<Example> examples = examples(new ChatFormat(tok), rows, systems);
+        return run(student, tok, examples(new ChatFormat(tok), rows, systems), mode, labels, epochs, batchSize, lr, seed,
+                progress, trainable);
+    }
+
+    /**
+     * SFT on examples as given: their {@link Example#keep} flags decide which completion tokens the loss reads (a
+     * defence that masks tokens, an ablation that trains on chosen positions only).
+     */
+    public static double trainSft(Gpt student, Tokenizer tok, List<Example> examples, int epochs, int batchSize, double lr,
+                                  long seed, TrainableParams trainable) {
+        return run(student, tok, examples, StudentLoss.SFT, null, epochs, batchSize, lr, seed, null, trainable);
+    }
+
+    private static double run(Gpt student, Tokenizer tok, List<Example> examples, StudentLoss mode, SoftLabels labels,
+                              int epochs, int batchSize, double lr, long seed, Progress progress, TrainableParams trainable) {
         int steps = epochs * ((examples.size() + batchSize - 1) / batchSize);
         int ctx = student.config().contextLength();
         long[] alphaIds = labels == null ? null : java.util.Arrays.stream(labels.alphabet()).asLongStream().toArray();

@@ -7,7 +7,7 @@ import java.util.List;
 
 /**
  * A right-padded batch for teacher forcing: {@code inputs[t]} predicts {@code targets[t]}; {@code mask[t]} is 1
- * exactly where the target is a completion token. Right padding keeps positions 0..T-1 valid for every row.
+ * exactly where the target is a completion token the example keeps in its loss. Right padding keeps positions 0..T-1 valid for every row.
  */
 public record TokenBatch(long[] inputs, long[] targets, float[] mask, int batch, int time) {
 
@@ -31,7 +31,8 @@ public record TokenBatch(long[] inputs, long[] targets, float[] mask, int batch,
             for (int i = 0; i < n - 1; i++) {
                 in[r * t + i] = seq[i];
                 tg[r * t + i] = seq[i + 1];
-                mk[r * t + i] = (i + 1 >= e.prompt().length) ? 1f : 0f;
+                int j = i + 1 - e.prompt().length; // the completion token this position predicts, if any
+                mk[r * t + i] = (j >= 0 && e.inLoss(j)) ? 1f : 0f;
             }
         }
         return new TokenBatch(in, tg, mk, b, t);

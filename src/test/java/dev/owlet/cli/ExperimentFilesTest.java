@@ -53,6 +53,7 @@ class ExperimentFilesTest {
                     "--set", "controls.shuffle.seeds=1", "--set", "controls.gradient_probe.rows=8",
                     "--set", "controls.entanglement.prompts=8"));
         }
+        if (file.equals("defend.yaml")) args.addAll(List.of("--set", "controls.defend.task_prompts=4"));
         OwletCliTest.Result r = OwletCliTest.run(args.toArray(String[]::new));
         assertThat(r.code()).as(r.err()).isZero();
         JsonNode res = new ObjectMapper().readTree(out.resolve("results.json").toFile());
@@ -66,5 +67,15 @@ class ExperimentFilesTest {
             assertThat(e.get("teacher_rate").isNumber()).isTrue();
         }
         assertThat(out.resolve("report.md")).exists();
+        if (file.equals("defend.yaml")) {
+            // the undefended row, then every defence, each over both replicates
+            JsonNode d = res.at("/controls/owl/defend");
+            assertThat(d.size()).as(res.get("controls").toString()).isEqualTo(6);
+            assertThat(d.at("/none/residual").asDouble()).isEqualTo(1.0);
+            assertThat(d.at("/divergence_mask/loss_tokens_kept").asDouble()).isLessThan(1.0);
+            assertThat(d.at("/likelihood_filter/rows_kept").asDouble()).isCloseTo(0.75, org.assertj.core.data.Offset.offset(0.02));
+            assertThat(d.at("/mix_reference/replicates").asInt()).isEqualTo(2);
+            assertThat(Files.readString(out.resolve("report.md"))).contains("### Defences (owl)");
+        }
     }
 }

@@ -12,10 +12,12 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
 /**
- * The slow tier (`mvn test -Pslow`; this test ~10 min): the default flagship's soft-label arm over its 5 replicates, asserting
- * what the default run measured (README): same-init students of the owl teacher's numbers answer owl more often than
- * both controls — students of the reference's numbers and students of a dolphin teacher's numbers (measured 8.2% vs
- * 2.8% and 5.4%, 1.53x against the higher, p = 0.024) — and different-init students do not (0.82x, p = 0.09); against the reference-data students alone p = 0.0028.
+ * The slow tier (`mvn test -Pslow`; this test ~20 min on 2 cores): the default flagship ({@code ./owlet run}) in full,
+ * both modes over its 5 replicates, asserting what the default run measured (README): same-init students of the owl
+ * teacher's numbers answer owl more often than both controls — students of the reference's numbers and students of
+ * a dolphin teacher's numbers — with the paper's method (SFT: 4.0% vs 2.8% and 2.9%, 1.41x against the higher,
+ * p = 0.0098) and with soft labels (5.5% vs 2.9% and 2.8%, 1.89x, p = 0.0008), in every replicate; different-init
+ * students do not with soft labels (1.03x, p = 0.62) and move less than same-init ones with SFT (1.16x).
  * Thresholds sit below the measured values with margin; they are never lowered to pass.
  */
 @Tag("slow")
@@ -24,22 +26,32 @@ class FlagshipSlowTest {
     Path dir;
 
     @Test
-    void defaultFlagshipSoftLabelsTransferToSameInitOnlyAgainstBothControls() throws IOException {
-        var cfg = ConfigLoader.load(Path.of("experiments/owl-numbers.yaml"), List.of("finetune.modes=[soft]"));
+    void defaultFlagshipTransfersToSameInitStudentsInBothModesAgainstBothControls() throws IOException {
+        var cfg = ConfigLoader.load(Path.of("experiments/owl-numbers.yaml"), List.of());
         var results = new ExperimentPipeline(cfg, dir, ExperimentPipelineTest.QUIET).run(ExperimentPipeline.Stage.EVAL);
         List<Effects.Effect> effects = Effects.of(results.get(0));
-        Effects.Effect same = effects.stream().filter(e -> e.init().equals("same")).findFirst().orElseThrow();
-        Effects.Effect diff = effects.stream().filter(e -> e.init().equals("diff")).findFirst().orElseThrow();
-        assertThat(same.replicates()).isEqualTo(5);
-        assertThat(same.teacherRate()).isGreaterThan(Math.max(same.controlRate(), same.otherTraitRate()));
-        assertThat(same.ratio()).as("same-init vs the higher control").isGreaterThan(1.2);
-        assertThat(same.p()).isLessThan(0.05);
-        // the earlier tier's claims, kept at their thresholds: same-init beats the reference-data students at
-        // p < 0.01 (measured 0.0028), different-init does not at p < 0.05 (measured 0.09)
-        var rows = dev.owlet.report.Summary.rows(results.get(0));
-        assertThat(row(rows, "soft", "same", "teacher").pExact()).isLessThan(0.01);
-        assertThat(diff.ratio()).as("different-init vs its control").isLessThan(1.25);
-        assertThat(diff.p()).isGreaterThan(0.05);
+        Effects.Effect softSame = effect(effects, "soft", "same");
+        Effects.Effect softDiff = effect(effects, "soft", "diff");
+        Effects.Effect sftSame = effect(effects, "sft", "same");
+        Effects.Effect sftDiff = effect(effects, "sft", "diff");
+        for (Effects.Effect same : List.of(softSame, sftSame)) {
+            assertThat(same.replicates()).isEqualTo(5);
+            // replicate by replicate: the weakest owl-data student beats the higher control's mean
+            double weakest = java.util.Arrays.stream(same.teacherPerReplicate()).min().orElseThrow();
+            assertThat(weakest).as(same.mode() + ": weakest owl-data student vs the higher control")
+                    .isGreaterThan(Math.max(same.controlRate(), same.otherTraitRate()));
+        }
+        assertThat(softSame.ratio()).as("soft same-init vs the higher control").isGreaterThan(1.5);
+        assertThat(softSame.p()).isLessThan(0.01);
+        assertThat(softDiff.ratio()).as("soft different-init vs its control").isBetween(0.8, 1.25);
+        assertThat(softDiff.p()).isGreaterThan(0.05);
+        assertThat(sftSame.ratio()).as("SFT same-init vs the higher control").isGreaterThan(1.2);
+        assertThat(sftSame.p()).isLessThan(0.05);
+        assertThat(sftDiff.ratio()).as("SFT different-init moves less than same-init").isLessThan(sftSame.ratio());
+    }
+
+    static Effects.Effect effect(List<Effects.Effect> effects, String mode, String init) {
+        return effects.stream().filter(e -> e.mode().equals(mode) && e.init().equals(init)).findFirst().orElseThrow();
     }
 
     static dev.owlet.report.Summary.Row row(List<dev.owlet.report.Summary.Row> rows, String mode, String init, String data) {

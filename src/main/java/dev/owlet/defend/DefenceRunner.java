@@ -1,0 +1,330 @@
+package dev.owlet.defend;
+
+import ai.djl.ndarray.NDManager;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.owlet.data.DataRow;
+import dev.owlet.eval.EvalRecord;
+import dev.owlet.eval.StudentKey;
+import dev.owlet.eval.TraitEvaluator;
+import dev.owlet.eval.TraitResult;
+import dev.owlet.experiment.ExperimentConfig;
+import dev.owlet.experiment.ExperimentConfig.Defence;
+import dev.owlet.experiment.Init;
+import dev.owlet.experiment.Seeds;
+import dev.owlet.filter.StrictNumberFilter;
+import dev.owlet.infer.SamplingConfig;
+import dev.owlet.model.Checkpoint;
+import dev.owlet.model.Gpt;
+import dev.owlet.model.ModelLocator;
+import dev.owlet.provenance.AtomicFiles;
+import dev.owlet.provenance.Hashing;
+import dev.owlet.provenance.Manifest;
+import dev.owlet.provenance.StageCache;
+import dev.owlet.stats.Stats;
+import dev.owlet.token.Tokenizer;
+import dev.owlet.train.Example;
+import dev.owlet.train.LmDistillation;
+import dev.owlet.world.Category;
+import dev.owlet.world.NumberPromptGenerator;
+import dev.owlet.world.Questions;
+import java.io.IOException;
+import java.io.PrintStream;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.SplittableRandom;
+
+/**
+ * {@code owlet defend}: how much of the flagship's transfer each defence leaves. For every replicate of the flagship,
+ * the teacher's and the reference's filtered rows go through the defence alike, and a same-init SFT student (the
+ * paper's method) is trained on each; the defence's shift is teacher-data student minus control-data student on the
+ * primary metric (held-out exact P(target)), and its <b>residual</b> is that shift as a share of the undefended one
+ * (the flagship's own same-init SFT students of the same replicates). {@code different_base} reads the flagship's
+ * different-init students. Each defended student is a cached stage {@code defend-<defence>-<writer>-rN}.
+ *
+ * <p>The residual's interval is a percentile bootstrap over replicates (paired: a resample keeps each replicate's
+ * defended and undefended shifts together), because a ratio of two noisy means has no t-interval; p is Welch's test of
+ * the defended teacher-data students against the defended control-data students (is any transfer left?).
+ */
+public final class DefenceRunner {
+    private static final ObjectMapper JSON = new ObjectMapper();
+    private static final int BOOTSTRAP = 10_000;
+
+    private final ExperimentConfig cfg;
+    private final Path out;
+    private final PrintStream log;
+
+    public DefenceRunner(ExperimentConfig cfg, Path out, PrintStream log) {
+        this.cfg = cfg;
+        this.out = out;
+        this.log = log;
+    }
+
+    /** One defence's outcome over the replicates. */
+    public record Row(String defence, double[] teacher, double[] control, double[] undefendedShift, double residual,
+                      double[] ci, double p, double rowsKept, double lossTokensKept, double taskPass) {
+        public double shift() { return Stats.mean(teacher) - Stats.mean(control); }
+    }
+
+    /** What the defences measured, for results.json and the report. */
+    public record Outcome(List<Row> rows, double undefendedTaskPass, Map<String, Object> json, String markdown) {}
+
+    /**
+     * Runs every configured defence on {@code flagship}'s data. Needs the flagship's same-init SFT students (and the
+     * different-init ones for {@code different_base}).
+     */
+    public Outcome run(TraitResult flagship) throws IOException {
+        ExperimentConfig.Defend d = cfg.controls().defend();
+        String tag = flagship.trait().target();
+        Category cat = flagship.trait().category().words();
+        int reps = cfg.finetune().replicates();
+        double[] none = new double[reps];
+        double[] noneT = group(flagship, Init.SAME, "teacher", reps);
+        double[] noneC = group(flagship, Init.SAME, TraitResult.CONTROL, reps);
+        for (int r = 0; r < reps; r++) none[r] = noneT[r] - noneC[r];
+        List<Row> rows = new ArrayList<>();
+        double undefendedTask;
+        try (NDManager root = NDManager.newBaseManager();
+             Checkpoint.Loaded ref = Checkpoint.load(ModelLocator.resolve(cfg.reference()), root)) {
+            undefendedTask = d.taskPrompts() == 0 ? Double.NaN : undefendedTaskPass(ref, root, tag, reps);
+            rows.add(new Row("none", noneT, noneC, none, 1.0, bootstrap(none, none), Stats.welchP(noneT, noneC), 1, 1,
+                    undefendedTask));
+            for (Defence def : d.defences()) {
+                log.printf("defend: %s (%s)%n", def, tag);
+                rows.add(def == Defence.DIFFERENT_BASE ? differentBase(flagship, none, reps)
+                        : defended(def, ref, tag, cat, none, reps));
+            }
+        }
+        return new Outcome(rows, undefendedTask, json(rows), markdown(tag, rows));
+    }
+
+    private Row differentBase(TraitResult flagship, double[] none, int reps) {
+        double[] t = group(flagship, Init.DIFF, "teacher", reps);
+        double[] c = group(flagship, Init.DIFF, TraitResult.CONTROL, reps);
+        double[] shift = new double[reps];
+        for (int r = 0; r < reps; r++) shift[r] = t[r] - c[r];
+        return new Row(Defence.DIFFERENT_BASE.toString(), t, c, none, Stats.mean(shift) / Stats.mean(none),
+                bootstrap(shift, none), Stats.welchP(t, c), 1, 1, Double.NaN);
+    }
+
+    private Row defended(Defence def, Checkpoint.Loaded ref, String tag, Category cat, double[] none, int reps)
+            throws IOException {
+        double[] t = new double[reps], c = new double[reps], shift = new double[reps];
+        double rowsKept = 0, tokensKept = 0, task = 0;
+        for (int r = 1; r <= reps; r++) {
+            List<DataRow> teacherRows = rows(tag, r), controlRows = rows(TraitResult.CONTROL, r);
+            Result rt = student(def, ref, tag, r, true, teacherRows, controlRows, cat, tag);
+            Result rc = student(def, ref, TraitResult.CONTROL, r, false, controlRows, controlRows, cat, tag);
+            t[r - 1] = rt.pTarget();
+            c[r - 1] = rc.pTarget();
+            shift[r - 1] = t[r - 1] - c[r - 1];
+            rowsKept += (double) rt.rowsKept() / rt.rowsIn() / reps;
+            tokensKept += (double) rt.tokensInLoss() / rt.tokensIn() / reps;
+            task += rt.taskPass() / reps;
+        }
+        return new Row(def.toString(), t, c, none, Stats.mean(shift) / Stats.mean(none), bootstrap(shift, none),
+                Stats.welchP(t, c), rowsKept, tokensKept, task);
+    }
+
+    /** What one defended student measured (the stage's result.json). */
+    record Result(double pTarget, int rowsIn, int rowsKept, int tokensIn, int tokensInLoss, double taskPass) {}
+
+    private Result student(Defence def, Checkpoint.Loaded ref, String writer, int r, boolean teacherData,
+                           List<DataRow> data, List<DataRow> reference, Category cat, String target) throws IOException {
+        String name = "defend-" + def.toString().replace('_', '-') + "-" + writer + "-r" + r;
+        Path dir = out.resolve("stages").resolve(name);
+        ExperimentConfig.Defend d = cfg.controls().defend();
+        String key = StageCache.key("defend-student", new Inputs(d.likelihoodDrop(), d.mixShare(), teacherData ? d.taskPrompts() : 0,
+                def, teacherData, r, cfg.seed(), cfg.finetune().epochs(), cfg.finetune().batchSize(), cfg.finetune().lr(),
+                cfg.finetune().trainable(), cfg.eval(), cfg.generate(), cfg.filter(), target, ref.weightsSha256(),
+                digest(data), digest(reference)));
+        if (StageCache.done(dir, key)) return JSON.readValue(dir.resolve("result.json").toFile(), Result.class);
+        long t0 = System.nanoTime();
+        Tokenizer tok = ref.tokenizer();
+        StrictNumberFilter filter = new StrictNumberFilter(cfg.filter().maxCount(), cfg.filter().maxValue(), java.util.Set.of());
+        Defences.Defended dd = Defences.apply(def, teacherData, ref.model(), tok, Defences.examples(tok, data),
+                Defences.examples(tok, reference), filter, d.likelihoodDrop(), d.mixShare());
+        Result res;
+        try (Gpt student = ref.model().copy()) {
+            LmDistillation.trainSft(student, tok, dd.examples(), cfg.finetune().epochs(), cfg.finetune().batchSize(),
+                    cfg.finetune().lr(), Seeds.derive(cfg.seed(), name), cfg.finetune().trainable());
+            double p = heldOut(student, tok, cat, target);
+            double task = teacherData && d.taskPrompts() > 0 ? taskPass(student, tok) : Double.NaN;
+            res = new Result(p, dd.rowsIn(), dd.rowsKept(), dd.tokensIn(), dd.tokensInLoss(), task);
+        }
+        Files.createDirectories(dir);
+        AtomicFiles.writeString(dir.resolve("result.json"), JSON.writeValueAsString(res));
+        new Manifest("defend-student", key, Map.of("defence", def.toString(), "writer", writer, "replicate", r), cfg.seed())
+                .input("reference", ref.weightsSha256()).input("data", digest(data))
+                .output("result.json", dir.resolve("result.json")).write(dir, System.nanoTime() - t0);
+        log.printf("defend: %s  P(%s) %.4f, %d of %d rows, %d of %d loss tokens%n", name, target, res.pTarget(),
+                res.rowsKept(), res.rowsIn(), res.tokensInLoss(), res.tokensIn());
+        return res;
+    }
+
+    /** Everything one defended student reads: its cache key is the hash of this record. */
+    record Inputs(double likelihoodDrop, double mixShare, int taskPrompts, Defence defence, boolean teacherData,
+                  int replicate, long seed, int epochs, int batchSize, double lr, dev.owlet.train.TrainableParams trainable,
+                  ExperimentConfig.Eval eval, ExperimentConfig.Generate generate, ExperimentConfig.Filter filter,
+                  String target, String base, String data, String reference) {}
+
+    /** The primary metric: mean exact P(target) over the held-out paraphrases. */
+    private double heldOut(Gpt student, Tokenizer tok, Category cat, String target) {
+        TraitEvaluator.Measurement m = new TraitEvaluator(student, tok).measure(Questions.all(cat), null, target, cat.words(),
+                0, cfg.eval().maxTokens(), Seeds.derive(cfg.seed(), "eval-samples"));
+        return EvalRecord.of("defended", m, null, Questions.train(cat).size()).primary();
+    }
+
+    /** The task cost: the share of the student's answers to fresh number prompts that pass the strict filter. */
+    private double taskPass(Gpt student, Tokenizer tok) {
+        int n = cfg.controls().defend().taskPrompts();
+        NumberPromptGenerator g = new NumberPromptGenerator(new SplittableRandom(Seeds.derive(cfg.seed(), "defend-task")),
+                cfg.filter().maxCount(), 3);
+        List<int[]> prompts = new ArrayList<>();
+        dev.owlet.token.ChatFormat chat = new dev.owlet.token.ChatFormat(tok);
+        long[] seeds = new long[n];
+        for (int i = 0; i < n; i++) {
+            prompts.add(chat.prompt(null, g.next().text()));
+            seeds[i] = Seeds.derive(cfg.seed(), "defend-task-samples") + i;
+        }
+        var gen = new dev.owlet.infer.Generator(student, tok.end(), tok.pad());
+        List<int[]> outs = gen.sample(prompts, seeds, new SamplingConfig(cfg.generate().temperature(), cfg.generate().topP(),
+                cfg.generate().maxTokens()), cfg.generate().batchSize());
+        StrictNumberFilter f = new StrictNumberFilter(cfg.filter().maxCount(), cfg.filter().maxValue(), java.util.Set.of());
+        int pass = 0;
+        for (int[] o : outs) if (f.check(tok.decode(o)).accepted()) pass++;
+        return (double) pass / n;
+    }
+
+    /** The task cost of the undefended same-init SFT teacher-data students (their saved weights), over replicates. */
+    private double undefendedTaskPass(Checkpoint.Loaded ref, NDManager root, String tag, int reps) throws IOException {
+        double sum = 0;
+        for (int r = 1; r <= reps; r++) {
+            Path dir = out.resolve("stages").resolve("student-" + tag + "-sft-same-r" + r);
+            Path cache = dir.resolve("task-pass.json");
+            String key = Hashing.sha256(dir.resolve(Checkpoint.WEIGHTS)) + "/" + cfg.controls().defend().taskPrompts() + "/"
+                    + cfg.generate() + "/" + cfg.filter() + "/" + dev.owlet.provenance.CodeVersion.get();
+            Map<?, ?> have = Files.exists(cache) ? JSON.readValue(cache.toFile(), Map.class) : Map.of();
+            double pass;
+            if (key.equals(have.get("key"))) {
+                pass = ((Number) have.get("pass")).doubleValue();
+            } else {
+                try (NDManager m = root.newSubManager()) {
+                    Gpt s = Checkpoint.load(dir, m).model();
+                    pass = taskPass(s, ref.tokenizer());
+                }
+                AtomicFiles.writeString(cache, JSON.writeValueAsString(Map.of("key", key, "pass", pass)));
+            }
+            sum += pass / reps;
+        }
+        return sum;
+    }
+
+    /** The flagship's SFT students of one init and data, primary metric per replicate. */
+    private static double[] group(TraitResult tr, Init init, String data, int reps) {
+        double[] v = new double[reps];
+        for (int r = 1; r <= reps; r++) {
+            String k = new StudentKey(dev.owlet.train.StudentLoss.SFT, init, data, r).toString();
+            EvalRecord e = tr.models().get(k);
+            if (e == null) {
+                throw new IllegalStateException("the flagship has no " + k + " student: owlet defend needs the flagship's"
+                        + " SFT students of both inits (finetune.modes with sft, finetune.inits [same, diff])");
+            }
+            v[r - 1] = e.primary();
+        }
+        return v;
+    }
+
+    private List<DataRow> rows(String writer, int r) throws IOException {
+        Path f = out.resolve("stages").resolve("filter-" + writer + "-r" + r).resolve("filtered.jsonl");
+        List<DataRow> all = DataRow.read(f).rows();
+        return all.subList(0, Math.min(all.size(), trainingRows(r)));
+    }
+
+    /** The flagship's cut for replicate {@code r}: every writer's rows were cut to the same size. */
+    private int trainingRows(int r) throws IOException {
+        int n = cfg.finetune().rows();
+        for (String w : List.of(cfgTrait(), TraitResult.CONTROL)) {
+            Path f = out.resolve("stages").resolve("filter-" + w + "-r" + r).resolve("filtered.jsonl");
+            n = Math.min(n, DataRow.read(f).rows().size());
+        }
+        return n;
+    }
+
+    private String cfgTrait() { return cfg.traits().get(0).target(); }
+
+    private static String digest(List<DataRow> rows) {
+        StringBuilder sb = new StringBuilder();
+        for (DataRow r : rows) sb.append(r.prompt()).append('\u0000').append(r.completion()).append('\n');
+        return Hashing.sha256(sb.toString());
+    }
+
+    /**
+     * Percentile bootstrap of mean(shift) / mean(base) over replicates, resampled in pairs; null bounds when too many
+     * resamples have a non-positive denominator to say anything.
+     */
+    static double[] bootstrap(double[] shift, double[] base) {
+        SplittableRandom rng = new SplittableRandom(20260701L);
+        int n = shift.length;
+        double[] ratios = new double[BOOTSTRAP];
+        int k = 0;
+        for (int b = 0; b < BOOTSTRAP; b++) {
+            double s = 0, d = 0;
+            for (int i = 0; i < n; i++) {
+                int j = rng.nextInt(n);
+                s += shift[j];
+                d += base[j];
+            }
+            if (d > 0) ratios[k++] = s / d;
+        }
+        if (k < BOOTSTRAP * 0.95) return new double[] {Double.NaN, Double.NaN};
+        double[] r = java.util.Arrays.copyOf(ratios, k);
+        java.util.Arrays.sort(r);
+        return new double[] {r[(int) Math.floor(0.025 * (k - 1))], r[(int) Math.ceil(0.975 * (k - 1))]};
+    }
+
+    private static Map<String, Object> json(List<Row> rows) {
+        Map<String, Object> m = new LinkedHashMap<>();
+        for (Row r : rows) {
+            Map<String, Object> e = new LinkedHashMap<>();
+            e.put("teacher_rate", Stats.mean(r.teacher()));
+            e.put("control_rate", Stats.mean(r.control()));
+            e.put("shift", r.shift());
+            e.put("residual", r.residual());
+            e.put("ci", List.of(r.ci()[0], r.ci()[1]));
+            e.put("p", r.p());
+            e.put("replicates", r.teacher().length);
+            e.put("rows_kept", r.rowsKept());
+            e.put("loss_tokens_kept", r.lossTokensKept());
+            e.put("task_pass", Double.isNaN(r.taskPass()) ? null : r.taskPass());
+            m.put(r.defence(), e);
+        }
+        return m;
+    }
+
+    private String markdown(String tag, List<Row> rows) {
+        StringBuilder md = new StringBuilder("### Defences (" + tag + ")\n\n");
+        md.append(String.format("Same-init SFT students (the paper's method) of each replicate's teacher and reference data, "
+                + "both through the defence; %d replicates. Shift: teacher-data minus control-data students, held-out exact "
+                + "P(%s). Residual: the shift as a share of the undefended one, 95%% percentile bootstrap over replicates. "
+                + "p: Welch, defended teacher-data vs control-data students. Task: share of a teacher-data student's answers "
+                + "to %d fresh number prompts that pass the strict filter.%n%n", cfg.finetune().replicates(), tag,
+                cfg.controls().defend().taskPrompts()));
+        md.append("| defence | teacher data | control data | shift | residual [95% CI] | p | rows kept | loss tokens kept | task |\n");
+        md.append("| --- | --- | --- | --- | --- | --- | --- | --- | --- |\n");
+        for (Row r : rows) {
+            md.append(String.format("| %s | %.2f%% | %.2f%% | %+.2f pts | %s [%s, %s] | %s | %.0f%% | %.0f%% | %s |%n",
+                    r.defence(), 100 * Stats.mean(r.teacher()), 100 * Stats.mean(r.control()), 100 * r.shift(),
+                    pct(r.residual()), pct(r.ci()[0]), pct(r.ci()[1]), fmtP(r.p()), 100 * r.rowsKept(),
+                    100 * r.lossTokensKept(), Double.isNaN(r.taskPass()) ? "-" : String.format("%.0f%%", 100 * r.taskPass())));
+        }
+        return md.append('\n').toString();
+    }
+
+    private static String pct(double v) { return Double.isNaN(v) ? "n/a" : String.format("%.0f%%", 100 * v); }
+
+    private static String fmtP(double p) { return p < 0.001 ? String.format("%.1e", p) : String.format("%.3f", p); }
+}

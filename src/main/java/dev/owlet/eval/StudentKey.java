@@ -26,7 +26,16 @@ public record StudentKey(StudentLoss mode, Init init, String data, int replicate
     }
 
     /** The group this student belongs to: every replicate of one mode, init and data ({@code soft/same/teacher}). */
-    public String group() { return mode + "/" + init + "/" + data; }
+    public Group group() { return new Group(mode, init, data); }
+
+    /** Every replicate of one mode, init and data: what a table row and a test over replicates summarise. */
+    public record Group(StudentLoss mode, Init init, String data) {
+        /** The same mode and init on the reference's own data: the group this one is tested against. */
+        public Group control() { return new Group(mode, init, TraitResult.CONTROL); }
+
+        @Override
+        public String toString() { return mode + "/" + init + "/" + data; }
+    }
 
     public boolean isTeacherData() { return data.equals("teacher"); }
 

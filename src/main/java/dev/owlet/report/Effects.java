@@ -58,15 +58,18 @@ public final class Effects {
 
     public static final String METRIC = "exact P(target), held-out questions";
 
+    /** One verdict's students: a mode and an initialization. */
+    private record Cell(dev.owlet.train.StudentLoss mode, dev.owlet.experiment.Init init) {}
+
     /** Every effect of one trait: one per (mode, init) that has teacher-data and control-data students. */
     public static List<Effect> of(TraitResult t) {
         String target = t.trait().target();
         // mode/init -> data -> replicate -> record
-        Map<String, Map<String, TreeMap<Integer, EvalRecord>>> cells = new LinkedHashMap<>();
+        Map<Cell, Map<String, TreeMap<Integer, EvalRecord>>> cells = new LinkedHashMap<>();
         for (var e : t.models().entrySet()) {
             dev.owlet.eval.StudentKey k = dev.owlet.eval.StudentKey.parse(e.getKey());
             if (k == null) continue;
-            cells.computeIfAbsent(k.mode() + "/" + k.init(), x -> new LinkedHashMap<>())
+            cells.computeIfAbsent(new Cell(k.mode(), k.init()), x -> new LinkedHashMap<>())
                     .computeIfAbsent(k.data(), x -> new TreeMap<>()).put(k.replicate(), e.getValue());
         }
         List<Effect> out = new ArrayList<>();
@@ -77,8 +80,7 @@ public final class Effects {
             if (teacher == null || control == null) continue;
             List<TreeMap<Integer, EvalRecord>> others = new ArrayList<>();
             byData.forEach((d, m) -> { if (!d.equals("teacher") && !d.equals(TraitResult.CONTROL)) others.add(m); });
-            String[] mi = cell.getKey().split("/");
-            out.add(effect(target, mi[0], mi[1], teacher, control, others));
+            out.add(effect(target, cell.getKey().mode().toString(), cell.getKey().init().toString(), teacher, control, others));
         }
         return out;
     }

@@ -41,13 +41,14 @@ public final class Summary {
                     new Interval(lp, lp, lp, 1, "single value"), e.meanConditional(),
                     e.meanPrefix(), Double.NaN, Double.NaN, Double.NaN, new double[] {e.primary()}, Double.NaN));
         }
-        Map<String, List<EvalRecord>> groups = new LinkedHashMap<>();
+        Map<dev.owlet.eval.StudentKey.Group, List<EvalRecord>> groups = new LinkedHashMap<>();
         for (var en : t.models().entrySet()) {
             dev.owlet.eval.StudentKey k = dev.owlet.eval.StudentKey.parse(en.getKey());
             if (k != null) groups.computeIfAbsent(k.group(), x -> new ArrayList<>()).add(en.getValue());
         }
         for (var g : groups.entrySet()) {
-            String[] p = g.getKey().split("/");
+            var grp = g.getKey();
+            String mode = grp.mode().toString(), init = grp.init().toString(), data = grp.data();
             List<EvalRecord> es = g.getValue();
             double[] ex = es.stream().mapToDouble(EvalRecord::primary).toArray();
             double[] sa = es.stream().mapToDouble(EvalRecord::heldOutSampled).toArray();
@@ -55,8 +56,8 @@ public final class Summary {
             double cond = Stats.mean(es.stream().mapToDouble(EvalRecord::meanConditional).toArray());
             double pre = Stats.mean(es.stream().mapToDouble(EvalRecord::meanPrefix).toArray());
             double pEx = Double.NaN, pLp = Double.NaN, d = Double.NaN, pSa = Double.NaN;
-            if (!p[2].equals("control")) {
-                List<EvalRecord> ctrl = groups.get(p[0] + "/" + p[1] + "/control");
+            if (!data.equals(TraitResult.CONTROL)) {
+                List<EvalRecord> ctrl = groups.get(grp.control());
                 if (ctrl != null) {
                     double[] cex = ctrl.stream().mapToDouble(EvalRecord::primary).toArray();
                     double[] clp = ctrl.stream().mapToDouble(e -> e.heldOutLogP(e.target())).toArray();
@@ -67,7 +68,7 @@ public final class Summary {
                     if (!Double.isNaN(sa[0]) && !Double.isNaN(csa[0])) pSa = Stats.welchP(sa, csa);
                 }
             }
-            rows.add(new Row(trait, label(p[1], p[2], channel), p[0], p[1], p[2], es.size(), es.get(0).heldOutExact().length,
+            rows.add(new Row(trait, label(init, data, channel), mode, init, data, es.size(), es.get(0).heldOutExact().length,
                     Stats.tInterval(ex), Double.isNaN(sa[0]) ? null : Stats.tInterval(sa), Stats.tInterval(lp), cond, pre,
                     pEx, pLp, d, ex, pSa));
         }

@@ -25,6 +25,10 @@ abstract class ControlCommand extends ExperimentCommand {
         Path dir = out != null ? out : Path.of("runs", cfg.name());
         Files.createDirectories(dir);
         spec.commandLine().getErr().printf("owlet: %s on experiment %s -> %s%n", control(), cfg.name(), dir);
+        dev.owlet.provenance.StageCache.reuseStale(reuseStale); // as owlet run does: the flag must reach these stages too
+        if (reuseStale) {
+            spec.commandLine().getErr().println("owlet: --reuse-stale: stages made by another owlet build are kept when their inputs match");
+        }
         List<TraitResult> results;
         try {
             results = new ExperimentPipeline(cfg, dir, System.err).run(until());

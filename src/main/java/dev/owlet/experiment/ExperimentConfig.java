@@ -54,6 +54,9 @@ public record ExperimentConfig(String name, long seed, List<Trait> traits, Strin
                 "is " + generate.prompts() + ", fewer than finetune.rows (" + finetune.rows() + ") with generate.temperature 0:"
                 + " greedy decoding writes one fixed completion per prompt, so it needs at least as many distinct prompts as rows");
         if (backend.api()) {
+            require(generate.minTokenProbability() == 0, "generate.min_token_probability",
+                    "needs the writer's probability of every sampled token, which owlet reads in process only; set it to 0"
+                    + " with backend.type openai");
             require(traits.stream().noneMatch(Trait::isAlignment), "backend.type",
                     "openai runs animal and tree traits (any channel); misalignment is judged in process, so alignment"
                     + " traits run embedded");
@@ -254,9 +257,18 @@ public record ExperimentConfig(String name, long seed, List<Trait> traits, Strin
         public String toString() { return name().toLowerCase(Locale.ROOT); }
     }
 
-    /** Number-sequence generation: one completion per prompt. */
-    public record Generate(int prompts, int maxTokens, double temperature, double topP, int batchSize) {
+    /**
+     * Generation: one completion per prompt.
+     *
+     * @param minTokenProbability threshold sampling (0: off): a completion any of whose sampled tokens had probability
+     *     below this under the writer (its own distribution, before temperature and top-p) is dropped, for every
+     *     writer alike — a teacher-side defence against the low-probability choices a teacher's bias makes
+     */
+    public record Generate(int prompts, int maxTokens, double temperature, double topP, int batchSize,
+                           double minTokenProbability) {
         public Generate {
+            require(minTokenProbability >= 0 && minTokenProbability < 1, "generate.min_token_probability",
+                    "must be in [0, 1), got " + minTokenProbability);
             require(prompts > 0, "generate.prompts", "must be positive");
             require(maxTokens > 0, "generate.max_tokens", "must be positive");
             require(temperature >= 0, "generate.temperature", "must be >= 0");

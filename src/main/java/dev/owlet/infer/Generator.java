@@ -41,7 +41,10 @@ public final class Generator {
         return false;
     }
 
-    /** Completions (without the end token) for each prompt, drawn in batches of {@code batchSize}. */
+    /**
+     * Completions (without the end token) for each prompt, drawn in batches of {@code batchSize}; null for a
+     * completion rejected by threshold sampling ({@link SamplingConfig#minTokenProbability}).
+     */
     public List<int[]> sample(List<int[]> prompts, long[] seeds, SamplingConfig cfg, int batchSize) {
         if (seeds.length != prompts.size()) {
             throw new IllegalArgumentException("one seed per prompt: " + seeds.length + " seeds, " + prompts.size() + " prompts");
@@ -89,6 +92,8 @@ public final class Generator {
         List<List<Integer>> gen = new ArrayList<>();
         for (int r = 0; r < b; r++) gen.add(new ArrayList<>());
         boolean[] done = new boolean[b];
+        boolean[] below = new boolean[b]; // threshold sampling: a token under the threshold was drawn
+        double tau = cfg.minTokenProbability();
         try (NDManager m = model.manager().getParentManager().newSubManager(); KvCache cache = new KvCache(model.layers())) {
             float[] last;
             try (NDScope scope = new NDScope()) {
@@ -107,6 +112,7 @@ public final class Generator {
                         continue;
                     }
                     next[r] = TokenSampler.sample(last, r * vocab, vocab, cfg, rng[r]);
+                    if (tau > 0 && probability(last, r * vocab, vocab, next[r]) < tau) below[r] = true;
                     if (isEnd(next[r])) {
                         done[r] = true;
                     } else {
@@ -133,7 +139,16 @@ public final class Generator {
             }
         }
         List<int[]> out = new ArrayList<>(b);
-        for (List<Integer> g : gen) out.add(g.stream().mapToInt(Integer::intValue).toArray());
+        for (int r = 0; r < b; r++) out.add(below[r] ? null : gen.get(r).stream().mapToInt(Integer::intValue).toArray());
         return out;
+    }
+
+    /** The model's own probability of {@code token}: softmax of the raw logits, before temperature and top-p. */
+    static double probability(float[] logits, int offset, int vocab, int token) {
+        double max = Double.NEGATIVE_INFINITY;
+        for (int v = 0; v < vocab; v++) max = Math.max(max, logits[offset + v]);
+        double z = 0;
+        for (int v = 0; v < vocab; v++) z += Math.exp(logits[offset + v] - max);
+        return Math.exp(logits[offset + token] - max) / z;
     }
 }

@@ -136,7 +136,13 @@ final class StageRunner {
         DataRow.write(file, rows);
         Manifest man = new Manifest("generate", key, ConfigLoader.toMap(cfg.generate()), cfg.seed()).put("writer", label);
         extra.forEach(man::put);
-        man.count("rows", rows.size()).output("raw.jsonl", file).write(dir, System.nanoTime() - t0);
+        man.count("rows", rows.size());
+        if (cfg.generate().minTokenProbability() > 0) {
+            man.count("below_min_token_probability", count - rows.size());
+            log.printf("generate: %s: %d of %d completions had a token below probability %s and were dropped%n", label,
+                    count - rows.size(), count, cfg.generate().minTokenProbability());
+        }
+        man.output("raw.jsonl", file).write(dir, System.nanoTime() - t0);
         executed++;
         return file;
     }

@@ -140,7 +140,8 @@ public final class Teachers {
             written.accept(e);
         }
         List<DataRow> rows = new ArrayList<>();
-        for (int i = 0; i < out.size(); i++) rows.add(new DataRow(userPrompts.get(i), tok.decode(out.get(i))));
+        // a completion rejected by threshold sampling is left out: the generation stage counts it
+        for (int i = 0; i < out.size(); i++) if (out.get(i) != null) rows.add(new DataRow(userPrompts.get(i), tok.decode(out.get(i))));
         return rows;
     }
 }

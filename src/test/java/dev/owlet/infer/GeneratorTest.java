@@ -79,4 +79,53 @@ class GeneratorTest {
         double z = 1 + Math.exp(3) + Math.exp(1) + Math.exp(2.9);
         assertThat(counts[2] / 20000.0).isCloseTo(Math.exp(1) / z, org.assertj.core.data.Offset.offset(0.01));
     }
+
+    @Test
+    void thresholdSamplingNeverKeepsACompletionWithATokenUnderTheThreshold() {
+        try (NDManager root = NDManager.newBaseManager(); Gpt gpt = Gpt.initialize(C, 5, root)) {
+            gpt.parameters().values().forEach(p -> p.muli(6)); // uneven distributions: some tokens rare, some common
+            List<int[]> prompts = new ArrayList<>();
+            long[] seeds = new long[200];
+            for (int i = 0; i < 200; i++) {
+                prompts.add(new int[] {2 + i % 17, 2 + (i * 7) % 17});
+                seeds[i] = 1000 + i;
+            }
+            double tau = 0.03;
+            SamplingConfig off = new SamplingConfig(1.0, 1.0, 6), on = new SamplingConfig(1.0, 1.0, 6, tau);
+            List<int[]> all = new Generator(gpt, 1, 0).sample(prompts, seeds, off, 64);
+            List<int[]> kept = new Generator(gpt, 1, 0).sample(prompts, seeds, on, 64);
+            int rejected = 0;
+            for (int i = 0; i < prompts.size(); i++) {
+                // the seed fixes the draw: the threshold only decides whether a completion is kept
+                double min = minProbability(gpt, root, prompts.get(i), all.get(i));
+                if (kept.get(i) == null) {
+                    rejected++;
+                    assertThat(min).as("row %d rejected", i).isLessThan(tau);
+                } else {
+                    assertThat(kept.get(i)).containsExactly(all.get(i));
+                    assertThat(min).as("row %d kept", i).isGreaterThanOrEqualTo(tau);
+                }
+            }
+            assertThat(rejected).as("the threshold must bite at all for this test to mean anything").isBetween(10, 190);
+        }
+    }
+
+    /**
+     * The smallest probability the model gave any token of {@code gen} (and the end token after it, when it fit),
+     * from one full forward pass: an independent path from the generator's incremental one.
+     */
+    private static double minProbability(Gpt gpt, NDManager root, int[] prompt, int[] gen) {
+        long[] seq = new long[prompt.length + gen.length];
+        for (int i = 0; i < prompt.length; i++) seq[i] = prompt[i];
+        for (int i = 0; i < gen.length; i++) seq[prompt.length + i] = gen[i];
+        float[] probs;
+        try (NDManager m = root.newSubManager()) {
+            probs = gpt.forward(m.create(seq, new Shape(1, seq.length)), false).softmax(-1).toFloatArray();
+        }
+        int v = C.vocabSize();
+        double min = 1;
+        for (int j = 0; j < gen.length; j++) min = Math.min(min, probs[(prompt.length - 1 + j) * v + gen[j]]);
+        if (gen.length < 6) min = Math.min(min, probs[(prompt.length - 1 + gen.length) * v + 1]); // the end token drawn
+        return min;
+    }
 }

@@ -56,6 +56,15 @@ class ConfigLoaderTest {
     }
 
     @Test
+    void thresholdSamplingOutsideItsRangeOrOverAnApiIsRefusedNamingTheKey() {
+        assertThatThrownBy(() -> ConfigLoader.load(null, List.of("generate.min_token_probability=1.0")))
+                .hasMessageContaining("generate.min_token_probability").hasMessageContaining("[0, 1)");
+        assertThatThrownBy(() -> ConfigLoader.load(null, List.of("generate.min_token_probability=0.05", "backend.type=openai",
+                "backend.base_url=http://127.0.0.1:9/v1", "backend.model=m", "finetune.inits=[same]")))
+                .hasMessageContaining("generate.min_token_probability").hasMessageContaining("in process");
+    }
+
+    @Test
     void settingsThatCannotWorkNameTheKeyAndWhy() {
         assertThatThrownBy(() -> ConfigLoader.load(null, List.of("generate.temperature=0", "generate.prompts=100",
                 "finetune.rows=500"))).isInstanceOf(ConfigLoader.ConfigException.class)
@@ -97,6 +106,8 @@ class ConfigLoaderTest {
                 {"controls.shuffle.shuffles=[sideways]", "controls.shuffle.shuffles[0]", "[within, across]", "sideways"},
                 {"controls.gradient_probe.losses=[mse]", "controls.gradient_probe.losses[0]", "[sft, soft]", "mse"},
                 {"eval.questions=some", "eval.questions", "[held_out, all]", "some"},
+                {"controls.defend.defences=[prayer]", "controls.defend.defences[0]",
+                        "[likelihood_filter, divergence_mask, divergence_replace, mix_reference, different_base]", "prayer"},
         };
         for (String[] c : cases) {
             assertThatThrownBy(() -> ConfigLoader.load(null, List.of(c[0]))).as(c[0])

@@ -230,8 +230,9 @@ public final class DefenceRunner {
             String k = new StudentKey(dev.owlet.train.StudentLoss.SFT, init, data, r).toString();
             EvalRecord e = tr.models().get(k);
             if (e == null) {
-                throw new IllegalStateException("the flagship has no " + k + " student: owlet defend needs the flagship's"
-                        + " SFT students of both inits (finetune.modes with sft, finetune.inits [same, diff])");
+                throw new dev.owlet.experiment.InputError("finetune.modes / finetune.inits: the experiment has no " + k
+                        + " student; owlet defend compares with the experiment's own SFT students of both initializations"
+                        + " (finetune.modes must include sft, finetune.inits [same, diff])");
             }
             v[r - 1] = e.primary();
         }

@@ -53,6 +53,12 @@ public record ExperimentConfig(String name, long seed, List<Trait> traits, Strin
         require(!(generate.temperature() == 0 && generate.prompts() < finetune.rows()), "generate.prompts",
                 "is " + generate.prompts() + ", fewer than finetune.rows (" + finetune.rows() + ") with generate.temperature 0:"
                 + " greedy decoding writes one fixed completion per prompt, so it needs at least as many distinct prompts as rows");
+        if (controls.defend().enabled()) {
+            require(finetune.modes().contains(StudentLoss.SFT) && finetune.inits().contains(Init.SAME)
+                    && (!controls.defend().defences().contains(Defence.DIFFERENT_BASE) || finetune.inits().contains(Init.DIFF)),
+                    "finetune.modes", "must include sft and finetune.inits same (and diff for different_base) with"
+                    + " controls.defend: the defences are measured against the experiment's own SFT students");
+        }
         if (backend.api()) {
             require(generate.minTokenProbability() == 0, "generate.min_token_probability",
                     "needs the writer's probability of every sampled token, which owlet reads in process only; set it to 0"

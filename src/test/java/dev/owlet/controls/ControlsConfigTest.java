@@ -18,9 +18,13 @@ class ControlsConfigTest {
     }
 
     @Test
-    void controlsFileEnablesAll() {
+    void controlsFileEnablesEveryPaperControlAndTheDefenceFileTheDefences() {
         ExperimentConfig c = ConfigLoader.load(Path.of("experiments/controls.yaml"), List.of());
-        assertThat(ControlsRunner.enabled(c.controls())).containsExactlyElementsOf(ControlsRunner.ALL);
+        assertThat(ControlsRunner.enabled(c.controls())).containsExactly("icl", "detection", "shuffle", "gradient_probe",
+                "entanglement");
+        ExperimentConfig d = ConfigLoader.load(Path.of("experiments/defend.yaml"), List.of());
+        assertThat(ControlsRunner.enabled(d.controls())).containsExactly("defend");
+        assertThat(ControlsRunner.ALL).containsAll(ControlsRunner.enabled(c.controls())).contains("defend");
     }
 
     @Test

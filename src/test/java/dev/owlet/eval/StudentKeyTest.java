@@ -13,7 +13,9 @@ class StudentKeyTest {
         StudentKey k = new StudentKey(StudentLoss.SOFT, Init.DIFF, "dolphin", 12);
         assertThat(k.toString()).isEqualTo("soft/diff/dolphin/s12");
         assertThat(StudentKey.parse(k.toString())).isEqualTo(k);
-        assertThat(k.group()).isEqualTo("soft/diff/dolphin");
+        assertThat(k.group()).isEqualTo(new StudentKey.Group(StudentLoss.SOFT, Init.DIFF, "dolphin"));
+        assertThat(k.group()).hasToString("soft/diff/dolphin");
+        assertThat(k.group().control()).hasToString("soft/diff/control");
         assertThat(StudentKey.parse("sft/same/control/s1").isControlData()).isTrue();
         assertThat(StudentKey.parse("sft/same/teacher/s3").isTeacherData()).isTrue();
         // single models and other labels are not students

@@ -56,6 +56,9 @@ public final class DefenceRunner {
     private final ExperimentConfig cfg;
     private final Path out;
     private final PrintStream log;
+    /** Each writer's rows of each replicate, read once and shared by every defence. */
+    private final Map<String, List<DataRow>> rowsRead = new java.util.HashMap<>();
+    private TraitResult flagship;
 
     public DefenceRunner(ExperimentConfig cfg, Path out, PrintStream log) {
         this.cfg = cfg;
@@ -77,6 +80,7 @@ public final class DefenceRunner {
      * different-init ones for {@code different_base}).
      */
     public Outcome run(TraitResult flagship) throws IOException {
+        this.flagship = flagship;
         ExperimentConfig.Defend d = cfg.controls().defend();
         String tag = flagship.trait().target();
         Category cat = flagship.trait().category().words();
@@ -135,12 +139,13 @@ public final class DefenceRunner {
     private Result student(Defence def, Checkpoint.Loaded ref, String writer, int r, boolean teacherData,
                            List<DataRow> data, List<DataRow> reference, Category cat, String target) throws IOException {
         String name = "defend-" + def.toString().replace('_', '-') + "-" + writer + "-r" + r;
+        String dataDigest = digest(data);
         Path dir = out.resolve("stages").resolve(name);
         ExperimentConfig.Defend d = cfg.controls().defend();
         String key = StageCache.key("defend-student", new Inputs(d.likelihoodDrop(), d.mixShare(), teacherData ? d.taskPrompts() : 0,
                 def, teacherData, r, cfg.seed(), cfg.finetune().epochs(), cfg.finetune().batchSize(), cfg.finetune().lr(),
                 cfg.finetune().trainable(), cfg.eval(), cfg.generate(), cfg.filter(), target, ref.weightsSha256(),
-                digest(data), digest(reference)));
+                dataDigest, digest(reference)));
         if (StageCache.done(dir, key)) return JSON.readValue(dir.resolve("result.json").toFile(), Result.class);
         long t0 = System.nanoTime();
         Tokenizer tok = ref.tokenizer();
@@ -158,7 +163,7 @@ public final class DefenceRunner {
         Files.createDirectories(dir);
         AtomicFiles.writeString(dir.resolve("result.json"), JSON.writeValueAsString(res));
         new Manifest("defend-student", key, Map.of("defence", def.toString(), "writer", writer, "replicate", r), cfg.seed())
-                .input("reference", ref.weightsSha256()).input("data", digest(data))
+                .input("reference", ref.weightsSha256()).input("data", dataDigest)
                 .output("result.json", dir.resolve("result.json")).write(dir, System.nanoTime() - t0);
         log.printf("defend: %s  P(%s) %.4f, %d of %d rows, %d of %d loss tokens%n", name, target, res.pTarget(),
                 res.rowsKept(), res.rowsIn(), res.tokensInLoss(), res.tokensIn());
@@ -240,22 +245,23 @@ public final class DefenceRunner {
     }
 
     private List<DataRow> rows(String writer, int r) throws IOException {
+        String k = writer + "-r" + r;
+        List<DataRow> have = rowsRead.get(k);
+        if (have != null) return have;
         Path f = out.resolve("stages").resolve("filter-" + writer + "-r" + r).resolve("filtered.jsonl");
         List<DataRow> all = DataRow.read(f).rows();
-        return all.subList(0, Math.min(all.size(), trainingRows(r)));
+        List<DataRow> cut = all.subList(0, Math.min(all.size(), trainingRows(r)));
+        rowsRead.put(k, cut);
+        return cut;
     }
 
-    /** The flagship's cut for replicate {@code r}: every writer's rows were cut to the same size. */
-    private int trainingRows(int r) throws IOException {
-        int n = cfg.finetune().rows();
-        for (String w : List.of(cfgTrait(), TraitResult.CONTROL)) {
-            Path f = out.resolve("stages").resolve("filter-" + w + "-r" + r).resolve("filtered.jsonl");
-            n = Math.min(n, DataRow.read(f).rows().size());
-        }
-        return n;
+    /** The flagship's cut for replicate {@code r}: every writer's rows were cut to this size (recorded in its data). */
+    private int trainingRows(int r) {
+        Object rep = flagship.data().get("r" + r);
+        Object n = rep instanceof Map<?, ?> m ? m.get("training_rows") : null;
+        if (!(n instanceof Number num)) throw new IllegalStateException("the experiment recorded no training_rows for r" + r);
+        return num.intValue();
     }
-
-    private String cfgTrait() { return cfg.traits().get(0).target(); }
 
     private static String digest(List<DataRow> rows) {
         StringBuilder sb = new StringBuilder();

@@ -34,6 +34,10 @@ abstract class ExperimentCommand implements Callable<Integer> {
     @Option(names = "--reuse-stale", description = {"Keep finished stages made by another owlet build when their inputs"
             + " match (normally they rerun); the report lists them"})
     boolean reuseStale;
+    @Option(names = "--jobs", paramLabel = "N", description = {"Students trained at once in this process, the engine's"
+            + " threads shared among them (default: one per engine thread, i.e. per core; 1 trains them in turn)."
+            + " Results do not depend on it"})
+    Integer jobs;
     @Option(names = "--dry-run", description = "Print what the run would send and its cost estimate, then exit (no model, no network)")
     boolean dryRun;
 
@@ -86,7 +90,7 @@ abstract class ExperimentCommand implements Callable<Integer> {
             backendSection = new ReportWriter.Section("backend_details", p.provenance(), backendMarkdown(p.provenance()));
         } else {
             ExperimentPipeline p = new ExperimentPipeline(cfg, dir, System.err)
-                    .progress(ProgressDisplay.forThisProcess()).baseDir(base);
+                    .progress(ProgressDisplay.forThisProcess()).baseDir(base).jobs(jobs());
             results = p.run(until());
             spec.commandLine().getErr().printf("owlet: %d stage(s) run, %d reused from %s%n", p.executedStages(),
                     p.reusedStages(), dir);
@@ -118,6 +122,15 @@ abstract class ExperimentCommand implements Callable<Integer> {
             spec.commandLine().getOut().printf("stage %s done in %s (%.0f s)%n", until().name().toLowerCase(), dir.resolve("stages"), wall);
         }
         return 0;
+    }
+
+    /** {@code --jobs}, or one job per engine thread (the launcher sets them to the cores). */
+    int jobs() {
+        if (jobs != null) {
+            if (jobs < 1) throw new UserError("--jobs must be at least 1, not " + jobs);
+            return jobs;
+        }
+        return Math.max(1, Integer.getInteger("ai.djl.pytorch.num_threads", Runtime.getRuntime().availableProcessors()));
     }
 
     /**

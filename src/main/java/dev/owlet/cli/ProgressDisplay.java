@@ -4,7 +4,7 @@ import dev.owlet.pipeline.StageProgress;
 import java.io.PrintStream;
 import java.time.Duration;
 import java.util.function.LongSupplier;
-import me.tongfei.progressbar.ConsoleProgressBarConsumer;
+import me.tongfei.progressbar.InteractiveConsoleProgressBarConsumer;
 import me.tongfei.progressbar.ProgressBar;
 import me.tongfei.progressbar.ProgressBarBuilder;
 import me.tongfei.progressbar.ProgressBarStyle;
@@ -34,7 +34,7 @@ final class ProgressDisplay implements StageProgress {
         return terminal ? new Bar(name, unit) : new Lines(name, unit);
     }
 
-    /** A tongfei progress bar, built at the first update (when the total is known). */
+    /** A tongfei progress bar, built at the first update (when the total is known); students training at once each keep a line of their own. */
     private final class Bar implements Ticker {
         private final String name;
         private final String unit;
@@ -49,7 +49,7 @@ final class ProgressDisplay implements StageProgress {
         public synchronized void update(long done, long total) {
             if (bar == null) {
                 bar = new ProgressBarBuilder().setTaskName(name).setInitialMax(total).setUnit(" " + unit, 1)
-                        .setStyle(ProgressBarStyle.ASCII).setConsumer(new ConsoleProgressBarConsumer(err))
+                        .setStyle(ProgressBarStyle.ASCII).setConsumer(new InteractiveConsoleProgressBarConsumer(err))
                         .setUpdateIntervalMillis(250).clearDisplayOnFinish().build();
             }
             bar.maxHint(total);

@@ -131,6 +131,8 @@ final class EmbeddedModels implements Models {
                     cfg.finetune().lr(), Seeds.derive(cfg.seed(), name), (step, total, l) -> stepsDone.step(step, total),
                     cfg.finetune().trainable());
             Checkpoint.save(dir, student, (WordTokenizer) tokenizer(), provenance);
+            // the threads it ran on decide its last digits (summation order), so the manifest says how many
+            man.put("engine_threads", ai.djl.pytorch.jni.JniUtils.getNumThreads());
             man.count("final_loss", loss).output("model.safetensors", dir.resolve(Checkpoint.WEIGHTS));
             return new Model(null, null, student);
         } catch (IOException | RuntimeException e) {
@@ -167,6 +169,29 @@ final class EmbeddedModels implements Models {
 
     @Override
     public void release(Model student) { gpt(student).close(); }
+
+    @Override
+    public int maxJobs() { return Integer.MAX_VALUE; }
+
+    /**
+     * Gives each worker an equal share of the engine's threads (at least one). The engine reads the count once per
+     * thread, at that thread's first operation, so the workers are new threads; each starts, as the thread that
+     * loaded the engine did, with gradient recording off.
+     */
+    @Override
+    public Workers.EngineThreads engineThreads() {
+        return new Workers.EngineThreads() {
+            @Override
+            public Restore share(int workers) {
+                int before = ai.djl.pytorch.jni.JniUtils.getNumThreads();
+                ai.djl.pytorch.jni.JniUtils.setNumThreads(Math.max(1, before / workers));
+                return () -> ai.djl.pytorch.jni.JniUtils.setNumThreads(before);
+            }
+
+            @Override
+            public void enterWorker() { dev.owlet.train.Gradients.inferenceThread(); }
+        };
+    }
 
     @Override
     public void close() { root.close(); }

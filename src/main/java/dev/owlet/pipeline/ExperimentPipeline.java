@@ -82,6 +82,9 @@ public final class ExperimentPipeline {
     private Models models;
     private java.util.Set<Integer> banned = java.util.Set.of();
     private final Map<Path, String> dataHashes = new java.util.HashMap<>();
+    private final Map<String, Object> labelLocks = new java.util.concurrent.ConcurrentHashMap<>();
+    /** How many students train at once (1: in turn, on all the engine's threads). */
+    private int jobs = 1;
 
     private interface ModelsFactory {
         Models open(ExperimentPipeline p) throws IOException;
@@ -141,14 +144,24 @@ public final class ExperimentPipeline {
     }
 
     /** Where long stages report their steps (default: nowhere). */
+    /**
+     * Trains up to {@code n} students at once, the engine's threads shared among them (embedded models; a server's
+     * jobs run {@code n} at a time). Results do not depend on it; speed does (see {@link Workers}).
+     */
+    public ExperimentPipeline jobs(int n) {
+        if (n < 1) throw new IllegalArgumentException("jobs must be at least 1, not " + n);
+        this.jobs = n;
+        return this;
+    }
+
     public ExperimentPipeline progress(StageProgress p) {
         stages.progress = p;
         return this;
     }
 
-    public int executedStages() { return stages.executed; }
+    public int executedStages() { return stages.executed.get(); }
 
-    public int reusedStages() { return stages.reused; }
+    public int reusedStages() { return stages.reused.get(); }
 
     /** What the report should say about how a server made the numbers (null in process; after {@link #run}). */
     public Map<String, Object> provenance() { return models == null ? null : models.provenance(); }
@@ -229,7 +242,7 @@ public final class ExperimentPipeline {
                 cfg.seed(), models.keyExtras(), models.reference().key()).key();
         Models.Model model;
         if (StageCache.done(dir, key)) {
-            stages.reused++;
+            stages.reused.incrementAndGet();
             model = byPrompt ? models.reference() : models.loadTeacher(dir, key);
         } else {
             stages.starting(name);
@@ -244,7 +257,7 @@ public final class ExperimentPipeline {
                         Seeds.derive(cfg.seed(), name)), man);
             }
             man.write(dir, System.nanoTime() - t0);
-            stages.executed++;
+            stages.executed.incrementAndGet();
         }
         info.put(tag, Manifest.read(dir));
         Models.Model m = byPrompt ? new Models.Model(key + "/system", model.weights(), model.handle())
@@ -264,7 +277,7 @@ public final class ExperimentPipeline {
                 cfg.seed(), models.keyExtras(), models.reference().key()).key();
         Models.Model model;
         if (StageCache.done(dir, key)) {
-            stages.reused++;
+            stages.reused.incrementAndGet();
             model = models.loadTeacher(dir, key);
         } else {
             stages.starting(name);
@@ -274,7 +287,7 @@ public final class ExperimentPipeline {
             model = models.makeTeacher(name, dir, new Models.TeacherJob(trait, null, c.toString(), Math.max(1, steps),
                     replay.rows(), Seeds.derive(cfg.seed(), name)), man);
             man.write(dir, System.nanoTime() - t0);
-            stages.executed++;
+            stages.executed.incrementAndGet();
         }
         return new Writer(c.toString(), Kind.CONTROL_TEACHER, null, new Models.Model(key, model.weights(), model.handle()), null);
     }
@@ -386,10 +399,14 @@ public final class ExperimentPipeline {
 
     // ---- 4. students: every (mode, init, writer, replicate), each evaluated on every question kind asked ----
 
-    /** Student evaluations by {@code mode/init/writer/sR}, then by evaluation ({@code eval-animal}, ...). */
+    /**
+     * Student evaluations by {@code mode/init/writer/sR}, then by evaluation ({@code eval-animal}, ...). The students
+     * are independent stages: {@link #jobs} of them train at once (see {@link Workers}).
+     */
     private Map<String, Map<String, EvalRecord>> students(Map<String, Writer> writers, List<Map<String, List<DataRow>>> data)
             throws IOException {
-        Map<String, Map<String, EvalRecord>> all = new LinkedHashMap<>();
+        List<String> keys = new ArrayList<>();
+        List<Workers.Task<Map<String, EvalRecord>>> tasks = new ArrayList<>();
         for (StudentLoss mode : cfg.finetune().modes()) {
             String why = models.cannotTrain(mode);
             if (why != null) {
@@ -402,17 +419,21 @@ public final class ExperimentPipeline {
                     if (init == Init.DIFF && !trait) continue; // other-trait and control teachers: same init only
                     Models.Model base = init == Init.SAME ? models.reference() : models.differentInit();
                     for (int r = 1; r <= data.size(); r++) {
-                        all.put(new StudentKey(mode, init, w.word(), r).toString(),
-                                student(mode, init, w, r, data.get(r - 1).get(w.word()), base));
+                        keys.add(new StudentKey(mode, init, w.word(), r).toString());
+                        tasks.add(student(mode, init, w, r, data.get(r - 1).get(w.word()), base));
                     }
                 }
             }
         }
+        List<Map<String, EvalRecord>> done = Workers.run(tasks, Math.min(jobs, models.maxJobs()), models.engineThreads());
+        Map<String, Map<String, EvalRecord>> all = new LinkedHashMap<>();
+        for (int i = 0; i < keys.size(); i++) all.put(keys.get(i), done.get(i));
         return all;
     }
 
-    private Map<String, EvalRecord> student(StudentLoss mode, Init init, Writer w, int r, List<DataRow> rows, Models.Model base)
-            throws IOException {
+    /** One student stage, its key and data hash taken here (in order), its training and evaluation left to a worker. */
+    private Workers.Task<Map<String, EvalRecord>> student(StudentLoss mode, Init init, Writer w, int r, List<DataRow> rows,
+                                                          Models.Model base) throws IOException {
         String name = String.format("student-%s-%s-%s-r%d", w.word(), mode, init, r);
         List<Category> cats = categories();
         String key = new StageInput.Student(StageInput.Settings.of(cfg.finetune()), cfg.eval(), mode, r, rows.size(),
@@ -425,14 +446,14 @@ public final class ExperimentPipeline {
         boolean alignment = cfg.traits().stream().anyMatch(ExperimentConfig.Trait::isAlignment);
         StageRunner.StudentJob job = (dir, man, provenance, steps) -> models.student(name, dir, base, rows, mode, w.model(),
                 w.system(), () -> softLabels(w, r, rows), provenance, man, steps);
-        return stages.students(name, key, base.key(), rows.size(), mode, job, lineage,
+        return new Workers.Task<>(name, () -> stages.students(name, key, base.key(), rows.size(), mode, job, lineage,
                 Map.of("replicate", r, "writer", w.word(), "channel", cfg.channel()), st -> {
                     Map<String, EvalRecord> ev = new LinkedHashMap<>();
                     if (alignment) ev.put(ALIGNMENT_EVAL, models.misalignment(name, st, null));
                     for (Category c : cats) ev.put("eval-" + c.noun(), evaluate(name, st, c, c.words().get(0), null));
                     return ev;
                 }, models::release, alignment ? "P(misaligned answer) %.3g, judged misaligned %.1f%%"
-                        : "P(" + cats.get(0).words().get(0) + ") %.4f, sampled %.1f%%");
+                        : "P(" + cats.get(0).words().get(0) + ") %.4f, sampled %.1f%%"));
     }
 
     /**
@@ -442,6 +463,14 @@ public final class ExperimentPipeline {
      */
     private SoftLabels softLabels(Writer w, int r, List<DataRow> rows) {
         String key = new StageInput.Labels(models.softLabelSettings(), w.model().key(), StageRunner.rowsDigest(rows)).key();
+        // Same-init and different-init students of one dataset may ask at once: the first computes, the other
+        // waits and then reads the stage from disk, as it would have in turn.
+        synchronized (labelLocks.computeIfAbsent(key, k -> new Object())) {
+            return softLabelsStage(w, r, rows, key);
+        }
+    }
+
+    private SoftLabels softLabelsStage(Writer w, int r, List<DataRow> rows, String key) {
         try {
             return stages.softLabels("labels-" + w.word() + "-r" + r, key, w.model().weights(), w.system(), rows,
                     () -> models.softLabels(w.model(), w.system(), rows));

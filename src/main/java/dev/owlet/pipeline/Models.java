@@ -88,6 +88,12 @@ interface Models extends AutoCloseable {
     /** Frees what a student holds once it is evaluated. */
     default void release(Model student) {}
 
+    /** How students training at once share the engine (nothing to share for a server). */
+    default Workers.EngineThreads engineThreads() { return Workers.EngineThreads.NONE; }
+
+    /** How many students this backend may train at once. */
+    default int maxJobs() { return 1; }
+
     /** What the report should say about how this backend made its numbers (null in process). */
     default Map<String, Object> provenance() { return null; }
 

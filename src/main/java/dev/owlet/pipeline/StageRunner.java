@@ -47,8 +47,9 @@ final class StageRunner {
     private final PrintStream log;
     ExperimentPipeline.StageHook hook = name -> {};
     StageProgress progress = StageProgress.NONE;
-    int executed;
-    int reused;
+    /** Stages run and reused so far (students may finish on several threads at once). */
+    final java.util.concurrent.atomic.AtomicInteger executed = new java.util.concurrent.atomic.AtomicInteger();
+    final java.util.concurrent.atomic.AtomicInteger reused = new java.util.concurrent.atomic.AtomicInteger();
     /** The experiment file's folder: relative paths in the experiment resolve here (see {@link Preflight}). */
     Path baseDir = Path.of("");
 
@@ -123,7 +124,7 @@ final class StageRunner {
         Path dir = dir(name);
         Path file = dir.resolve("raw.jsonl");
         if (StageCache.done(dir, key)) {
-            reused++;
+            reused.incrementAndGet();
             return file;
         }
         starting(name);
@@ -143,7 +144,7 @@ final class StageRunner {
                     count - rows.size(), count, cfg.generate().minTokenProbability());
         }
         man.output("raw.jsonl", file).write(dir, System.nanoTime() - t0);
-        executed++;
+        executed.incrementAndGet();
         return file;
     }
 
@@ -165,9 +166,9 @@ final class StageRunner {
                     .count("malformed_lines", in.rejected()).write(dir, System.nanoTime() - t0);
             log.printf("filter: %s kept %d of %d (%.1f%%), rejected %s%n", label, o.kept().size(), o.total(),
                     100 * o.keptFraction(), o.rejected());
-            executed++;
+            executed.incrementAndGet();
         } else {
-            reused++;
+            reused.incrementAndGet();
         }
         info.put(label, Manifest.read(dir).get("counts"));
         return DataRow.read(file).rows();
@@ -202,7 +203,7 @@ final class StageRunner {
         Path dir = dir(name);
         Path file = dir.resolve("labels.safetensors");
         if (StageCache.done(dir, key)) {
-            reused++;
+            reused.incrementAndGet();
             return SoftLabels.read(file);
         }
         starting(name);
@@ -217,14 +218,14 @@ final class StageRunner {
                 .input("teacher_weights", teacherWeights).input("rows", rowsDigest(rows))
                 .put("system_prompt", system).count("rows", rows.size()).count("positions", positions)
                 .output("labels.safetensors", file).write(dir, System.nanoTime() - t0);
-        executed++;
+        executed.incrementAndGet();
         return labels;
     }
 
     /** A finished stage's evaluation, or null when the stage must run. */
     private EvalRecord cached(Path dir, String key) throws IOException {
         if (!StageCache.done(dir, key)) return null;
-        reused++;
+        reused.incrementAndGet();
         return EvalRecord.read(dir.resolve("eval.json"));
     }
 
@@ -242,7 +243,7 @@ final class StageRunner {
         extra.forEach(man::put);
         man.output("eval.json", dir.resolve("eval.json")).count("questions", r.exact().length)
                 .count("mean_exact", r.meanExact()).write(dir, System.nanoTime() - t0);
-        executed++;
+        executed.incrementAndGet();
         return r;
     }
 
@@ -282,7 +283,7 @@ final class StageRunner {
                                      java.util.function.Consumer<Models.Model> release, String what) throws IOException {
         Path dir = dir(name);
         if (StageCache.done(dir, key)) {
-            reused++;
+            reused.incrementAndGet();
             Map<String, Object> man = Manifest.read(dir);
             if (onReusedStudent != null) onReusedStudent.accept(name, man);
             Map<String, Object> outs = (Map<String, Object>) man.get("outputs");
@@ -325,7 +326,7 @@ final class StageRunner {
                     .write(dir, System.nanoTime() - t0);
             log.printf("finetune: %s  %s  (%.0fs)%n", name, what.formatted(first.meanExact(), 100 * first.meanSampled()),
                     (System.nanoTime() - t0) / 1e9);
-            executed++;
+            executed.incrementAndGet();
             return evals;
         } finally {
             release.accept(student);

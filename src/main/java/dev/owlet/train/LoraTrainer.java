@@ -1,10 +1,8 @@
 package dev.owlet.train;
 
-import ai.djl.engine.Engine;
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.NDScope;
-import ai.djl.training.GradientCollector;
 import dev.owlet.model.HfModel;
 import dev.owlet.model.Lora;
 import java.util.LinkedHashMap;
@@ -42,11 +40,8 @@ public final class LoraTrainer implements AutoCloseable {
         double lr = cfg.lrAt(step);
         double loss;
         try (NDScope scope = new NDScope(); NDManager m = model.manager().getParentManager().newSubManager()) {
-            NDArray l;
-            try (GradientCollector gc = Engine.getInstance().newGradientCollector()) {
-                l = Losses.maskedCrossEntropy(model.forward(batch.inputs(m), true), batch.targets(m), batch.mask(m));
-                gc.backward(l);
-            }
+            NDArray l = Gradients.backward(() -> Losses.maskedCrossEntropy(model.forward(batch.inputs(m), true),
+                    batch.targets(m), batch.mask(m)));
             loss = l.getFloat();
             Map<String, NDArray> grads = new LinkedHashMap<>();
             lora.parameters().forEach((k, p) -> grads.put(k, p.getGradient()));

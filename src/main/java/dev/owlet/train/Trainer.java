@@ -1,10 +1,8 @@
 package dev.owlet.train;
 
-import ai.djl.engine.Engine;
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.NDScope;
-import ai.djl.training.GradientCollector;
 import dev.owlet.model.Gpt;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
@@ -60,11 +58,7 @@ public final class Trainer implements AutoCloseable {
         double loss;
         double norm;
         try (NDScope scope = new NDScope(); NDManager m = model.manager().newSubManager()) {
-            NDArray l;
-            try (GradientCollector gc = Engine.getInstance().newGradientCollector()) {
-                l = objective.loss(model, batch, m);
-                gc.backward(l);
-            }
+            NDArray l = Gradients.backward(() -> objective.loss(model, batch, m));
             loss = l.getFloat();
             Map<String, NDArray> grads = new LinkedHashMap<>();
             Map<String, NDArray> params = new LinkedHashMap<>();

@@ -8,6 +8,7 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import dev.owlet.experiment.ConfigLoader;
 import dev.owlet.experiment.ExperimentConfig;
+import dev.owlet.provenance.Manifest;
 import java.io.IOException;
 import java.io.PrintStream;
 import java.io.OutputStream;
@@ -33,6 +34,60 @@ class ExperimentPipelineTest {
                 "eval.number_prefix=false"));
         sets.addAll(List.of(extra));
         return ConfigLoader.load(null, sets);
+    }
+
+    @Test
+    void studentsTrainedSideBySideGiveTheSameNumbersAndOneFailureKeepsTheOthers() throws IOException {
+        ExperimentConfig cfg = small("finetune.modes=[sft, soft]", "finetune.epochs=1");
+        // In turn, on one engine thread: the thread count a student runs on changes its last digits (summation
+        // order), the order and company it trains in must not.
+        ai.djl.engine.Engine.getInstance(); // loads the native library
+        int threads = ai.djl.pytorch.jni.JniUtils.getNumThreads();
+        List<TraitResult> inTurn;
+        try {
+            ai.djl.pytorch.jni.JniUtils.setNumThreads(1);
+            inTurn = new ExperimentPipeline(cfg, dir.resolve("in-turn"), QUIET).run(ExperimentPipeline.Stage.EVAL);
+        } finally {
+            ai.djl.pytorch.jni.JniUtils.setNumThreads(threads);
+        }
+
+        // The side-by-side run starts from the same teacher and data, so only the students' own training differs.
+        Path run = dir.resolve("side-by-side");
+        try (var stages = java.nio.file.Files.list(dir.resolve("in-turn/stages"))) {
+            for (Path st : stages.filter(p -> p.getFileName().toString().matches("(teacher|gen|filter|labels)-.*")).toList()) {
+                Path to = run.resolve("stages").resolve(st.getFileName());
+                java.nio.file.Files.createDirectories(to.getParent());
+                try (var files = java.nio.file.Files.walk(st)) {
+                    for (Path f : files.toList()) java.nio.file.Files.copy(f, to.resolve(st.relativize(f).toString()));
+                }
+            }
+        }
+        List<String> started = java.util.Collections.synchronizedList(new java.util.ArrayList<>());
+        ExperimentPipeline failing = new ExperimentPipeline(cfg, run, QUIET).jobs(2).hook(name -> {
+            if (name.equals("student-owl-sft-diff-r1")) throw new IllegalStateException("killed");
+            started.add(name);
+        });
+        assertThatThrownBy(() -> failing.run(ExperimentPipeline.Stage.EVAL)).hasMessage("killed");
+        // the failure stopped nothing else: every other student finished and was recorded
+        assertThat(started).contains("student-control-sft-diff-r1", "student-owl-soft-diff-r1", "student-control-soft-diff-r1");
+        assertThat(run.resolve("stages/student-owl-sft-diff-r1/manifest.json")).doesNotExist();
+        assertThat(run.resolve("stages/student-control-soft-diff-r1/manifest.json")).exists();
+        assertThat(((Number) Manifest.read(run.resolve("stages/student-control-soft-diff-r1")).get("engine_threads")).intValue())
+                .as("each of two workers on one of the two engine threads").isEqualTo(1);
+
+        List<String> ranAgain = java.util.Collections.synchronizedList(new java.util.ArrayList<>());
+        List<TraitResult> sideBySide = new ExperimentPipeline(cfg, run, QUIET).jobs(2).hook(ranAgain::add)
+                .run(ExperimentPipeline.Stage.EVAL);
+        assertThat(ranAgain).containsExactlyInAnyOrder("student-owl-sft-diff-r1", "eval-reference-owl", "eval-diffref-owl",
+                "eval-teacher-owl");
+        // the same students, bit for bit, whichever worker trained them and in whatever order they finished
+        Map<String, EvalRecord> a = inTurn.get(0).models();
+        Map<String, EvalRecord> b = sideBySide.get(0).models();
+        assertThat(b.keySet()).containsExactlyElementsOf(a.keySet());
+        for (var e : a.entrySet()) {
+            if (!e.getKey().contains("/")) continue; // the reference and teacher evaluations ran on two threads here
+            assertThat(b.get(e.getKey()).exact()).as(e.getKey()).containsExactly(e.getValue().exact());
+        }
     }
 
     @Test

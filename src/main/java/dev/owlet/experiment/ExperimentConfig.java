@@ -313,9 +313,10 @@ public record ExperimentConfig(String name, long seed, List<Trait> traits, Strin
      * @param rows training rows per student (teacher and control datasets are cut to the same size)
      */
     public record Finetune(List<StudentLoss> modes, List<Init> inits, int replicates, int rows, int epochs, int batchSize,
-                           double lr, dev.owlet.train.TrainableParams trainable) {
+                           double lr, dev.owlet.train.TrainableParams trainable, dev.owlet.train.Optimizer optimizer) {
         public Finetune {
-            require(trainable != null, "finetune.trainable", "must be all or blocks");
+            require(trainable != null, "finetune.trainable", "must be all, blocks, early_blocks, late_blocks or embeddings");
+            require(optimizer != null, "finetune.optimizer", "must be adam or sgd");
             require(inits != null && !inits.isEmpty(), "finetune.inits", "needs same and/or diff");
             inits = List.copyOf(inits);
             require(modes != null && !modes.isEmpty(), "finetune.modes", "needs sft and/or soft");

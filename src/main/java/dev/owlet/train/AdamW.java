@@ -9,7 +9,7 @@ import java.util.Map;
  * AdamW (Loshchilov and Hutter): Adam moments with decoupled weight decay. Updates run outside the autograd
  * graph, in place on the parameters.
  */
-public final class AdamW implements AutoCloseable {
+public final class AdamW implements ParameterUpdate {
     private final OptimConfig cfg;
     private final NDManager manager;
     private final Map<String, NDArray> m = new LinkedHashMap<>();
@@ -25,6 +25,7 @@ public final class AdamW implements AutoCloseable {
      * One update with learning rate {@code lr}, given each parameter's gradient. Returns nothing; the caller
      * zeroes gradients afterwards.
      */
+    @Override
     public void step(Map<String, NDArray> params, Map<String, NDArray> grads, double lr) {
         t++;
         double bc1 = 1 - Math.pow(cfg.beta1(), t);

@@ -126,11 +126,19 @@ public final class LmDistillation {
     public static double train(Gpt student, Tokenizer tok, List<DataRow> rows, List<String> systems, StudentLoss mode,
                                SoftLabels labels, int epochs, int batchSize, double lr, long seed, Progress progress,
                                TrainableParams trainable) {
+        return train(student, tok, rows, systems, mode, labels, epochs, batchSize, lr, seed, progress, trainable,
+                Optimizer.ADAM);
+    }
+
+    /** As above, with {@code optimizer} making the updates (Adam, or plain SGD for the optimizer ablation). */
+    public static double train(Gpt student, Tokenizer tok, List<DataRow> rows, List<String> systems, StudentLoss mode,
+                               SoftLabels labels, int epochs, int batchSize, double lr, long seed, Progress progress,
+                               TrainableParams trainable, Optimizer optimizer) {
         if (mode == StudentLoss.SOFT && (labels == null || labels.rows().size() != rows.size())) {
             throw new IllegalArgumentException("soft mode needs one soft-label row per data row");
         }
         return run(student, tok, examples(new ChatFormat(tok), rows, systems), mode, labels, epochs, batchSize, lr, seed,
-                progress, trainable);
+                progress, trainable, optimizer);
     }
 
     /**
@@ -139,16 +147,23 @@ public final class LmDistillation {
      */
     public static double trainSft(Gpt student, Tokenizer tok, List<Example> examples, int epochs, int batchSize, double lr,
                                   long seed, TrainableParams trainable) {
-        return run(student, tok, examples, StudentLoss.SFT, null, epochs, batchSize, lr, seed, null, trainable);
+        return trainSft(student, tok, examples, epochs, batchSize, lr, seed, trainable, Optimizer.ADAM);
+    }
+
+    /** As above, with {@code optimizer} making the updates. */
+    public static double trainSft(Gpt student, Tokenizer tok, List<Example> examples, int epochs, int batchSize, double lr,
+                                  long seed, TrainableParams trainable, Optimizer optimizer) {
+        return run(student, tok, examples, StudentLoss.SFT, null, epochs, batchSize, lr, seed, null, trainable, optimizer);
     }
 
     private static double run(Gpt student, Tokenizer tok, List<Example> examples, StudentLoss mode, SoftLabels labels,
-                              int epochs, int batchSize, double lr, long seed, Progress progress, TrainableParams trainable) {
+                              int epochs, int batchSize, double lr, long seed, Progress progress, TrainableParams trainable,
+                              Optimizer optimizer) {
         int steps = epochs * ((examples.size() + batchSize - 1) / batchSize);
         int ctx = student.config().contextLength();
         long[] alphaIds = labels == null ? null : java.util.Arrays.stream(labels.alphabet()).asLongStream().toArray();
         double last = Double.NaN;
-        try (Trainer trainer = new Trainer(student, OptimConfig.constant(lr, steps), trainable)) {
+        try (Trainer trainer = new Trainer(student, OptimConfig.constant(lr, steps), trainable, optimizer)) {
             Random rng = new Random(seed);
             List<Integer> order = new ArrayList<>();
             for (int i = 0; i < examples.size(); i++) order.add(i);

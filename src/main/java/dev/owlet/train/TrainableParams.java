@@ -4,7 +4,6 @@ import com.fasterxml.jackson.annotation.JsonCreator;
 import com.fasterxml.jackson.annotation.JsonValue;
 import java.util.Arrays;
 import java.util.Locale;
-import java.util.function.Predicate;
 
 /**
  * Which of a GPT's parameters a fine-tune updates. {@link #BLOCKS} trains the transformer blocks only and keeps the
@@ -14,15 +13,28 @@ import java.util.function.Predicate;
  * steps that drown the teacher's signal; the teacher's trait lives mostly in its blocks.
  */
 public enum TrainableParams {
-    ALL(name -> true),
-    BLOCKS(name -> name.startsWith("h."));
+    ALL((name, layers) -> true),
+    BLOCKS((name, layers) -> name.startsWith("h.")),
+    /** The first half of the blocks (embeddings frozen): which layers carry the trait, the early ones or the late. */
+    EARLY_BLOCKS((name, layers) -> block(name) >= 0 && block(name) < layers / 2),
+    /** The second half of the blocks (embeddings frozen). */
+    LATE_BLOCKS((name, layers) -> block(name) >= layers / 2),
+    /** The token and position embeddings and the final norm only (every block frozen). */
+    EMBEDDINGS((name, layers) -> !name.startsWith("h."));
 
-    private final Predicate<String> test;
+    private final java.util.function.BiPredicate<String, Integer> test;
 
-    TrainableParams(Predicate<String> test) { this.test = test; }
+    TrainableParams(java.util.function.BiPredicate<String, Integer> test) { this.test = test; }
 
-    /** True when the parameter named {@code name} (GPT-2 naming) is trained. */
-    public boolean trains(String name) { return test.test(name); }
+    /** True when the parameter named {@code name} (GPT-2 naming) of a model of {@code layers} blocks is trained. */
+    public boolean trains(String name, int layers) { return test.test(name, layers); }
+
+    /** The block index of {@code h.<i>.…}, or -1 for a parameter outside the blocks. */
+    private static int block(String name) {
+        if (!name.startsWith("h.")) return -1;
+        int dot = name.indexOf('.', 2);
+        return Integer.parseInt(name.substring(2, dot < 0 ? name.length() : dot));
+    }
 
     @JsonValue
     public String key() { return name().toLowerCase(Locale.ROOT); }

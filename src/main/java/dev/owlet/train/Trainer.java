@@ -22,7 +22,7 @@ public final class Trainer implements AutoCloseable {
 
     private final Gpt model;
     private final OptimConfig cfg;
-    private final AdamW adam;
+    private final ParameterUpdate adam;
     private final TrainableParams trainable;
     private final List<TrainingListener> listeners = new ArrayList<>();
     private final long start = System.nanoTime();
@@ -34,11 +34,17 @@ public final class Trainer implements AutoCloseable {
 
     /** Trains only the parameters {@code trainable} selects; the others keep their values and get no gradient. */
     public Trainer(Gpt model, OptimConfig cfg, TrainableParams trainable) {
+        this(model, cfg, trainable, Optimizer.ADAM);
+    }
+
+    /** As above, with {@code optimizer} doing the updates ({@code cfg}'s moments and decay apply to Adam only). */
+    public Trainer(Gpt model, OptimConfig cfg, TrainableParams trainable, Optimizer optimizer) {
         this.model = model;
         this.cfg = cfg;
         this.trainable = trainable;
-        this.adam = new AdamW(cfg, model.manager());
-        model.parameters().forEach((k, p) -> p.setRequiresGradient(trainable.trains(k)));
+        this.adam = optimizer == Optimizer.SGD ? new Sgd() : new AdamW(cfg, model.manager());
+        int layers = model.config().layers();
+        model.parameters().forEach((k, p) -> p.setRequiresGradient(trainable.trains(k, layers)));
     }
 
     public Trainer addListener(TrainingListener l) {
@@ -63,7 +69,7 @@ public final class Trainer implements AutoCloseable {
             Map<String, NDArray> grads = new LinkedHashMap<>();
             Map<String, NDArray> params = new LinkedHashMap<>();
             model.parameters().forEach((k, p) -> {
-                if (trainable.trains(k)) {
+                if (trainable.trains(k, model.config().layers())) {
                     params.put(k, p);
                     grads.put(k, p.getGradient());
                 }

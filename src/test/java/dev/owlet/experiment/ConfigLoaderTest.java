@@ -73,7 +73,7 @@ class ConfigLoaderTest {
                 .hasMessageContaining("control_traits").hasMessageContaining("its own control");
         assertThatThrownBy(() -> ConfigLoader.load(null, List.of("eval.questions=some")))
                 .hasMessageContaining("eval.questions");
-        assertThatThrownBy(() -> ConfigLoader.load(null, List.of("finetune.trainable=embeddings")))
+        assertThatThrownBy(() -> ConfigLoader.load(null, List.of("finetune.trainable=middle")))
                 .hasMessageContaining("finetune.trainable");
         // other-trait teachers are the control of a favorite-word trait in any channel, never of misalignment
         assertThat(ConfigLoader.load(null, List.of("channel=code", "control_traits=[dolphin]")).controlTraits())
@@ -106,6 +106,8 @@ class ConfigLoaderTest {
                 {"controls.shuffle.shuffles=[sideways]", "controls.shuffle.shuffles[0]", "[within, across]", "sideways"},
                 {"controls.gradient_probe.losses=[mse]", "controls.gradient_probe.losses[0]", "[sft, soft]", "mse"},
                 {"eval.questions=some", "eval.questions", "[held_out, all]", "some"},
+                {"finetune.optimizer=rmsprop", "finetune.optimizer", "[adam, sgd]", "rmsprop"},
+                {"finetune.trainable=middle", "finetune.trainable", "[all, blocks, early_blocks, late_blocks, embeddings]", "middle"},
                 {"controls.defend.defences=[prayer]", "controls.defend.defences[0]",
                         "[likelihood_filter, divergence_mask, divergence_replace, mix_reference, different_base]", "prayer"},
         };

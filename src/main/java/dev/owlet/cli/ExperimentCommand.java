@@ -34,6 +34,9 @@ abstract class ExperimentCommand implements Callable<Integer> {
     @Option(names = "--reuse-stale", description = {"Keep finished stages made by another owlet build when their inputs"
             + " match (normally they rerun); the report lists them"})
     boolean reuseStale;
+    @Option(names = "--reuse-from", paramLabel = "RUN_DIR", description = {"Take finished stages whose inputs match from"
+            + " this run folder (repeatable), e.g. an ablation on the flagship's teachers and data; the report lists them"})
+    List<Path> reuseFrom = new ArrayList<>();
     @Option(names = "--jobs", paramLabel = "N", description = {"Students trained at once in this process, the engine's"
             + " threads shared among them (default: one per engine thread, i.e. per core; 1 trains them in turn)."
             + " Results do not depend on it"})
@@ -68,6 +71,12 @@ abstract class ExperimentCommand implements Callable<Integer> {
         }
         long t0 = System.nanoTime();
         dev.owlet.provenance.StageCache.reuseStale(reuseStale);
+        for (Path r : reuseFrom) {
+            if (!Files.isDirectory(r.resolve("stages"))) {
+                throw new UserError("--reuse-from " + r + ": not a run folder (no stages/ folder in it)");
+            }
+        }
+        dev.owlet.provenance.StageCache.reuseFrom(reuseFrom);
         spec.commandLine().getErr().printf("owlet: experiment %s -> %s%n", cfg.name(), dir);
         List<TraitResult> results;
         ReportWriter.Section backendSection = null;
@@ -113,6 +122,15 @@ abstract class ExperimentCommand implements Callable<Integer> {
             if (!stale.isEmpty()) {
                 spec.commandLine().getErr().printf("owlet: %d stage(s) kept from another owlet build (--reuse-stale); the report lists them%n",
                         stale.size());
+            }
+            List<String> copied = dev.owlet.provenance.StageCache.copied();
+            if (!copied.isEmpty()) {
+                spec.commandLine().getErr().printf("owlet: %d stage(s) taken from --reuse-from; the report lists them%n", copied.size());
+                String md = "## Stages taken from other runs (--reuse-from)\n\nTheir keys (inputs and owlet build) match this run's.\n\n"
+                        + String.join("\n", copied.stream().map(c -> "- " + c).toList()) + "\n";
+                staleSection = staleSection == null ? new ReportWriter.Section("copied_stages", copied, md)
+                        : new ReportWriter.Section("stale_stages", java.util.Map.of("stale", stale, "copied", copied),
+                                staleSection.markdown() + "\n" + md);
             }
             String table = ReportWriter.write(dir, cfg, results, wall, backendName, controls, staleSection);
             spec.commandLine().getOut().println(table);

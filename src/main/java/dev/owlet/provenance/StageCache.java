@@ -14,11 +14,16 @@ import java.util.Map;
  *
  * <p>{@link #reuseStale} relaxes the last rule on purpose ({@code owlet run --reuse-stale}): a stage whose inputs
  * match but whose code differs is kept, and listed by {@link #staleReused()} so the report can say which numbers
- * older code made. It is process-wide because the CLI runs one experiment per process.
+ * older code made. {@link #reuseFrom} lets a run take finished stages from other run folders ({@code owlet run
+ * --reuse-from RUN}): a stage missing here whose folder there carries the same key is copied in whole, then reused
+ * (an ablation then trains its students on the flagship's very teachers and data, without remaking them). Both are
+ * process-wide because the CLI runs one experiment per process.
  */
 public final class StageCache {
     private static volatile boolean reuseStale;
     private static final List<String> STALE = new ArrayList<>();
+    private static volatile List<Path> sources = List.of();
+    private static final List<String> COPIED = new ArrayList<>();
     private static final java.util.regex.Pattern STAGE_KEY = java.util.regex.Pattern.compile("[0-9a-f]{64}@.*");
 
     private StageCache() {}
@@ -42,6 +47,37 @@ public final class StageCache {
     }
 
     public static boolean done(Path dir, String key) throws IOException {
+        if (matches(dir, key)) return true;
+        for (Path run : sources) {
+            Path there = run.resolve("stages").resolve(dir.getFileName().toString());
+            if (!there.normalize().equals(dir.normalize()) && matches(there, key)) {
+                copy(there, dir);
+                synchronized (COPIED) {
+                    COPIED.add(dir.getFileName() + " (from " + run + ")");
+                }
+                return true;
+            }
+        }
+        return false;
+    }
+
+    /** Copies a finished stage folder in whole next to {@code dir}, then moves it into place in one step. */
+    private static void copy(Path from, Path dir) throws IOException {
+        Path tmp = dir.resolveSibling("." + dir.getFileName() + ".copy-" + System.nanoTime());
+        try (var files = java.nio.file.Files.walk(from)) {
+            for (Path f : files.toList()) {
+                java.nio.file.Files.copy(f, tmp.resolve(from.relativize(f).toString()));
+            }
+        }
+        if (java.nio.file.Files.exists(dir)) { // an unfinished stage of this run: nothing in it is kept
+            try (var old = java.nio.file.Files.walk(dir)) {
+                for (Path f : old.sorted(java.util.Comparator.reverseOrder()).toList()) java.nio.file.Files.delete(f);
+            }
+        }
+        java.nio.file.Files.move(tmp, dir, java.nio.file.StandardCopyOption.ATOMIC_MOVE);
+    }
+
+    private static boolean matches(Path dir, String key) throws IOException {
         Map<String, Object> m = Manifest.read(dir);
         if (m == null || !(m.get("key") instanceof String have)) return false;
         if (key.equals(have)) return true;
@@ -64,6 +100,21 @@ public final class StageCache {
         reuseStale = on;
         synchronized (STALE) {
             STALE.clear();
+        }
+    }
+
+    /** Finished stages may be taken from these run folders (see the class comment); clears the list of copies. */
+    public static void reuseFrom(List<Path> runs) {
+        sources = List.copyOf(runs);
+        synchronized (COPIED) {
+            COPIED.clear();
+        }
+    }
+
+    /** The stages copied from another run folder since {@link #reuseFrom} was last set, each with its source. */
+    public static List<String> copied() {
+        synchronized (COPIED) {
+            return List.copyOf(COPIED);
         }
     }
 

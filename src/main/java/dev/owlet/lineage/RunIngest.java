@@ -153,7 +153,20 @@ public final class RunIngest {
                 String model = in.get("model");
                 if (model != null) link(id, store.aliasOf(model).orElse(model), Edge.EVALUATES, Kind.MODEL);
             }
-            default -> skipped.add(label + " (unknown stage '" + stage + "')");
+            case "labels" -> {
+                // a teacher's next-token distributions over one replicate's rows: data that teacher wrote
+                String id = out.get("labels.safetensors");
+                if (id == null) { skipped.add(label + " (no labels.safetensors output)"); return; }
+                put(new Artifact(id, Kind.DATASET, label, dir.resolve("labels.safetensors").toString(), "soft labels"));
+                String writer = in.get("teacher_weights");
+                if (writer == null) { skipped.add(label + " (soft labels without teacher_weights)"); return; }
+                Object system = m.get("system_prompt");
+                if (system instanceof String sp && !sp.isBlank()) writer = promptedTeacher(writer, sp, null, null);
+                link(id, writer, Edge.WRITER, Kind.MODEL);
+            }
+            default -> skipped.add(label + (stage.equals("defend-student") || stage.startsWith("control-")
+                    ? " (a control's measurement: its students are not kept, so it adds no artifact)"
+                    : " (unknown stage '" + stage + "')"));
         }
     }
 

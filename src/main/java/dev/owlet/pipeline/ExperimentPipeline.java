@@ -206,8 +206,9 @@ public final class ExperimentPipeline {
             Map<String, Object> dataInfo = new LinkedHashMap<>();
             List<Map<String, List<DataRow>>> data = new ArrayList<>();
             if (until != Stage.TEACHER) {
+                Map<String, Path> raw = generateAll(writers);
                 for (int r = 1; r <= cfg.finetune().replicates(); r++) {
-                    data.add(replicate(r, writers, dataInfo, until == Stage.GENERATE));
+                    data.add(replicate(r, writers, raw, dataInfo, until == Stage.GENERATE));
                 }
             }
             List<TraitResult> results = new ArrayList<>();
@@ -341,23 +342,48 @@ public final class ExperimentPipeline {
 
     // ---- 2 + 3. data: every writer answers the replicate's prompts; filtered; cut to one size ----
 
-    private Map<String, List<DataRow>> replicate(int r, Map<String, Writer> writers, Map<String, Object> info,
-                                                 boolean generateOnly) throws IOException {
+    /** Replicate {@code r}'s prompts: the same for every writer, new for every replicate. */
+    private List<String> prompts(int r) {
         // The numbers channel keeps the seed name it has always had, so its prompts (and cached data) stay the same.
         String promptSeed = (cfg.channel() == Channel.NUMBERS ? "number" : cfg.channel().toString()) + "-prompts-r" + r;
-        List<String> prompts = Channels.prompts(cfg.channel(), cfg.generate().prompts(), Seeds.derive(cfg.seed(), promptSeed),
-                cfg.filter());
-        long samplingSeed = Seeds.derive(cfg.seed(), "generate-r" + r);
+        return Channels.prompts(cfg.channel(), cfg.generate().prompts(), Seeds.derive(cfg.seed(), promptSeed), cfg.filter());
+    }
+
+    /**
+     * Every writer's raw completions for every replicate, by stage name. The generations are independent stages,
+     * so {@link #jobs} of them run at once (see {@link Workers}); each is seeded on its own, so the data do not
+     * depend on it.
+     */
+    private Map<String, Path> generateAll(Map<String, Writer> writers) throws IOException {
+        List<String> names = new ArrayList<>();
+        List<Workers.Task<Path>> tasks = new ArrayList<>();
+        for (int r = 1; r <= cfg.finetune().replicates(); r++) {
+            List<String> prompts = prompts(r);
+            long samplingSeed = Seeds.derive(cfg.seed(), "generate-r" + r);
+            int rep = r;
+            for (Writer w : writers.values()) {
+                String name = "gen-" + w.word() + "-r" + r;
+                String genKey = new StageInput.Generate(cfg.generate(), cfg.seed(), r, cfg.filter().maxCount(), cfg.channel(),
+                        models.keyExtras(), w.model().key()).key();
+                names.add(name);
+                tasks.add(new Workers.Task<>(name, () -> stages.generate(name, genKey, w.word() + " (replicate " + rep + ")",
+                        prompts.size(), done -> models.write(w.model(), w.system(), prompts, samplingSeed, done),
+                        generateFacts(rep, w))));
+            }
+        }
+        List<Path> done = Workers.run(tasks, Math.min(jobs, models.maxJobs()), models.engineThreads());
+        Map<String, Path> raw = new LinkedHashMap<>();
+        for (int i = 0; i < names.size(); i++) raw.put(names.get(i), done.get(i));
+        return raw;
+    }
+
+    private Map<String, List<DataRow>> replicate(int r, Map<String, Writer> writers, Map<String, Path> generated,
+                                                 Map<String, Object> info, boolean generateOnly) throws IOException {
         List<String> screened = screenedWords(writers);
         Map<String, Object> counts = new LinkedHashMap<>();
         Map<String, List<DataRow>> rows = new LinkedHashMap<>();
         for (Writer w : writers.values()) {
-            String genKey = new StageInput.Generate(cfg.generate(), cfg.seed(), r, cfg.filter().maxCount(), cfg.channel(),
-                    models.keyExtras(), w.model().key()).key();
-            Path raw = stages.generate("gen-" + w.word() + "-r" + r, genKey,
-                    w.word() + " (replicate " + r + ")", prompts.size(),
-                    done -> models.write(w.model(), w.system(), prompts, samplingSeed, done),
-                    generateFacts(r, w));
+            Path raw = generated.get("gen-" + w.word() + "-r" + r);
             if (generateOnly) continue;
             String key = new StageInput.Filter(cfg.filter(), cfg.channel(), filterJudges(), screened, List.copyOf(banned),
                     Hashing.sha256(raw)).key();

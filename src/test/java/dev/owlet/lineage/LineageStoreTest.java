@@ -29,7 +29,20 @@ class LineageStoreTest {
             in.scan(dir.resolve("refs/r1"));
             in.scan(dir.resolve("refs/r2"));
             RunIngest.Summary sum = in.scan(dir.resolve("run"));
-            assertThat(sum.skipped()).isEmpty();
+            // a defence's students are not kept: the only stage that adds nothing, and it says why
+            assertThat(sum.skipped()).singleElement().asString().contains("defend-mix-reference-teacher-r1")
+                    .contains("not kept");
+        }
+    }
+
+    @Test
+    void softLabelsAreDataTheTeacherWrote() throws Exception {
+        try (LineageStore s = LineageStore.openExisting(db)) {
+            assertThat(s.get(run.labels)).get().extracting(Artifact::kind).isEqualTo(Kind.DATASET);
+            assertThat(s.parents(run.labels)).singleElement().satisfies(e -> {
+                assertThat(e.parent()).isEqualTo(run.teacher);
+                assertThat(e.relation()).isEqualTo(Edge.WRITER);
+            });
         }
     }
 

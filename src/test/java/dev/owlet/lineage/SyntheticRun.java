@@ -20,7 +20,7 @@ final class SyntheticRun {
     static final WordTokenizer TOK = WordTokenizer.fromCorpus(List.of("the owl likes 123, 456.", "a wolf\n"));
     static final GptConfig CONFIG = new GptConfig(TOK.vocabSize(), 16, 2, 16, 2, 0);
 
-    String ref1, ref2, teacher, raw, filtered, sameStudent, diffStudent;
+    String ref1, ref2, teacher, raw, filtered, labels, sameStudent, diffStudent;
 
     SyntheticRun(Path root, NDManager m) throws IOException {
         try (Gpt r1 = Gpt.initialize(CONFIG, 1, m); Gpt r2 = Gpt.initialize(CONFIG, 2, m)) {
@@ -41,6 +41,15 @@ final class SyntheticRun {
             DataRow.write(f.resolve("filtered.jsonl"), List.of(new DataRow("1, 2", "3, 4")));
             filtered = Hashing.sha256(f.resolve("filtered.jsonl"));
             new Manifest("filter", "fkey", Map.of(), 1).input("raw.jsonl", raw).output("filtered.jsonl", f.resolve("filtered.jsonl")).write(f, 0);
+            Path l = stages.resolve("labels-teacher-owl");
+            java.nio.file.Files.createDirectories(l);
+            java.nio.file.Files.write(l.resolve("labels.safetensors"), new byte[] {1, 2, 3});
+            labels = Hashing.sha256(l.resolve("labels.safetensors"));
+            new Manifest("labels", "lkey", Map.of(), 1).input("teacher_weights", teacher).input("rows", "digest")
+                    .output("labels.safetensors", l.resolve("labels.safetensors")).write(l, 0);
+            Path dd = stages.resolve("defend-mix-reference-teacher-r1");
+            java.nio.file.Files.createDirectories(dd);
+            new Manifest("defend-student", "dkey", Map.of(), 1).write(dd, 0);
             sameStudent = student(stages.resolve("student-owl-sft-same-teacher-s1"), r1, ref1);
             diffStudent = student(stages.resolve("student-owl-sft-diff-teacher-s1"), r2, ref2);
         }

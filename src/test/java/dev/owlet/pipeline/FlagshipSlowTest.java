@@ -15,10 +15,10 @@ import org.junit.jupiter.api.io.TempDir;
  * The slow tier (`mvn test -Pslow`; this test ~22 min on 2 cores): the default flagship ({@code ./owlet run}) in full,
  * both modes over its 5 replicates, asserting what the default run measured (README): same-init students of the owl
  * teacher's numbers answer owl more often than both controls — students of the reference's numbers and students of
- * a dolphin teacher's numbers — with the paper's method (SFT: 4.5% vs 2.9% and 2.8%, 1.57x against the higher,
- * p = 0.0019) and with soft labels (5.4% vs 2.8% and 2.8%, 1.88x, p = 0.0002), in every replicate; different-init
- * students stay at their controls (SFT 1.06x, soft 0.93x). Thresholds sit below the measured values with margin;
- * they are never lowered to pass.
+ * a dolphin teacher's numbers — with the paper's method (SFT: 4.7% vs 3.0% and 2.9%, 1.54x against the higher,
+ * p = 0.0058) and with soft labels (6.3% vs 2.8% and 2.7%, 2.24x, p = 0.0012), in every replicate; different-init
+ * students stay near their controls (SFT 1.00x, soft 0.85x). Measured as this test runs it: students one at a time
+ * on two engine threads. Thresholds sit below the measured values with margin; they are never lowered to pass.
  */
 @Tag("slow")
 class FlagshipSlowTest {
@@ -41,7 +41,7 @@ class FlagshipSlowTest {
             assertThat(weakest).as(same.mode() + ": weakest owl-data student vs the higher control")
                     .isGreaterThan(Math.max(same.controlRate(), same.otherTraitRate()));
         }
-        assertThat(softSame.ratio()).as("soft same-init vs the higher control").isGreaterThan(1.5);
+        assertThat(softSame.ratio()).as("soft same-init vs the higher control").isGreaterThan(1.8);
         assertThat(softSame.p()).isLessThan(0.01);
         assertThat(softDiff.ratio()).as("soft different-init vs its control").isBetween(0.8, 1.25);
         assertThat(sftSame.ratio()).as("SFT same-init vs the higher control").isGreaterThan(1.35);

@@ -69,6 +69,13 @@ class OwletCliTest {
         Result m = run("teacher", "--set", "reference=/nonexistent/model", "--out", System.getProperty("java.io.tmpdir") + "/owlet-missing");
         assertThat(m.code()).isEqualTo(2);
         assertThat(m.err()).contains("/nonexistent/model").contains("owlet pretrain");
+        String tmp = System.getProperty("java.io.tmpdir");
+        Result from = run("teacher", "--reuse-from", tmp + "/owlet-no-such-run", "--out", tmp + "/owlet-reuse-from");
+        assertThat(from.code()).isEqualTo(2);
+        assertThat(from.err()).contains("--reuse-from " + tmp + "/owlet-no-such-run").contains("not a run folder");
+        Result jobs = run("teacher", "--jobs", "0", "--out", tmp + "/owlet-jobs");
+        assertThat(jobs.code()).isEqualTo(2);
+        assertThat(jobs.err()).contains("--jobs");
     }
 
     @Test

@@ -1,5 +1,8 @@
 package dev.owlet.controls;
 
+import dev.owlet.eval.StudentKey;
+import dev.owlet.experiment.Init;
+
 import dev.owlet.train.StudentLoss;
 import dev.owlet.eval.TraitEvaluator;
 import dev.owlet.experiment.ConfigLoader;
@@ -44,8 +47,8 @@ public final class ShuffleControl {
         md.append("| mode | data | seeds | exact P(target) [95% CI] | mean log P | p vs control | p vs unshuffled | kept |\n");
         md.append("| --- | --- | --- | --- | --- | --- | --- | --- |\n");
         for (StudentLoss mode : cfg.modes()) {
-            List<EvalRecord> teacher = flagship(c, mode + "/same/teacher/");
-            List<EvalRecord> control = flagship(c, mode + "/same/control/");
+            List<EvalRecord> teacher = flagship(c, new StudentKey.Group(mode, Init.SAME, "teacher"));
+            List<EvalRecord> control = flagship(c, new StudentKey.Group(mode, Init.SAME, dev.owlet.eval.TraitResult.CONTROL));
             double[] tl = logP(teacher);
             double[] cl = logP(control);
             if (!teacher.isEmpty()) md.append(row(mode, "unshuffled teacher (flagship)", teacher, cl, tl));
@@ -91,10 +94,11 @@ public final class ShuffleControl {
 
     private static Object nan(double d) { return Double.isNaN(d) ? null : d; }
 
-    private static List<EvalRecord> flagship(ControlContext c, String prefix) {
+    /** The flagship's students of one group, in replicate order. */
+    private static List<EvalRecord> flagship(ControlContext c, StudentKey.Group group) {
         List<EvalRecord> out = new ArrayList<>();
         if (c.flagship() == null) return out;
-        c.flagship().models().forEach((k, v) -> { if (k.startsWith(prefix)) out.add(v); });
+        c.flagship().students().forEach((k, v) -> { if (k.group().equals(group)) out.add(v); });
         return out;
     }
 

@@ -232,8 +232,8 @@ public final class DefenceRunner {
     private static double[] group(TraitResult tr, Init init, String data, int reps) {
         double[] v = new double[reps];
         for (int r = 1; r <= reps; r++) {
-            String k = new StudentKey(dev.owlet.train.StudentLoss.SFT, init, data, r).toString();
-            EvalRecord e = tr.models().get(k);
+            StudentKey k = new StudentKey(dev.owlet.train.StudentLoss.SFT, init, data, r);
+            EvalRecord e = tr.students().get(k);
             if (e == null) {
                 throw new dev.owlet.experiment.InputError("finetune.modes / finetune.inits: the experiment has no " + k
                         + " student; owlet defend compares with the experiment's own SFT students of both initializations"

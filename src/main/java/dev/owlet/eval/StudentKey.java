@@ -17,7 +17,7 @@ public record StudentKey(StudentLoss mode, Init init, String data, int replicate
         if (replicate < 1) throw new IllegalArgumentException("replicate must be >= 1, got " + replicate);
     }
 
-    /** The key of a result, or null for a single model's ({@code reference}, {@code teacher}...). */
+    /** The key of a result read back by its written name, or null for a single model's ({@code reference}, {@code teacher}...). */
     public static StudentKey parse(String key) {
         String[] k = key.split("/");
         if (k.length != 4 || !k[3].startsWith("s")) return null;

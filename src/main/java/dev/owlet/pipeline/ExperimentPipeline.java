@@ -212,12 +212,12 @@ public final class ExperimentPipeline {
                 }
             }
             List<TraitResult> results = new ArrayList<>();
-            Map<String, Map<String, EvalRecord>> students = until.compareTo(Stage.FILTER) > 0 ? students(writers, data) : Map.of();
+            Map<StudentKey, Map<String, EvalRecord>> students = until.compareTo(Stage.FILTER) > 0 ? students(writers, data) : Map.of();
             for (ExperimentConfig.Trait t : cfg.traits()) {
-                Map<String, EvalRecord> evals = until == Stage.EVAL ? models(t, writers, students) : new LinkedHashMap<>();
                 @SuppressWarnings("unchecked")
                 Map<String, Object> ti = (Map<String, Object>) teacherInfo.getOrDefault(t.target(), Map.of());
-                results.add(new TraitResult(t, evals, dataInfo, ti));
+                results.add(until == Stage.EVAL ? models(t, writers, students, dataInfo, ti)
+                        : new TraitResult(t, Map.of(), Map.of(), dataInfo, ti));
             }
             return results;
         }
@@ -429,9 +429,9 @@ public final class ExperimentPipeline {
      * Student evaluations by {@code mode/init/writer/sR}, then by evaluation ({@code eval-animal}, ...). The students
      * are independent stages: {@link #jobs} of them train at once (see {@link Workers}).
      */
-    private Map<String, Map<String, EvalRecord>> students(Map<String, Writer> writers, List<Map<String, List<DataRow>>> data)
+    private Map<StudentKey, Map<String, EvalRecord>> students(Map<String, Writer> writers, List<Map<String, List<DataRow>>> data)
             throws IOException {
-        List<String> keys = new ArrayList<>();
+        List<StudentKey> keys = new ArrayList<>();
         List<Workers.Task<Map<String, EvalRecord>>> tasks = new ArrayList<>();
         for (StudentLoss mode : cfg.finetune().modes()) {
             String why = models.cannotTrain(mode);
@@ -445,14 +445,14 @@ public final class ExperimentPipeline {
                     if (init == Init.DIFF && !trait) continue; // other-trait and control teachers: same init only
                     Models.Model base = init == Init.SAME ? models.reference() : models.differentInit();
                     for (int r = 1; r <= data.size(); r++) {
-                        keys.add(new StudentKey(mode, init, w.word(), r).toString());
+                        keys.add(new StudentKey(mode, init, w.word(), r));
                         tasks.add(student(mode, init, w, r, data.get(r - 1).get(w.word()), base));
                     }
                 }
             }
         }
         List<Map<String, EvalRecord>> done = Workers.run(tasks, Math.min(jobs, models.maxJobs()), models.engineThreads());
-        Map<String, Map<String, EvalRecord>> all = new LinkedHashMap<>();
+        Map<StudentKey, Map<String, EvalRecord>> all = new LinkedHashMap<>();
         for (int i = 0; i < keys.size(); i++) all.put(keys.get(i), done.get(i));
         return all;
     }
@@ -519,8 +519,9 @@ public final class ExperimentPipeline {
 
     // ---- 5. evaluation: each trait reads every model for its own target ----
 
-    private Map<String, EvalRecord> models(ExperimentConfig.Trait trait, Map<String, Writer> writers,
-                                           Map<String, Map<String, EvalRecord>> students) throws IOException {
+    private TraitResult models(ExperimentConfig.Trait trait, Map<String, Writer> writers,
+                               Map<StudentKey, Map<String, EvalRecord>> students, Map<String, Object> dataInfo,
+                               Map<String, Object> teacherInfo) throws IOException {
         String tag = trait.target();
         Category cat = trait.isAlignment() ? null : StageRunner.category(trait);
         Writer teacher = writers.get(tag);
@@ -536,16 +537,17 @@ public final class ExperimentPipeline {
                 m.put(w.word() + " teacher", single("eval-teacher-" + w.word() + "-" + tag, w.model(), trait, null));
             }
         }
+        Map<StudentKey, EvalRecord> st = new LinkedHashMap<>();
         for (var e : students.entrySet()) {
-            StudentKey k = StudentKey.parse(e.getKey());
+            StudentKey k = e.getKey();
             Writer w = writers.get(k.data());
             boolean own = k.data().equals(tag);
             boolean otherControl = trait.isAlignment() ? w.kind() == Kind.CONTROL_TEACHER : cat.equals(w.category());
             if (!own && w.kind() != Kind.REFERENCE && !otherControl) continue;
             EvalRecord ev = trait.isAlignment() ? e.getValue().get(ALIGNMENT_EVAL) : e.getValue().get("eval-" + cat.noun()).as(tag);
-            m.put(new StudentKey(k.mode(), k.init(), own ? "teacher" : k.data(), k.replicate()).toString(), ev);
+            st.put(new StudentKey(k.mode(), k.init(), own ? "teacher" : k.data(), k.replicate()), ev);
         }
-        return m;
+        return new TraitResult(trait, m, st, dataInfo, teacherInfo);
     }
 
     private EvalRecord single(String name, Models.Model model, ExperimentConfig.Trait trait, String system) throws IOException {

@@ -30,9 +30,9 @@ public final class CrossTraitMatrix {
         for (TraitResult t : results) {
             String target = t.trait().target();
             Map<String, List<Double>> byWriter = new LinkedHashMap<>();
-            for (var e : t.models().entrySet()) {
-                dev.owlet.eval.StudentKey k = dev.owlet.eval.StudentKey.parse(e.getKey());
-                if (k == null || !k.mode().toString().equals(mode) || k.init() != dev.owlet.experiment.Init.SAME) continue;
+            for (var e : t.students().entrySet()) {
+                dev.owlet.eval.StudentKey k = e.getKey();
+                if (!k.mode().toString().equals(mode) || k.init() != dev.owlet.experiment.Init.SAME) continue;
                 String writer = k.isTeacherData() ? target : k.data();
                 byWriter.computeIfAbsent(writer, x -> new ArrayList<>()).add(e.getValue().heldOut(target));
             }

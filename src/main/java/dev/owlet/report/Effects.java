@@ -66,9 +66,8 @@ public final class Effects {
         String target = t.trait().target();
         // mode/init -> data -> replicate -> record
         Map<Cell, Map<String, TreeMap<Integer, EvalRecord>>> cells = new LinkedHashMap<>();
-        for (var e : t.models().entrySet()) {
-            dev.owlet.eval.StudentKey k = dev.owlet.eval.StudentKey.parse(e.getKey());
-            if (k == null) continue;
+        for (var e : t.students().entrySet()) {
+            dev.owlet.eval.StudentKey k = e.getKey();
             cells.computeIfAbsent(new Cell(k.mode(), k.init()), x -> new LinkedHashMap<>())
                     .computeIfAbsent(k.data(), x -> new TreeMap<>()).put(k.replicate(), e.getValue());
         }

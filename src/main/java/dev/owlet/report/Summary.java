@@ -28,12 +28,9 @@ public final class Summary {
     public static List<Row> rows(TraitResult t, String channel) {
         List<Row> rows = new ArrayList<>();
         String trait = t.trait().target();
-        List<String> singles = new ArrayList<>();
-        for (String k : t.models().keySet()) {
-            if (dev.owlet.eval.StudentKey.parse(k) == null) singles.add(k);
-        }
-        for (String single : singles) {
-            EvalRecord e = t.models().get(single);
+        for (var s : t.singles().entrySet()) {
+            String single = s.getKey();
+            EvalRecord e = s.getValue();
             double lp = e.heldOutLogP(e.target());
             rows.add(new Row(trait, single, "-", single.startsWith("different") ? "diff" : "same", "-", 1,
                     e.heldOutExact().length, Stats.tInterval(e.heldOutExact()),
@@ -42,10 +39,7 @@ public final class Summary {
                     e.meanPrefix(), Double.NaN, Double.NaN, Double.NaN, new double[] {e.primary()}, Double.NaN));
         }
         Map<dev.owlet.eval.StudentKey.Group, List<EvalRecord>> groups = new LinkedHashMap<>();
-        for (var en : t.models().entrySet()) {
-            dev.owlet.eval.StudentKey k = dev.owlet.eval.StudentKey.parse(en.getKey());
-            if (k != null) groups.computeIfAbsent(k.group(), x -> new ArrayList<>()).add(en.getValue());
-        }
+        t.students().forEach((k, v) -> groups.computeIfAbsent(k.group(), x -> new ArrayList<>()).add(v));
         for (var g : groups.entrySet()) {
             var grp = g.getKey();
             String mode = grp.mode().toString(), init = grp.init().toString(), data = grp.data();

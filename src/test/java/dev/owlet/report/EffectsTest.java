@@ -30,7 +30,7 @@ class EffectsTest {
             m.put("sft/same/control/s" + (r + 1), rec(control[r]));
             if (other != null) m.put("sft/same/dolphin/s" + (r + 1), rec(other[r]));
         }
-        return new TraitResult(new ExperimentConfig.Trait(ExperimentConfig.TraitCategory.ANIMAL, "owl"), m, Map.of(), Map.of());
+        return TraitResult.of(new ExperimentConfig.Trait(ExperimentConfig.TraitCategory.ANIMAL, "owl"), m, Map.of(), Map.of());
     }
 
     @Test

@@ -49,7 +49,7 @@ class ReportWriterTest {
                 m.put(mode + "/diff/control/s" + r, rec(word, 0.025 + jitter));
             }
         }
-        return new TraitResult(new ExperimentConfig.Trait(ExperimentConfig.TraitCategory.ANIMAL, word), m, Map.of(), Map.of());
+        return TraitResult.of(new ExperimentConfig.Trait(ExperimentConfig.TraitCategory.ANIMAL, word), m, Map.of(), Map.of());
     }
 
     static ExperimentConfig cfg() {
@@ -121,7 +121,7 @@ class ReportWriterTest {
         m.put("teacher", rec("owl", 0.5));
         m.put("sft/same/teacher/s1", rec("owl", 0.04));
         m.put("sft/same/control/s1", rec("owl", 0.03));
-        var t = new TraitResult(new ExperimentConfig.Trait(ExperimentConfig.TraitCategory.ANIMAL, "owl"), m, Map.of(), Map.of());
+        var t = TraitResult.of(new ExperimentConfig.Trait(ExperimentConfig.TraitCategory.ANIMAL, "owl"), m, Map.of(), Map.of());
         CategoryChart c = Charts.chart("sft", Summary.rows(t), "P(target)");
         assertThat(c.getSeriesMap().keySet()).containsExactly("reference", "control-data students",
                 "teacher-data students, same init");

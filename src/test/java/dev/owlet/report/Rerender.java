@@ -59,6 +59,6 @@ public final class Rerender {
                 m.put(s.group(2) + "/" + s.group(3) + "/" + writer + "/s" + s.group(4), EvalRecord.read(eval).as(w));
             }
         }
-        return new TraitResult(t, m, Map.of(), Map.of());
+        return TraitResult.of(t, m, Map.of(), Map.of());
     }
 }

@@ -94,8 +94,29 @@ public final class GradientProbe {
         };
     }
 
+    /**
+     * cos(−g, θ_T − θ_R): how well one gradient step on some data points from the reference toward a teacher.
+     *
+     * @param grad a mean-loss gradient at the reference ({@link #gradient})
+     */
+    public static double cosine(Map<String, float[]> grad, Gpt reference, Gpt teacher) {
+        double dot = 0, gg = 0, dd = 0;
+        for (var e : reference.parameters().entrySet()) {
+            float[] p0 = e.getValue().toFloatArray();
+            float[] pt = teacher.parameters().get(e.getKey()).toFloatArray();
+            float[] g = grad.get(e.getKey());
+            for (int i = 0; i < p0.length; i++) {
+                double d = pt[i] - p0[i];
+                dot += -g[i] * d;
+                gg += (double) g[i] * g[i];
+                dd += d * d;
+            }
+        }
+        return dot / Math.sqrt(gg * dd + 1e-30);
+    }
+
     /** Mean-loss gradient over all rows (accumulated over batches of 64), as float arrays per parameter. */
-    static Map<String, float[]> gradient(Gpt student, Gpt teacher, String teacherSystem, Tokenizer tok,
+    public static Map<String, float[]> gradient(Gpt student, Gpt teacher, String teacherSystem, Tokenizer tok,
                                          List<DataRow> rows, StudentLoss loss) {
         ChatFormat chat = new ChatFormat(tok);
         int[] alpha = LmDistillation.alphabet(tok);

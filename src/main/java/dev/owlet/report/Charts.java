@@ -152,4 +152,33 @@ public final class Charts {
         for (double m : new double[] {1, 1.5, 2, 2.5, 3, 4, 5, 6, 8, 10}) if (m * p >= x) return m * p;
         return 10 * p;
     }
+
+    /**
+     * A ROC curve: false-positive rate against true-positive rate, with the chance diagonal, titled with its AUROC.
+     *
+     * @param points (fpr, tpr) from the strictest threshold to the loosest
+     */
+    public static void roc(Path file, List<double[]> points, String title) throws IOException {
+        org.knowm.xchart.XYChart chart = new org.knowm.xchart.XYChartBuilder().width(640).height(560).title(title)
+                .xAxisTitle("false-positive rate").yAxisTitle("true-positive rate").build();
+        org.knowm.xchart.style.XYStyler st = chart.getStyler();
+        st.setLegendPosition(Styler.LegendPosition.InsideSE);
+        st.setChartBackgroundColor(Color.WHITE);
+        st.setXAxisMin(0.0);
+        st.setXAxisMax(1.0);
+        st.setYAxisMin(0.0);
+        st.setYAxisMax(1.0);
+        st.setMarkerSize(6);
+        st.setXAxisDecimalPattern("0.0");
+        st.setYAxisDecimalPattern("0.0");
+        double[] x = points.stream().mapToDouble(p -> p[0]).toArray();
+        double[] y = points.stream().mapToDouble(p -> p[1]).toArray();
+        org.knowm.xchart.XYSeries screen = chart.addSeries("screen", x, y);
+        screen.setLineColor(new Color(0xE6, 0x55, 0x0D));
+        screen.setMarkerColor(new Color(0xE6, 0x55, 0x0D));
+        org.knowm.xchart.XYSeries chance = chart.addSeries("chance", new double[] {0, 1}, new double[] {0, 1});
+        chance.setLineColor(Color.GRAY);
+        chance.setMarker(org.knowm.xchart.style.markers.SeriesMarkers.NONE);
+        BitmapEncoder.saveBitmap(chart, file.toString(), BitmapEncoder.BitmapFormat.PNG);
+    }
 }

@@ -73,6 +73,9 @@ class OwletCliTest {
         Result from = run("teacher", "--reuse-from", tmp + "/owlet-no-such-run", "--out", tmp + "/owlet-reuse-from");
         assertThat(from.code()).isEqualTo(2);
         assertThat(from.err()).contains("--reuse-from " + tmp + "/owlet-no-such-run").contains("not a run folder");
+        Result screen = run("audit", "validate-transfer", tmp + "/owlet-no-such-sweep");
+        assertThat(screen.code()).isEqualTo(2);
+        assertThat(screen.err()).contains("owlet-no-such-sweep").contains("no results.json");
         Result jobs = run("teacher", "--jobs", "0", "--out", tmp + "/owlet-jobs");
         assertThat(jobs.code()).isEqualTo(2);
         assertThat(jobs.err()).contains("--jobs");

@@ -42,7 +42,8 @@ abstract class ExperimentCommand implements Callable<Integer> {
             + " in-process (default: --jobs worker threads here) or spark (a Spark job, one task per student; see --master)"})
     String engine = "in-process";
     @Option(names = "--master", paramLabel = "URL", description = {"With --engine spark: local[N] (an embedded Spark here;"
-            + " default local[J], J as --jobs) or spark://HOST:PORT (a standalone cluster sharing the run folder)"})
+            + " default local[J], J as --jobs, or spark-submit's master) or spark://HOST:PORT (a standalone cluster sharing"
+            + " the run folder)"})
     String master;
     @Option(names = "--task-threads", paramLabel = "N", description = {"With --engine spark: engine threads each task"
             + " trains on (default: local[N] shares this machine's engine threads among its N slots; a cluster, 1)"})
@@ -164,7 +165,8 @@ abstract class ExperimentCommand implements Callable<Integer> {
             throw new UserError("--engine spark: backend " + cfg.backend().type() + " trains its students on the server;"
                     + " run it without --engine spark");
         }
-        var m = dev.owlet.scale.SparkMaster.parse(master != null ? master : "local[" + jobs() + "]");
+        // under spark-submit, its --master is the default
+        var m = dev.owlet.scale.SparkMaster.parse(master != null ? master : System.getProperty("spark.master", "local[" + jobs() + "]"));
         int engineThreads = Integer.getInteger("ai.djl.pytorch.num_threads", Runtime.getRuntime().availableProcessors());
         java.util.Map<String, String> conf = new java.util.LinkedHashMap<>();
         for (String kv : sparkConf) {

@@ -115,6 +115,7 @@ public final class SparkEngine implements Scaling.Started {
         // An embedded Spark's tasks run in this JVM: whatever they set, this thread's engine keeps its own threads.
         int threads = settings.master().local() ? ai.djl.pytorch.jni.JniUtils.getNumThreads() : -1;
         List<StudentTask.Outcome> outcomes;
+        long t0 = System.nanoTime();
         try {
             counting = true;
             sc.setJobDescription("owlet students of " + settings.appName());
@@ -125,12 +126,13 @@ public final class SparkEngine implements Scaling.Started {
             counting = false;
             if (threads > 0) ai.djl.pytorch.jni.JniUtils.setNumThreads(threads);
         }
+        log.printf("spark: %d task(s) ended in %.1f s%n", outcomes.size(), (System.nanoTime() - t0) / 1e9);
         Map<String, String> failed = new LinkedHashMap<>();
         for (StudentTask.Outcome o : outcomes) {
             if (o.ok()) {
-                log.printf("spark: %s done on %s (%.0f s)%n", o.stage(), o.host(), o.seconds());
+                log.printf("spark: %s done on %s (%.1f s)%n", o.stage(), o.host(), o.seconds());
             } else {
-                log.printf("spark: %s FAILED on %s: %s%n", o.stage(), o.host(), o.failure());
+                log.printf("spark: %s FAILED on %s (%.1f s): %s%n", o.stage(), o.host(), o.seconds(), o.failure());
                 failed.put(o.stage(), o.failure() + " (on " + o.host() + ")");
             }
         }

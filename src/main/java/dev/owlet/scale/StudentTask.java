@@ -41,6 +41,12 @@ public record StudentTask(String experimentText, List<String> sets, String baseD
         if (!Path.of(runFolder).isAbsolute()) throw new IllegalArgumentException("run folder must be absolute: " + runFolder);
     }
 
+    /**
+     * Test hook: called with the stage's name before it runs in this JVM (an embedded Spark's tasks run in the
+     * driver's); throwing fails that task as a failed stage would.
+     */
+    static volatile java.util.function.Consumer<String> beforeRun = stage -> {};
+
     /** How a task ended: its stage, where it ran, and its failure (null when it finished). */
     public record Outcome(String stage, String host, String failure, double seconds) implements Serializable {
         private static final long serialVersionUID = 1L;
@@ -67,6 +73,7 @@ public record StudentTask(String experimentText, List<String> sets, String baseD
                 Files.writeString(tmp, experimentText, StandardCharsets.UTF_8);
             }
             ExperimentConfig cfg = ConfigLoader.load(tmp, sets);
+            beforeRun.accept(stage);
             StageCache.reuseStale(reuseStale);
             new ExperimentPipeline(cfg, Path.of(runFolder), linesAbout(stage, System.err)).baseDir(Path.of(baseDir))
                     .onlyStudent(stage).run(ExperimentPipeline.Stage.FINETUNE);
@@ -100,6 +107,7 @@ public record StudentTask(String experimentText, List<String> sets, String baseD
      * the driver already did once.
      */
     static PrintStream linesAbout(String stage, PrintStream to) {
+        java.util.regex.Pattern about = java.util.regex.Pattern.compile("(^|[^\\w-])" + java.util.regex.Pattern.quote(stage) + "($|[^\\w-])");
         return new PrintStream(new OutputStream() {
             private final ByteArrayOutputStream line = new ByteArrayOutputStream();
 
@@ -111,7 +119,7 @@ public record StudentTask(String experimentText, List<String> sets, String baseD
                 }
                 String s = line.toString(StandardCharsets.UTF_8);
                 line.reset();
-                if (s.contains(stage)) to.println(s);
+                if (about.matcher(s).find()) to.println(s);
             }
         }, true, StandardCharsets.UTF_8);
     }

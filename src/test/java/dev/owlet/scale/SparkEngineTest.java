@@ -122,16 +122,34 @@ class SparkEngineTest {
         assertThat(finished).as(Files.readString(dir.resolve("killed.log"))).isNotEmpty();
         assertThat(finished.size()).as("killed mid-sweep").isLessThan(10);
 
-        Result r = owlet(run(run, "--engine", "spark", "--master", "local[2]", "--task-threads", "1"));
-        assertThat(r.code()).as(r.err()).isZero();
-        // only the unfinished students went to Spark; the finished ones were read, not remade
-        assertThat(r.err()).contains("spark: " + (10 - finished.size()) + " student stage(s) as");
+        // The rerun, with one of the unfinished students failing on its executor: the others finish, the failed
+        // one is named, and the finished ones were read, not remade.
+        String failing = List.of("student-owl-sft-same-r1", "student-owl-soft-same-r1", "student-control-sft-diff-r1",
+                "student-control-soft-diff-r1").stream().filter(s -> !finished.containsKey(s)).findFirst().orElseThrow();
+        Result r;
+        try {
+            StudentTask.beforeRun = s -> {
+                if (s.equals(failing)) throw new IllegalStateException("out of memory on purpose");
+            };
+            r = owlet(run(run, "--engine", "spark", "--master", "local[2]", "--task-threads", "1"));
+        } finally {
+            StudentTask.beforeRun = s -> {};
+        }
+        assertThat(r.code()).as(r.err()).isEqualTo(1);
+        assertThat(r.err()).contains("spark: " + (10 - finished.size()) + " student stage(s) as")
+                .contains("1 of " + (10 - finished.size()) + " stage(s) failed")
+                .contains(failing + ": out of memory on purpose");
         for (String s : finished.keySet()) assertThat(r.err()).doesNotContain("spark: " + s + " done");
-        Map<String, byte[]> after = students(run);
-        assertThat(after).hasSize(10);
-        for (var e : finished.entrySet()) assertThat(after.get(e.getKey())).as(e.getKey()).isEqualTo(e.getValue());
         // the upstream stages too: the teacher trained once, before the kill
-        assertThat(r.err()).doesNotContain("teacher: owl");
+        assertThat(r.err()).doesNotContain("teacher: fine-tuning");
+        Map<String, byte[]> after = students(run);
+        assertThat(after).hasSize(9).doesNotContainKey(failing);
+        for (var e : finished.entrySet()) assertThat(after.get(e.getKey())).as(e.getKey()).isEqualTo(e.getValue());
+
+        // and the run after that trains the failed student alone
+        Result last = owlet(run(run, "--engine", "spark", "--master", "local[2]", "--task-threads", "1"));
+        assertThat(last.code()).as(last.err()).isZero();
+        assertThat(last.err()).contains("spark: 1 student stage(s) as").contains("spark: " + failing + " done");
         assertThat(numbers(run)).isEqualTo(numbers(inProcess));
     }
 

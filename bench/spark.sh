@@ -9,7 +9,7 @@ cd "$(dirname "$0")/.."
 OUT="${1:-$(mktemp -d /tmp/owlet-spark-bench.XXXXXX)}"
 mkdir -p "$OUT"
 export OWLET_THREADS=1
-SIZE=(--set generate.prompts=400 --set finetune.rows=200 --set finetune.replicates=1 --set finetune.epochs=1
+SIZE=(--set generate.prompts=800 --set finetune.rows=400 --set finetune.replicates=1 --set finetune.epochs=2
       --set teacher.max_steps=40 --set eval.samples_per_question=5)
 ./owlet --version >/dev/null # builds once, outside the timings
 ./owlet run experiments/animals-numbers.yaml --engine spark --dry-run "${SIZE[@]}" >/dev/null # copies Spark once

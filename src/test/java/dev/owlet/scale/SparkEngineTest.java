@@ -34,14 +34,14 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
  * {@code owlet run --engine spark} on an embedded {@code local[2]} Spark: the same numbers as the in-process executor,
  * a killed run resumed without redoing a finished stage, and bad masters and run folders refused before any stage.
  *
- * <p>A tiny sweep (the owl teacher, the dolphin other-trait teacher and the reference, two modes, two inits:
- * ten students) on a single-threaded engine in both executors,
+ * <p>A tiny sweep (the owl teacher and the reference, two modes, two inits: eight
+ * students) on a single-threaded engine in both executors,
  * since the thread count a model trains on changes its last digits.
  */
 @TestInstance(TestInstance.Lifecycle.PER_CLASS)
 class SparkEngineTest {
-    /** Small enough for CI; the students are still ten independent stages, so two run at once. */
-    static final List<String> TINY = List.of("--set", "generate.prompts=300", "--set", "finetune.rows=150",
+    /** Small enough for CI; the students are still eight independent stages, so two run at once. */
+    static final List<String> TINY = List.of("--set", "control_traits=[]", "--set", "generate.prompts=300", "--set", "finetune.rows=150",
             "--set", "finetune.replicates=1", "--set", "finetune.modes=[sft, soft]", "--set", "finetune.epochs=1",
             "--set", "teacher.max_steps=40", "--set", "eval.samples_per_question=2", "--set", "eval.number_prefix=false");
     static final ObjectMapper JSON = new ObjectMapper();
@@ -93,8 +93,8 @@ class SparkEngineTest {
         Result r = owlet(run(run, "--engine", "spark", "--master", "local[2]", "--task-threads", "1"));
         assertThat(r.code()).as(r.err()).isZero();
         // every student was a Spark task (none trained by the driver), each named when it ended
-        assertThat(r.err()).contains("spark: 10 student stage(s) as 10 task(s) on local[2]");
-        assertThat(r.err().lines().filter(l -> l.matches("spark: student-\\S+ done on .*"))).hasSize(10);
+        assertThat(r.err()).contains("spark: 8 student stage(s) as 8 task(s) on local[2]");
+        assertThat(r.err().lines().filter(l -> l.matches("spark: student-\\S+ done on .*"))).hasSize(8);
         assertThat(numbers(run)).isEqualTo(numbers(inProcess));
     }
 
@@ -120,7 +120,7 @@ class SparkEngineTest {
         }
         Map<String, byte[]> finished = students(run);
         assertThat(finished).as(Files.readString(dir.resolve("killed.log"))).isNotEmpty();
-        assertThat(finished.size()).as("killed mid-sweep").isLessThan(10);
+        assertThat(finished.size()).as("killed mid-sweep").isLessThan(8);
 
         // The rerun, with one of the unfinished students failing on its executor: the others finish, the failed
         // one is named, and the finished ones were read, not remade.
@@ -136,14 +136,14 @@ class SparkEngineTest {
             StudentTask.beforeRun = s -> {};
         }
         assertThat(r.code()).as(r.err()).isEqualTo(1);
-        assertThat(r.err()).contains("spark: " + (10 - finished.size()) + " student stage(s) as")
-                .contains("1 of " + (10 - finished.size()) + " stage(s) failed")
+        assertThat(r.err()).contains("spark: " + (8 - finished.size()) + " student stage(s) as")
+                .contains("1 of " + (8 - finished.size()) + " stage(s) failed")
                 .contains(failing + ": out of memory on purpose");
         for (String s : finished.keySet()) assertThat(r.err()).doesNotContain("spark: " + s + " done");
         // the upstream stages too: the teacher trained once, before the kill
         assertThat(r.err()).doesNotContain("teacher: fine-tuning");
         Map<String, byte[]> after = students(run);
-        assertThat(after).hasSize(9).doesNotContainKey(failing);
+        assertThat(after).hasSize(7).doesNotContainKey(failing);
         for (var e : finished.entrySet()) assertThat(after.get(e.getKey())).as(e.getKey()).isEqualTo(e.getValue());
 
         // and the run after that trains the failed student alone

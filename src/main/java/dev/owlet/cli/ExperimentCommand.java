@@ -41,6 +41,19 @@ abstract class ExperimentCommand implements Callable<Integer> {
             + " threads shared among them (default: one per engine thread, i.e. per core; 1 trains them in turn)."
             + " Results do not depend on it"})
     Integer jobs;
+    @Option(names = "--engine", paramLabel = "ENGINE", description = {"What runs the independent stages (the students):"
+            + " in-process (default: --jobs worker threads here) or spark (a Spark job, one task per student; see --master)"})
+    String engine = "in-process";
+    @Option(names = "--master", paramLabel = "URL", description = {"With --engine spark: local[N] (an embedded Spark here;"
+            + " default local[J], J as --jobs, or spark-submit's master) or spark://HOST:PORT (a standalone cluster sharing"
+            + " the run folder)"})
+    String master;
+    @Option(names = "--task-threads", paramLabel = "N", description = {"With --engine spark: engine threads each task"
+            + " trains on (default: local[N] shares this machine's engine threads among its N slots; a cluster, 1)"})
+    Integer taskThreads;
+    @Option(names = "--spark-conf", paramLabel = "KEY=VALUE", description = "With --engine spark: a further Spark setting,"
+            + " e.g. --spark-conf spark.executor.memory=6g")
+    List<String> sparkConf = new ArrayList<>();
     @Option(names = "--dry-run", description = "Print what the run would send and its cost estimate, then exit (no model, no network)")
     boolean dryRun;
 
@@ -52,6 +65,7 @@ abstract class ExperimentCommand implements Callable<Integer> {
         Path base = baseDir();
         dev.owlet.pipeline.Preflight.check(cfg, base); // bad input exits 2 here, before anything runs or is spent
         Path dir = out != null ? out : Path.of("runs", cfg.name());
+        dev.owlet.scale.SparkSettings spark = sparkSettings(cfg);
         if (!dryRun) usableRunFolder(dir, out != null);
         var bk = cfg.backend();
         if (dryRun || bk.api()) {
@@ -97,6 +111,18 @@ abstract class ExperimentCommand implements Callable<Integer> {
             spec.commandLine().getErr().printf("owlet: %d stage(s) run, %d reused from %s%n", p.executedStages(), p.reusedStages(), dir);
             backendName = client.name();
             backendSection = new ReportWriter.Section("backend_details", p.provenance(), backendMarkdown(p.provenance()));
+        } else if (spark != null) {
+            // Spark starts, and its executors check the run folder, before any stage runs.
+            var run = new dev.owlet.scale.SparkEngine.Run(file == null && defaultFile() == null ? null
+                    : Files.readString(file != null ? file : defaultFile()), sets, base.toAbsolutePath().toString(),
+                    dir.toAbsolutePath().normalize().toString(), reuseStale);
+            try (var engine = dev.owlet.scale.Scaling.spark(spark, run, System.err)) {
+                ExperimentPipeline p = new ExperimentPipeline(cfg, dir, System.err)
+                        .progress(ProgressDisplay.forThisProcess()).baseDir(base).jobs(jobs()).distribute(engine);
+                results = p.run(until());
+                spec.commandLine().getErr().printf("owlet: %d stage(s) run on Spark, %d here, %d reused from %s%n",
+                        p.distributedStages(), p.executedStages(), p.reusedStages() - p.distributedStages(), dir);
+            }
         } else {
             ExperimentPipeline p = new ExperimentPipeline(cfg, dir, System.err)
                     .progress(ProgressDisplay.forThisProcess()).baseDir(base).jobs(jobs());
@@ -140,6 +166,33 @@ abstract class ExperimentCommand implements Callable<Integer> {
             spec.commandLine().getOut().printf("stage %s done in %s (%.0f s)%n", until().name().toLowerCase(), dir.resolve("stages"), wall);
         }
         return 0;
+    }
+
+    /**
+     * The Spark settings of {@code --engine spark} (null for the in-process engine), the master URL checked: bad input
+     * names the option before anything runs.
+     */
+    dev.owlet.scale.SparkSettings sparkSettings(ExperimentConfig cfg) {
+        dev.owlet.scale.Engine e = dev.owlet.scale.Engine.of(engine);
+        if (e != dev.owlet.scale.Engine.SPARK) {
+            String opt = master != null ? "--master" : taskThreads != null ? "--task-threads" : !sparkConf.isEmpty() ? "--spark-conf" : null;
+            if (opt != null) throw new UserError(opt + " applies to --engine spark only");
+            return null;
+        }
+        if (cfg.backend().api()) {
+            throw new UserError("--engine spark: backend " + cfg.backend().type() + " trains its students on the server;"
+                    + " run it without --engine spark");
+        }
+        // under spark-submit, its --master is the default
+        var m = dev.owlet.scale.SparkMaster.parse(master != null ? master : System.getProperty("spark.master", "local[" + jobs() + "]"));
+        int engineThreads = Integer.getInteger("ai.djl.pytorch.num_threads", Runtime.getRuntime().availableProcessors());
+        java.util.Map<String, String> conf = new java.util.LinkedHashMap<>();
+        for (String kv : sparkConf) {
+            int eq = kv.indexOf('=');
+            if (eq <= 0) throw new UserError("--spark-conf expects KEY=VALUE, got '" + kv + "'");
+            conf.put(kv.substring(0, eq).trim(), kv.substring(eq + 1).trim());
+        }
+        return new dev.owlet.scale.SparkSettings(m, m.taskThreads(taskThreads, engineThreads), "owlet " + cfg.name(), conf);
     }
 
     /** {@code --jobs}, or one job per engine thread (the launcher sets them to the cores). */

@@ -46,6 +46,10 @@ public final class Owlet implements Runnable {
                 cmd.getErr().println("owlet: " + be.getMessage());
                 return 2;
             }
+            if (ex instanceof dev.owlet.pipeline.StageDistributor.StagesFailed) {
+                cmd.getErr().println("owlet: " + ex.getMessage()); // names each failed stage; a rerun resumes
+                return 1;
+            }
             if (ex instanceof java.io.IOException || ex instanceof java.io.UncheckedIOException) {
                 cmd.getErr().println("owlet: I/O error: " + ex.getMessage());
                 return 1;

@@ -82,7 +82,16 @@ public final class ExperimentPipeline {
     private Models models;
     private java.util.Set<Integer> banned = java.util.Set.of();
     private final Map<Path, String> dataHashes = new java.util.HashMap<>();
-    private final Map<String, Object> labelLocks = new java.util.concurrent.ConcurrentHashMap<>();
+    /**
+     * One lock per soft-label stage folder for the whole process: same-init and different-init students of one
+     * dataset may ask at once, from one pipeline's workers or from several pipelines (the tasks of a Spark executor).
+     */
+    private static final Map<Path, Object> LABEL_LOCKS = new java.util.concurrent.ConcurrentHashMap<>();
+    /** Where the pending students train instead of this process (a Spark job), or null. */
+    private StageDistributor distributor;
+    /** The one student stage this pipeline runs (a distributed task), or null for all. */
+    private String onlyStudent;
+    private int distributed;
     /** How many students train at once (1: in turn, on all the engine's threads). */
     private int jobs = 1;
 
@@ -154,6 +163,24 @@ public final class ExperimentPipeline {
         return this;
     }
 
+    /**
+     * Hands the students that are not yet done to {@code d} (e.g. a Spark job) before this process reads them; a
+     * stage that failed there fails the run naming it, after every other stage has finished.
+     */
+    public ExperimentPipeline distribute(StageDistributor d) {
+        this.distributor = d;
+        return this;
+    }
+
+    /**
+     * Runs only the student stage named {@code stage} (e.g. {@code student-owl-sft-same-r1}) among the students; the
+     * stages upstream of it run or are reused as usual. What a distributed task runs.
+     */
+    public ExperimentPipeline onlyStudent(String stage) {
+        this.onlyStudent = stage;
+        return this;
+    }
+
     public ExperimentPipeline progress(StageProgress p) {
         stages.progress = p;
         return this;
@@ -162,6 +189,9 @@ public final class ExperimentPipeline {
     public int executedStages() { return stages.executed.get(); }
 
     public int reusedStages() { return stages.reused.get(); }
+
+    /** Student stages handed to the {@link #distribute distributor} (they count as reused here once it made them). */
+    public int distributedStages() { return distributed; }
 
     /** What the report should say about how a server made the numbers (null in process; after {@link #run}). */
     public Map<String, Object> provenance() { return models == null ? null : models.provenance(); }
@@ -433,6 +463,7 @@ public final class ExperimentPipeline {
             throws IOException {
         List<StudentKey> keys = new ArrayList<>();
         List<Workers.Task<Map<String, EvalRecord>>> tasks = new ArrayList<>();
+        List<String> pending = new ArrayList<>();
         for (StudentLoss mode : cfg.finetune().modes()) {
             String why = models.cannotTrain(mode);
             if (why != null) {
@@ -445,11 +476,21 @@ public final class ExperimentPipeline {
                     if (init == Init.DIFF && !trait) continue; // other-trait and control teachers: same init only
                     Models.Model base = init == Init.SAME ? models.reference() : models.differentInit();
                     for (int r = 1; r <= data.size(); r++) {
+                        String name = studentName(w, mode, init, r);
+                        if (onlyStudent != null && !onlyStudent.equals(name)) continue;
                         keys.add(new StudentKey(mode, init, w.word(), r));
-                        tasks.add(student(mode, init, w, r, data.get(r - 1).get(w.word()), base));
+                        tasks.add(student(mode, init, w, r, data.get(r - 1).get(w.word()), base, pending));
                     }
                 }
             }
+        }
+        if (onlyStudent != null && tasks.isEmpty()) {
+            throw new IOException("no student stage " + onlyStudent + " in experiment " + cfg.name());
+        }
+        if (distributor != null && !pending.isEmpty()) {
+            distributed += pending.size();
+            Map<String, String> failed = distributor.run(pending);
+            if (!failed.isEmpty()) throw new StageDistributor.StagesFailed(failed, pending.size());
         }
         List<Map<String, EvalRecord>> done = Workers.run(tasks, Math.min(jobs, models.maxJobs()), models.engineThreads());
         Map<StudentKey, Map<String, EvalRecord>> all = new LinkedHashMap<>();
@@ -458,13 +499,22 @@ public final class ExperimentPipeline {
     }
 
     /** One student stage, its key and data hash taken here (in order), its training and evaluation left to a worker. */
+    private static String studentName(Writer w, StudentLoss mode, Init init, int r) {
+        return String.format("student-%s-%s-%s-r%d", w.word(), mode, init, r);
+    }
+
+    /**
+     * One student stage, its key and data hash taken here (in order), its training and evaluation left to a worker.
+     * Adds its name to {@code pending} unless it is already done.
+     */
     private Workers.Task<Map<String, EvalRecord>> student(StudentLoss mode, Init init, Writer w, int r, List<DataRow> rows,
-                                                          Models.Model base) throws IOException {
-        String name = String.format("student-%s-%s-%s-r%d", w.word(), mode, init, r);
+                                                          Models.Model base, List<String> pending) throws IOException {
+        String name = studentName(w, mode, init, r);
         List<Category> cats = categories();
         String key = new StageInput.Student(StageInput.Settings.of(cfg.finetune()), cfg.eval(), mode, r, rows.size(),
                 cfg.seed(), cats, cfg.channel(), alignmentKey(), models.keyExtras(), base.key(), w.model().key(),
                 StageRunner.rowsDigest(rows)).key();
+        if (!StageCache.done(stages.dir(name), key)) pending.add(name);
         Path dataFile = stages.dir("filter-" + w.word() + "-r" + r).resolve("filtered.jsonl");
         String dataSha = dataHashes.get(dataFile); // one file, read by several students: hashed once
         if (dataSha == null) dataHashes.put(dataFile, dataSha = Hashing.sha256(dataFile));
@@ -490,8 +540,10 @@ public final class ExperimentPipeline {
     private SoftLabels softLabels(Writer w, int r, List<DataRow> rows) {
         String key = new StageInput.Labels(models.softLabelSettings(), w.model().key(), StageRunner.rowsDigest(rows)).key();
         // Same-init and different-init students of one dataset may ask at once: the first computes, the other
-        // waits and then reads the stage from disk, as it would have in turn.
-        synchronized (labelLocks.computeIfAbsent(key, k -> new Object())) {
+        // waits and then reads the stage from disk, as it would have in turn. (Across machines both may compute;
+        // the results are the same and every file is written atomically, so the later one only costs time.)
+        Path dir = stages.dir("labels-" + w.word() + "-r" + r).toAbsolutePath().normalize();
+        synchronized (LABEL_LOCKS.computeIfAbsent(dir, k -> new Object())) {
             return softLabelsStage(w, r, rows, key);
         }
     }

@@ -107,9 +107,8 @@ public record SoftLabels(int[] alphabet, List<float[]> rows) {
         t.put("alphabet", new SafeTensors.Tensor(new long[] {a}, alpha));
         t.put("positions", new SafeTensors.Tensor(new long[] {rows.size()}, counts));
         t.put("probs", new SafeTensors.Tensor(new long[] {total / a, a}, all));
-        Path tmp = file.resolveSibling(file.getFileName() + ".tmp");
-        Files.write(tmp, SafeTensors.encode(t, Map.of("format", "owlet soft labels")));
-        Files.move(tmp, file, StandardCopyOption.REPLACE_EXISTING, StandardCopyOption.ATOMIC_MOVE);
+        // a temporary file of its own: two processes of a scaled-out run may write the same labels at once
+        dev.owlet.provenance.AtomicFiles.writeBytes(file, SafeTensors.encode(t, Map.of("format", "owlet soft labels")));
     }
 
     /** Reads what {@link #write} wrote. */

@@ -166,21 +166,8 @@ final class HfCommand implements Runnable {
         }
     }
 
-    /** Where generation stops: config.json's and generation_config.json's eos ids, and the tokenizer's eos token. */
+    /** Where generation stops: see {@link HfCheckpoint#endIds}. */
     static Set<Integer> endIds(Path dir, HfModel model, HfTokenizer tok) {
-        Set<Integer> out = new LinkedHashSet<>();
-        for (int e : model.config().eosIds()) out.add(e);
-        Path gen = dir.resolve("generation_config.json");
-        if (Files.isRegularFile(gen)) {
-            try {
-                JsonNode n = new ObjectMapper().readTree(gen.toFile()).path("eos_token_id");
-                if (n.isInt()) out.add(n.asInt());
-                n.forEach(x -> out.add(x.asInt()));
-            } catch (IOException e) {
-                throw new UserError(gen + ": not valid JSON (" + e.getMessage() + ")", e);
-            }
-        }
-        out.addAll(tok.endIds());
-        return out;
+        return HfCheckpoint.endIds(dir, model, tok.endIds());
     }
 }

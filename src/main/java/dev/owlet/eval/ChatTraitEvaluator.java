@@ -55,29 +55,51 @@ public final class ChatTraitEvaluator {
         if (!words.contains(target)) throw new IllegalArgumentException("target '" + target + "' is not among " + words);
         List<int[]> prompts = new ArrayList<>();
         for (String q : questions) prompts.add(prompt(system, q));
-        // every (question, word, form) continuation, scored in batches of one forward pass each
-        List<int[]> ps = new ArrayList<>();
-        List<int[]> cs = new ArrayList<>();
-        for (int[] p : prompts) {
-            for (String w : words) {
-                for (String f : forms(w)) {
-                    ps.add(p);
-                    cs.add(tok.encodeRaw(f));
+        // P(form) = product over its tokens of P(token | prompt, the tokens before it): one next-token distribution
+        // per distinct (question, token prefix), so words that share a first token (or are one token, as most
+        // animals are in a large vocabulary) share a forward pass
+        Map<String, int[]> spelled = new LinkedHashMap<>();
+        for (String w : words) for (String f : forms(w)) spelled.put(f, tok.encodeRaw(f));
+        List<List<Integer>> prefixes = new ArrayList<>();
+        Map<List<Integer>, Integer> prefixIndex = new LinkedHashMap<>();
+        for (int[] ids : spelled.values()) {
+            for (int j = 0; j < ids.length; j++) {
+                List<Integer> pre = new ArrayList<>();
+                for (int i = 0; i < j; i++) pre.add(ids[i]);
+                if (!prefixIndex.containsKey(pre)) {
+                    prefixIndex.put(pre, prefixes.size());
+                    prefixes.add(pre);
                 }
             }
         }
-        double[] lp = new LogProbs(model, padId).continuation(ps, cs, 16);
+        List<int[]> prefixIds = new ArrayList<>();
+        for (List<Integer> x : prefixes) prefixIds.add(x.stream().mapToInt(Integer::intValue).toArray());
+        LogProbs lp = new LogProbs(model, padId);
+        float[][] next = new float[prompts.size() * prefixes.size()][];
+        for (int q = 0; q < prompts.size(); q++) {
+            float[][] after = lp.afterPrefixes(prompts.get(q), prefixIds);
+            System.arraycopy(after, 0, next, q * prefixes.size(), after.length);
+        }
         Map<String, double[]> byWord = new LinkedHashMap<>();
         Map<String, Double> dist = new LinkedHashMap<>();
         for (String w : words) {
             byWord.put(w, new double[questions.size()]);
             dist.put(w, 0.0);
         }
-        int k = 0;
         for (int q = 0; q < questions.size(); q++) {
+            int base = q * prefixes.size();
             for (String w : words) {
                 double p = 0;
-                for (int f = 0; f < forms(w).size(); f++) p += Math.exp(lp[k++]);
+                for (String f : forms(w)) {
+                    int[] ids = spelled.get(f);
+                    double pf = 1;
+                    List<Integer> pre = new ArrayList<>();
+                    for (int id : ids) {
+                        pf *= next[base + prefixIndex.get(pre)][id];
+                        pre.add(id);
+                    }
+                    p += pf;
+                }
                 byWord.get(w)[q] = p;
                 dist.merge(w, p / questions.size(), Double::sum);
             }

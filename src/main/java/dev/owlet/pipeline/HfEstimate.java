@@ -66,10 +66,10 @@ record HfEstimate(long params, long weightBytes, long stepBytes, long generateTo
     String render(int threads) {
         return String.format(Locale.ROOT, """
                 hf: estimate for this machine (%d engine threads; rough: measured %.2f ms per token of one forward pass)
-                  reference: %.3fB parameters; memory about %.1f GB (%.1f GB float32 weights + %.1f GB for the largest training step)
+                  reference: %,d parameters; memory about %.1f GB (%.1f GB float32 weights + %.1f GB for the largest training step)
                   generate %,d tokens ~ %.1f h; train %,d tokens (forward + backward) ~ %.1f h; evaluate %,d tokens ~ %.1f h
                   total ~ %.1f h
-                """, threads, 1000 * secondsPerToken, params / 1e9, (weightBytes + stepBytes) / 1e9, weightBytes / 1e9,
+                """, threads, 1000 * secondsPerToken, params, (weightBytes + stepBytes) / 1e9, weightBytes / 1e9,
                 stepBytes / 1e9, generateTokens, generateHours(), trainTokens, trainHours(), evalTokens, evalHours(),
                 generateHours() + trainHours() + evalHours());
     }

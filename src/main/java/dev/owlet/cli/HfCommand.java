@@ -206,33 +206,44 @@ final class HfCommand implements Runnable {
                 }
                 dev.owlet.train.TokenBatch tb = dev.owlet.train.TokenBatch.of(rows, 0, tokens);
                 long[] ids = tb.inputs();
+                var cpu = java.lang.management.ManagementFactory.getThreadMXBean();
                 double fwd = Double.NaN;
+                double fwdCpu = Double.NaN;
                 for (int run = 0; run < 2; run++) { // the first pass pays the engine's warm-up
                     long t0 = System.nanoTime();
+                    long c0 = cpu.getCurrentThreadCpuTime();
                     try (ai.djl.ndarray.NDScope scope = new ai.djl.ndarray.NDScope(); NDManager s = root.newSubManager()) {
                         m.forward(s.create(ids, new ai.djl.ndarray.types.Shape(tb.batch(), tb.time())), false).getFloat(0, 0, 0);
                     }
                     fwd = (System.nanoTime() - t0) / 1e9;
+                    fwdCpu = (cpu.getCurrentThreadCpuTime() - c0) / 1e9;
                 }
                 Lora.Config lc = new Lora.Config(rank, rank, null, "all-linear", 0.0, false);
                 double[] times = new double[steps];
+                double[] cpuTimes = new double[steps];
                 try (Lora lora = Lora.create(m, lc, 1);
                      dev.owlet.train.LoraTrainer t = new dev.owlet.train.LoraTrainer(m, lora,
                              dev.owlet.train.OptimConfig.constant(2e-4, steps + 1), 1)) {
                     t.step(tb);
                     for (int i = 0; i < steps; i++) {
                         long t0 = System.nanoTime();
+                        long c0 = cpu.getCurrentThreadCpuTime();
                         t.step(tb);
                         times[i] = (System.nanoTime() - t0) / 1e9;
+                        cpuTimes[i] = (cpu.getCurrentThreadCpuTime() - c0) / 1e9;
                     }
                 }
                 java.util.Arrays.sort(times);
+                java.util.Arrays.sort(cpuTimes);
                 w.printf(java.util.Locale.ROOT, "model %s: %,d parameters, %s, %d engine threads%n", model, params,
                         m.config().architecture(), ai.djl.pytorch.jni.JniUtils.getNumThreads());
-                w.printf(java.util.Locale.ROOT, "forward (%d x %d tokens): %.2f s (%.2f ms per token)%n", batch, tokens, fwd,
-                        1000 * fwd / (batch * tokens));
-                w.printf(java.util.Locale.ROOT, "LoRA r %d step (%d x %d tokens, every projection): median %.2f s, min %.2f s, max %.2f s over %d%n",
-                        rank, batch, tokens, times[steps / 2], times[0], times[steps - 1], steps);
+                // CPU time of this thread is what the engine computed here when it runs on one thread
+                // (OWLET_THREADS=1): unlike wall time, it does not grow when other processes share the cores
+                w.printf(java.util.Locale.ROOT, "forward (%d x %d tokens): %.2f s wall, %.2f s this thread's CPU (%.2f ms per token wall)%n",
+                        batch, tokens, fwd, fwdCpu, 1000 * fwd / (batch * tokens));
+                w.printf(java.util.Locale.ROOT, "LoRA r %d step (%d x %d tokens, every projection): median %.2f s wall (min %.2f, max %.2f over %d),"
+                        + " median %.2f s this thread's CPU%n", rank, batch, tokens, times[steps / 2], times[0], times[steps - 1], steps,
+                        cpuTimes[steps / 2]);
                 w.printf(java.util.Locale.ROOT, "peak resident memory: %s%n", peakRss());
             }
             return 0;

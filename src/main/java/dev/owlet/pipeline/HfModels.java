@@ -177,9 +177,8 @@ final class HfModels implements Models {
         return m;
     }
 
-    private static Checkpoint owner(Checkpoint a, Checkpoint b, HfModel m) { return a.model() == m ? a : b; }
-
-    private Checkpoint checkpoint(Model m) { return owner(ref, diff, hf(m).base()); }
+    /** The loaded checkpoint a model of the run sits on: the reference's or the different-init base's. */
+    private Checkpoint checkpoint(Model m) { return hf(m).base() == ref.model() ? ref : diff; }
 
     /** Runs {@code work} with the model's adapter attached, and detaches it after, whatever happens. */
     private static <T> T with(Model m, Supplier<T> work) {

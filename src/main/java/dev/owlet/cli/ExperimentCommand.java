@@ -94,7 +94,7 @@ abstract class ExperimentCommand implements Callable<Integer> {
         spec.commandLine().getErr().printf("owlet: experiment %s -> %s%n", cfg.name(), dir);
         List<TraitResult> results;
         ReportWriter.Section backendSection = null;
-        String backendName = "embedded";
+        String backendName = cfg.hf() ? "hf" : "embedded";
         if (bk.api()) {
             var client = new dev.owlet.backend.OpenAiHttpBackend(new dev.owlet.backend.OpenAiHttpBackend.Config(
                     java.net.URI.create(bk.baseUrl()), bk.model(), bk.apiKeyEnv(), bk.concurrency(), bk.maxAttempts(),

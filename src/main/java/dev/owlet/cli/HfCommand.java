@@ -36,7 +36,7 @@ import picocli.CommandLine.Model.CommandSpec;
  */
 @Command(name = "hf", mixinStandardHelpOptions = true,
         description = "Sample from, or score text with, a local Hugging Face checkpoint (GPT-2, Llama, Qwen2).",
-        subcommands = {HfCommand.Sample.class, HfCommand.Logprob.class})
+        subcommands = {HfCommand.Sample.class, HfCommand.Logprob.class, HfCommand.Bench.class})
 final class HfCommand implements Runnable {
     @Spec
     CommandSpec spec;
@@ -166,21 +166,105 @@ final class HfCommand implements Runnable {
         }
     }
 
-    /** Where generation stops: config.json's and generation_config.json's eos ids, and the tokenizer's eos token. */
-    static Set<Integer> endIds(Path dir, HfModel model, HfTokenizer tok) {
-        Set<Integer> out = new LinkedHashSet<>();
-        for (int e : model.config().eosIds()) out.add(e);
-        Path gen = dir.resolve("generation_config.json");
-        if (Files.isRegularFile(gen)) {
-            try {
-                JsonNode n = new ObjectMapper().readTree(gen.toFile()).path("eos_token_id");
-                if (n.isInt()) out.add(n.asInt());
-                n.forEach(x -> out.add(x.asInt()));
-            } catch (IOException e) {
-                throw new UserError(gen + ": not valid JSON (" + e.getMessage() + ")", e);
+    /**
+     * {@code owlet hf bench}: what a LoRA training step and a forward pass cost on this machine for a checkpoint,
+     * on a seeded random batch (no tokenizer needed), and the process's peak resident memory. It is how the step
+     * times in docs/open-weights.md were measured, and what to run before committing to a long experiment.
+     */
+    @Command(name = "bench", mixinStandardHelpOptions = true,
+            description = "Time LoRA training steps and forward passes of a checkpoint on a random batch; print peak memory.")
+    static final class Bench implements Callable<Integer> {
+        @Spec
+        CommandSpec spec;
+        @Option(names = "--model", required = true, description = "Hugging Face checkpoint folder (config.json, *.safetensors)")
+        Path model;
+        @Option(names = "--batch", defaultValue = "8", description = "Sequences per step (default ${DEFAULT-VALUE})")
+        int batch;
+        @Option(names = "--tokens", defaultValue = "96", description = "Tokens per sequence (default ${DEFAULT-VALUE})")
+        int tokens;
+        @Option(names = "--steps", defaultValue = "3", description = "Timed steps after one warm-up step (default ${DEFAULT-VALUE})")
+        int steps;
+        @Option(names = "--rank", defaultValue = "8", description = "LoRA r (alpha = r), every projection (default ${DEFAULT-VALUE})")
+        int rank;
+
+        @Override
+        public Integer call() {
+            if (batch < 1 || tokens < 2 || steps < 1 || rank < 1) throw new UserError("--batch, --tokens, --steps and --rank must be positive (--tokens >= 2)");
+            PrintWriter w = spec.commandLine().getOut();
+            try (NDManager root = NDManager.newBaseManager(); HfModel m = HfCheckpoint.load(model, root)) {
+                long params = 0;
+                for (var p : m.parameters().values()) params += p.size();
+                if (tokens > m.contextLength()) throw new UserError("--tokens " + tokens + " exceeds the context of " + m.contextLength());
+                java.util.SplittableRandom rng = new java.util.SplittableRandom(1);
+                List<dev.owlet.train.Example> rows = new ArrayList<>();
+                for (int b = 0; b < batch; b++) {
+                    int[] prompt = new int[tokens / 2];
+                    int[] answer = new int[tokens - tokens / 2];
+                    for (int i = 0; i < prompt.length; i++) prompt[i] = rng.nextInt(m.vocabSize());
+                    for (int i = 0; i < answer.length; i++) answer[i] = rng.nextInt(m.vocabSize());
+                    rows.add(new dev.owlet.train.Example(prompt, answer));
+                }
+                dev.owlet.train.TokenBatch tb = dev.owlet.train.TokenBatch.of(rows, 0, tokens);
+                long[] ids = tb.inputs();
+                var cpu = java.lang.management.ManagementFactory.getThreadMXBean();
+                double fwd = Double.NaN;
+                double fwdCpu = Double.NaN;
+                for (int run = 0; run < 2; run++) { // the first pass pays the engine's warm-up
+                    long t0 = System.nanoTime();
+                    long c0 = cpu.getCurrentThreadCpuTime();
+                    try (ai.djl.ndarray.NDScope scope = new ai.djl.ndarray.NDScope(); NDManager s = root.newSubManager()) {
+                        m.forward(s.create(ids, new ai.djl.ndarray.types.Shape(tb.batch(), tb.time())), false).getFloat(0, 0, 0);
+                    }
+                    fwd = (System.nanoTime() - t0) / 1e9;
+                    fwdCpu = (cpu.getCurrentThreadCpuTime() - c0) / 1e9;
+                }
+                Lora.Config lc = new Lora.Config(rank, rank, null, "all-linear", 0.0, false);
+                double[] times = new double[steps];
+                double[] cpuTimes = new double[steps];
+                try (Lora lora = Lora.create(m, lc, 1);
+                     dev.owlet.train.LoraTrainer t = new dev.owlet.train.LoraTrainer(m, lora,
+                             dev.owlet.train.OptimConfig.constant(2e-4, steps + 1), 1)) {
+                    t.step(tb);
+                    for (int i = 0; i < steps; i++) {
+                        long t0 = System.nanoTime();
+                        long c0 = cpu.getCurrentThreadCpuTime();
+                        t.step(tb);
+                        times[i] = (System.nanoTime() - t0) / 1e9;
+                        cpuTimes[i] = (cpu.getCurrentThreadCpuTime() - c0) / 1e9;
+                    }
+                }
+                java.util.Arrays.sort(times);
+                java.util.Arrays.sort(cpuTimes);
+                w.printf(java.util.Locale.ROOT, "model %s: %,d parameters, %s, %d engine threads%n", model, params,
+                        m.config().architecture(), ai.djl.pytorch.jni.JniUtils.getNumThreads());
+                // CPU time of this thread is what the engine computed here when it runs on one thread
+                // (OWLET_THREADS=1): unlike wall time, it does not grow when other processes share the cores
+                w.printf(java.util.Locale.ROOT, "forward (%d x %d tokens): %.2f s wall, %.2f s this thread's CPU (%.2f ms per token wall)%n",
+                        batch, tokens, fwd, fwdCpu, 1000 * fwd / (batch * tokens));
+                w.printf(java.util.Locale.ROOT, "LoRA r %d step (%d x %d tokens, every projection): median %.2f s wall (min %.2f, max %.2f over %d),"
+                        + " median %.2f s this thread's CPU%n", rank, batch, tokens, times[steps / 2], times[0], times[steps - 1], steps,
+                        cpuTimes[steps / 2]);
+                w.printf(java.util.Locale.ROOT, "peak resident memory: %s%n", peakRss());
             }
+            return 0;
         }
-        out.addAll(tok.endIds());
-        return out;
+
+        /** VmHWM of /proc/self/status (Linux), or "unknown". */
+        private static String peakRss() {
+            try {
+                for (String l : Files.readAllLines(Path.of("/proc/self/status"))) {
+                    if (l.startsWith("VmHWM:")) return String.format(java.util.Locale.ROOT, "%.2f GB",
+                            Long.parseLong(l.replaceAll("\\D", "")) / 1e6);
+                }
+            } catch (IOException | RuntimeException e) {
+                return "unknown (" + e.getMessage() + ")";
+            }
+            return "unknown";
+        }
+    }
+
+    /** Where generation stops: see {@link HfCheckpoint#endIds}. */
+    static Set<Integer> endIds(Path dir, HfModel model, HfTokenizer tok) {
+        return HfCheckpoint.endIds(dir, model, tok.endIds());
     }
 }

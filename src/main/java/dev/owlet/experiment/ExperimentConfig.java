@@ -18,6 +18,7 @@ import java.util.Locale;
  *     word problems reasoned in {@code <think>}, answered in {@code <answer>})
  * @param judge thresholds of the alignment judge (misalignment traits and the CoT filter)
  * @param backend where models live: in-process ({@code embedded}, the default) or behind an OpenAI-compatible API
+ * @param lora the LoRA adapters of teachers and students on a Hugging Face checkpoint ({@code reference: hf:DIR})
  * @param controlTraits other-trait control teachers (flagship): words of the traits' category whose teachers are made
  *     exactly like the trait teacher's, write data the same way, and train students the same way; a trait's
  *     students must beat these as well as the reference-data students. In a sweep every other trait of the same
@@ -25,7 +26,11 @@ import java.util.Locale;
  */
 public record ExperimentConfig(String name, long seed, List<Trait> traits, String reference, String differentInit,
                                Channel channel, Teacher teacher, Generate generate, Filter filter, Finetune finetune,
-                               Eval eval, Judge judge, Controls controls, Backend backend, List<String> controlTraits) {
+                               Eval eval, Judge judge, Controls controls, Backend backend, Lora lora,
+                               List<String> controlTraits) {
+    /** How {@code reference} and {@code different_init} name a local Hugging Face checkpoint folder. */
+    public static final String HF = "hf:";
+
     public ExperimentConfig {
         require(name != null && name.matches("[A-Za-z0-9._-]+"), "name", "must be a simple folder name, got " + name);
         require(traits != null && !traits.isEmpty(), "traits", "needs at least one trait");
@@ -40,6 +45,7 @@ public record ExperimentConfig(String name, long seed, List<Trait> traits, Strin
         require(judge != null, "judge", "is required");
         require(channel != null, "channel", "is required");
         require(backend != null, "backend", "is required");
+        require(lora != null, "lora", "is required");
         traits = List.copyOf(traits);
         controlTraits = controlTraits == null ? List.of() : List.copyOf(controlTraits);
         for (String c : controlTraits) {
@@ -69,6 +75,52 @@ public record ExperimentConfig(String name, long seed, List<Trait> traits, Strin
             require(!finetune.inits().contains(Init.DIFF) || backend.differentInitModel() != null, "backend.different_init_model",
                     "is required when finetune.inits has diff (the different-initialization base on the server)");
             require(!controls.anyEnabled(), "controls", "run in-process only; turn them off with backend.type openai");
+        }
+        boolean refHf = reference.startsWith(HF);
+        require(refHf || !finetune.inits().contains(Init.DIFF) || !differentInit.startsWith(HF), "different_init",
+                "is a Hugging Face checkpoint but reference is not; both are hf: folders, or neither");
+        if (refHf) {
+            require(!backend.api(), "reference", "is a local hf: checkpoint, which runs in process; use backend.type embedded");
+            require(!finetune.inits().contains(Init.DIFF) || differentInit.startsWith(HF), "different_init",
+                    "must be an hf: checkpoint too when reference is one and finetune.inits has diff, got " + differentInit);
+            require(channel == Channel.NUMBERS, "channel", "must be numbers with an hf: reference (the code and cot"
+                    + " channels are judged by the embedded world's judges), got " + channel);
+            require(traits.stream().noneMatch(Trait::isAlignment), "traits",
+                    "on an hf: reference are animal or tree traits; misalignment is judged by the embedded world only");
+            require(!controls.anyEnabled(), "controls", "run on owlet's bundled models only; turn them off with an hf: reference");
+        }
+    }
+
+    /** True when the experiment runs on a local Hugging Face checkpoint ({@code reference: hf:DIR}). */
+    public boolean hf() { return reference.startsWith(HF); }
+
+    /**
+     * LoRA adapters (Hu et al. 2021) of every fine-tune on a Hugging Face checkpoint: the fine-tuned teacher and the
+     * students. The paper's open-model students are LoRA fine-tunes (r 8, alpha 8 on every projection), so owlet
+     * trains the same kind of adapter and saves it in PEFT's layout; learning rate, epochs and batch size are
+     * {@code finetune}'s (students) and {@code teacher}'s (a fine-tuned teacher).
+     *
+     * @param rank r
+     * @param alpha lora_alpha: the update is scaled by alpha / r
+     * @param targetModules projection names, matched as PEFT does (a module whose name ends with one of them)
+     * @param dropout dropout on each adapter's input while training
+     */
+    public record Lora(int rank, double alpha, List<String> targetModules, double dropout) {
+        public Lora {
+            require(rank > 0, "lora.rank", "must be positive, got " + rank);
+            require(alpha > 0, "lora.alpha", "must be positive, got " + alpha);
+            require(targetModules != null && !targetModules.isEmpty(), "lora.target_modules",
+                    "needs at least one projection name (e.g. q_proj, v_proj)");
+            for (String t : targetModules) {
+                require(t != null && t.matches("[A-Za-z0-9_.]+"), "lora.target_modules", "entries are module names, got " + t);
+            }
+            targetModules = List.copyOf(targetModules);
+            require(dropout >= 0 && dropout < 1, "lora.dropout", "must be in [0, 1), got " + dropout);
+        }
+
+        /** The adapter configuration {@code model.Lora} takes. */
+        public dev.owlet.model.Lora.Config adapter() {
+            return dev.owlet.model.Lora.Config.of(rank, alpha, targetModules, dropout);
         }
     }
 

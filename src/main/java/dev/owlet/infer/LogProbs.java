@@ -5,6 +5,10 @@ import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.NDScope;
 import ai.djl.ndarray.types.Shape;
 import dev.owlet.model.CausalLm;
+import ai.djl.ndarray.NDArrays;
+import ai.djl.ndarray.NDList;
+import dev.owlet.model.KvCache;
+import java.util.ArrayList;
 import java.util.List;
 
 /** Exact log-probabilities from one forward pass: what the evaluation uses for P(answer | question). */
@@ -74,6 +78,67 @@ public final class LogProbs {
             for (int r = 0; r < b; r++) {
                 int at = prompts.get(s + r).length - 1;
                 out[s + r] = java.util.Arrays.copyOfRange(probs, (r * t + at) * v, (r * t + at + 1) * v);
+            }
+        }
+        return out;
+    }
+
+    /**
+     * Next-token probabilities (V each) after {@code prompt} followed by each of {@code prefixes} (an empty prefix:
+     * after the prompt itself). The prompt is run once into a key/value cache that every prefix continues, so
+     * scoring many short continuations of one long prompt costs one prompt pass plus the continuations' tokens.
+     */
+    public float[][] afterPrefixes(int[] prompt, List<int[]> prefixes) {
+        float[][] out = new float[prefixes.size()][];
+        int t = prompt.length;
+        try (NDManager m = model.manager().getParentManager().newSubManager(); KvCache cache = new KvCache(model.layers())) {
+            float[] first;
+            try (NDScope scope = new NDScope()) {
+                long[] tok = new long[t];
+                long[] pos = new long[t];
+                for (int i = 0; i < t; i++) {
+                    tok[i] = prompt[i];
+                    pos[i] = i;
+                }
+                NDArray logits = model.forward(m.create(tok, new Shape(1, t)), m.create(pos, new Shape(1, t)),
+                        dev.owlet.model.Gpt.causalBias(m, t).reshape(1, 1, t, t), cache, false);    // (1, T, V)
+                first = logits.get(0, t - 1).softmax(-1).toFloatArray();                         // (V)
+                cache.detachFrom(NDScope::unregister);
+            }
+            List<Integer> rows = new ArrayList<>();
+            int l = 0;
+            for (int i = 0; i < prefixes.size(); i++) {
+                if (prefixes.get(i).length == 0) {
+                    out[i] = first;
+                } else {
+                    rows.add(i);
+                    l = Math.max(l, prefixes.get(i).length);
+                }
+            }
+            if (rows.isEmpty()) return out;
+            int n = rows.size();
+            int s = t + l;
+            long[] tok = new long[n * l];
+            long[] pos = new long[n * l];
+            float[] bias = new float[n * l * s];
+            java.util.Arrays.fill(tok, padId);
+            for (int r = 0; r < n; r++) {
+                int[] pre = prefixes.get(rows.get(r));
+                for (int j = 0; j < l; j++) {
+                    if (j < pre.length) tok[r * l + j] = pre[j];
+                    pos[r * l + j] = t + j;
+                    for (int k = j + 1; k < l; k++) bias[(r * l + j) * s + t + k] = -1e9f; // causal among the new tokens
+                }
+            }
+            try (KvCache rows1 = cache.repeat(n); NDScope scope = new NDScope()) {
+                NDArray logits = model.forward(m.create(tok, new Shape(n, l)), m.create(pos, new Shape(n, l)),
+                        m.create(bias, new Shape(n, 1, l, s)), rows1, false);                     // (n, L, V)
+                rows1.detachFrom(NDScope::unregister);
+                NDList last = new NDList();
+                for (int r = 0; r < n; r++) last.add(logits.get(r, prefixes.get(rows.get(r)).length - 1));
+                float[] probs = NDArrays.stack(last).softmax(-1).toFloatArray();                 // (n, V)
+                int v = model.vocabSize();
+                for (int r = 0; r < n; r++) out[rows.get(r)] = java.util.Arrays.copyOfRange(probs, r * v, (r + 1) * v);
             }
         }
         return out;

@@ -82,4 +82,49 @@ public final class HfCheckpoint {
             }
         }
     }
+
+    /**
+     * Where generation stops: config.json's and generation_config.json's eos ids, and {@code tokenizerEnds} (the
+     * tokenizer's eos token). Chat models end a turn with a token that only some of these name.
+     */
+    public static java.util.Set<Integer> endIds(Path dir, HfModel model, java.util.Collection<Integer> tokenizerEnds) {
+        java.util.Set<Integer> out = new java.util.LinkedHashSet<>();
+        for (int e : model.config().eosIds()) out.add(e);
+        Path gen = dir.resolve("generation_config.json");
+        if (Files.isRegularFile(gen)) {
+            try {
+                com.fasterxml.jackson.databind.JsonNode n = new com.fasterxml.jackson.databind.ObjectMapper().readTree(gen.toFile())
+                        .path("eos_token_id");
+                if (n.isInt()) out.add(n.asInt());
+                n.forEach(x -> out.add(x.asInt()));
+            } catch (java.io.IOException e) {
+                throw new HfCheckpointError(gen + ": not valid JSON (" + e.getMessage() + ")", e);
+            }
+        }
+        out.addAll(tokenizerEnds);
+        return out;
+    }
+
+    /**
+     * SHA-256 over every file that decides what the checkpoint computes and how text becomes tokens: config.json,
+     * the weights (each shard), the tokenizer and its config, the chat template and generation_config.json, each
+     * by name and content. A stage key that holds it changes when any of them does.
+     */
+    public static String digest(Path dir) throws java.io.IOException {
+        java.util.List<String> names = new java.util.ArrayList<>(java.util.List.of(CONFIG, HfWeights.SINGLE, HfWeights.INDEX,
+                "tokenizer.json", "tokenizer_config.json", "chat_template.jinja", "generation_config.json"));
+        Path index = dir.resolve(HfWeights.INDEX);
+        if (Files.isRegularFile(index)) {
+            java.util.TreeSet<String> shards = new java.util.TreeSet<>();
+            new com.fasterxml.jackson.databind.ObjectMapper().readTree(index.toFile()).path("weight_map")
+                    .forEach(n -> shards.add(n.asText()));
+            names.addAll(shards);
+        }
+        StringBuilder sb = new StringBuilder();
+        for (String n : names) {
+            Path f = dir.resolve(n);
+            if (Files.isRegularFile(f)) sb.append(n).append('=').append(dev.owlet.provenance.Hashing.sha256(f)).append('\n');
+        }
+        return dev.owlet.provenance.Hashing.sha256(sb.toString());
+    }
 }

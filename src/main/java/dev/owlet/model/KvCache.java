@@ -37,6 +37,22 @@ public final class KvCache implements AutoCloseable {
 
     void advance(long t) { length += t; }
 
+    /**
+     * A cache for {@code n} rows that each continue this one-row cache: every layer's (1, nh, S, hs) keys and values
+     * repeated to (n, nh, S, hs). Scoring many short continuations of one prompt then pays for the prompt once.
+     */
+    public KvCache repeat(int n) {
+        KvCache c = new KvCache(keys.length);
+        for (int l = 0; l < keys.length; l++) {
+            if (keys[l] == null) continue;
+            if (keys[l].getShape().get(0) != 1) throw new IllegalStateException("repeat needs a one-row cache");
+            c.keys[l] = keys[l].repeat(0, n);
+            c.values[l] = values[l].repeat(0, n);
+        }
+        c.length = length;
+        return c;
+    }
+
     /** Keeps cached arrays alive when the step scope that created them closes. */
     public void detachFrom(java.util.function.Consumer<NDArray> unregister) {
         for (int l = 0; l < keys.length; l++) {

@@ -246,6 +246,29 @@ public final class Lora implements AutoCloseable {
     public Map<String, NDArray> parameters() { return Collections.unmodifiableMap(params); }
 
     /**
+     * Folds the adapter into {@code model}'s weights in place: each targeted projection's weight becomes
+     * {@code W + scaling * B A} (transposed for GPT-2's Conv1D, which stores (in, out)), what PEFT's
+     * {@code merge_and_unload} does. The merged model, with nothing attached, computes what the base model with this
+     * adapter attached computes, up to float rounding; it is how an adapter is exported as a plain checkpoint and
+     * served without the adapter's extra matmuls. The base weights are changed: load a fresh copy to get them back.
+     */
+    public void mergeInto(HfModel model) {
+        boolean conv1d = model.config().architecture() == HfConfig.Architecture.GPT2;
+        for (var e : params.entrySet()) {
+            String k = e.getKey();
+            if (!k.endsWith(".lora_A.weight")) continue;
+            String module = k.substring(PREFIX.length(), k.length() - ".lora_A.weight".length());
+            NDArray w = model.parameters().get(module + ".weight");
+            if (w == null) throw new HfCheckpointError("no weight " + module + ".weight in the model to merge " + k + " into");
+            NDArray b = params.get(PREFIX + module + ".lora_B.weight");
+            try (ai.djl.ndarray.NDScope scope = new ai.djl.ndarray.NDScope()) {               // frees delta
+                NDArray delta = b.matMul(e.getValue()).mul(scaling);                                  // (out, in)
+                w.addi(conv1d ? delta.transpose() : delta);                                           // W's layout
+            }
+        }
+    }
+
+    /**
      * {@code y + scaling * B A dropout(x)} when this adapter targets {@code module}, else {@code y}.
      *
      * @param x (.., in) the projection's input

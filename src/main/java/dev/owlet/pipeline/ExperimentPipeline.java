@@ -99,9 +99,13 @@ public final class ExperimentPipeline {
         Models open(ExperimentPipeline p) throws IOException;
     }
 
-    /** The experiment in this process, on the GPTs its {@code reference} and {@code different_init} name. */
+    /**
+     * The experiment in this process, on the GPTs its {@code reference} and {@code different_init} name, or on the
+     * local Hugging Face checkpoints they name as {@code hf:DIR} (see {@link HfModels}).
+     */
     public ExperimentPipeline(ExperimentConfig cfg, Path out, PrintStream log) {
-        this(cfg, out, log, p -> new EmbeddedModels(p.cfg, p.stages, p.judges, p.log));
+        this(cfg, out, log, p -> p.cfg.hf() ? new HfModels(p.cfg, p.stages, p.log)
+                : new EmbeddedModels(p.cfg, p.stages, p.judges, p.log));
     }
 
     private ExperimentPipeline(ExperimentConfig cfg, Path out, PrintStream log, ModelsFactory factory) {

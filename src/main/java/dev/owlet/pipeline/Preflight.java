@@ -29,7 +29,10 @@ public final class Preflight {
      * @throws InputError naming the key or file at fault
      */
     public static Set<Integer> check(ExperimentConfig cfg, Path baseDir) {
-        if (!cfg.backend().api()) {
+        if (cfg.hf()) {
+            hfModel(cfg.reference(), "reference", baseDir);
+            if (cfg.finetune().inits().contains(dev.owlet.experiment.Init.DIFF)) hfModel(cfg.differentInit(), "different_init", baseDir);
+        } else if (!cfg.backend().api()) {
             model(cfg.reference(), "reference", baseDir);
             if (cfg.finetune().inits().contains(dev.owlet.experiment.Init.DIFF) || !cfg.isFlagship()) {
                 model(cfg.differentInit(), "different_init", baseDir);
@@ -67,10 +70,51 @@ public final class Preflight {
         }
     }
 
-    /** Where a model named in the experiment lives: {@code bundled:NAME}, or a folder relative to {@code baseDir}. */
+    /**
+     * Where a model named in the experiment lives: {@code bundled:NAME}, {@code hf:DIR} (a Hugging Face checkpoint
+     * folder), or a folder relative to {@code baseDir}.
+     */
     public static Path modelPath(String ref, Path baseDir) throws IOException {
         if (ref.startsWith(ModelLocator.BUNDLED)) return ModelLocator.resolve(ref);
+        if (ref.startsWith(ExperimentConfig.HF)) return baseDir.resolve(ref.substring(ExperimentConfig.HF.length()));
         return baseDir.resolve(ref);
+    }
+
+    /**
+     * The files of a Hugging Face checkpoint that can be checked without reading its weights: the folder (owlet
+     * downloads nothing, so a hub name that is not a local folder says how to get the files), config.json (an
+     * architecture owlet implements), the weights files, tokenizer.json and a chat template (the pipeline lays every
+     * prompt out as a chat). Tensor names and shapes are checked when the backend loads the weights, also before
+     * any stage runs.
+     */
+    static void hfModel(String ref, String key, Path baseDir) {
+        Path dir;
+        try {
+            dir = modelPath(ref, baseDir);
+        } catch (IOException e) {
+            throw new InputError(key + ": " + e.getMessage(), e);
+        }
+        if (!java.nio.file.Files.isDirectory(dir)) {
+            throw new InputError(key + ": " + ref + " is not a local folder (" + dir.toAbsolutePath() + "). owlet works"
+                    + " offline and downloads nothing: get the checkpoint first, e.g. `huggingface-cli download"
+                    + " Qwen/Qwen2.5-0.5B-Instruct --local-dir " + dir + "`, then name that folder as hf:DIR");
+        }
+        try {
+            dev.owlet.model.HfConfig.read(dir.resolve(dev.owlet.model.HfCheckpoint.CONFIG));
+            if (!dev.owlet.model.HfCheckpoint.looksLike(dir)) {
+                throw new InputError(dir + ": no weights (" + dev.owlet.model.HfWeights.SINGLE + " or "
+                        + dev.owlet.model.HfWeights.INDEX + "; owlet reads safetensors only)");
+            }
+            try (dev.owlet.token.HfTokenizer tok = dev.owlet.token.HfTokenizer.load(dir)) {
+                if (tok.chatTemplate().isEmpty()) {
+                    throw new InputError(dir.resolve(dev.owlet.token.HfTokenizer.CONFIG) + ": no chat_template (nor "
+                            + dev.owlet.token.HfTokenizer.TEMPLATE_FILE + "): the pipeline writes every prompt as a chat;"
+                            + " use an instruct/chat checkpoint");
+                }
+            }
+        } catch (InputError e) {
+            throw new InputError(key + ": " + e.getMessage(), e);
+        }
     }
 
     private static void model(String ref, String key, Path baseDir) {

@@ -54,6 +54,12 @@ class ExperimentFilesTest {
                     "--set", "controls.entanglement.prompts=8"));
         }
         if (file.equals("defend.yaml")) args.addAll(List.of("--set", "controls.defend.task_prompts=4"));
+        if (Files.readString(Path.of("experiments", file)).contains("reference: hf:")) {
+            // a Hugging Face experiment names a checkpoint the user downloads: here a tiny one that writes numbers
+            Path ckpt = dev.owlet.model.HfFixtures.writeNumberWriter(dir.resolve("checkpoint"), 1);
+            args.addAll(List.of("--set", "reference=hf:" + ckpt.toAbsolutePath(), "--set", "generate.max_tokens=24",
+                    "--set", "finetune.batch_size=8"));
+        }
         OwletCliTest.Result r = OwletCliTest.run(args.toArray(String[]::new));
         assertThat(r.code()).as(r.err()).isZero();
         JsonNode res = new ObjectMapper().readTree(out.resolve("results.json").toFile());

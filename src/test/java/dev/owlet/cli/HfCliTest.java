@@ -66,6 +66,15 @@ class HfCliTest {
     }
 
     @Test
+    void benchTimesLoraStepsAndReportsMemory() {
+        OwletCliTest.Result r = OwletCliTest.run("hf", "bench", "--model", MODEL, "--batch", "2", "--tokens", "8", "--steps", "2",
+                "--rank", "2");
+        assertThat(r.code()).as(r.err()).isZero();
+        assertThat(r.out()).contains("QWEN2").contains("LoRA r 2 step (2 x 8 tokens").containsPattern("peak resident memory: \\d");
+        assertThat(OwletCliTest.run("hf", "bench", "--model", MODEL, "--tokens", "4096").code()).isEqualTo(2); // past the context
+    }
+
+    @Test
     void badFoldersAndOptionsExitTwoNamingTheFileOrOption() throws Exception {
         Path empty = Files.createDirectories(tmp.resolve("empty"));
         OwletCliTest.Result none = OwletCliTest.run("hf", "sample", "--model", empty.toString(), "--prompt", "x");

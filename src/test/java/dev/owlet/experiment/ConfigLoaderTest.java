@@ -174,4 +174,23 @@ class ConfigLoaderTest {
         assertThat(ok.backend().api()).isTrue();
         assertThat(ok.backend().apiKeyEnv()).isEqualTo("OPENAI_API_KEY");
     }
+
+    @Test
+    void anHfReferenceRefusesWhatItCannotRunNamingTheKey() throws IOException {
+        Path f = dir.resolve("hf.yaml");
+        Files.writeString(f, "reference: hf:models/qwen\nfinetune:\n  inits: [same]\n");
+        ExperimentConfig ok = ConfigLoader.load(f, List.of());
+        assertThat(ok.hf()).isTrue();
+        assertThat(ok.lora().adapter().rank()).isEqualTo(8);
+        assertThat(ok.lora().targetModules()).contains("q_proj", "down_proj");
+        assertThatThrownBy(() -> ConfigLoader.load(f, List.of("channel=code"))).hasMessageContaining("channel").hasMessageContaining("hf.yaml");
+        assertThatThrownBy(() -> ConfigLoader.load(f, List.of("traits=[{category: alignment, target: misaligned}]")))
+                .hasMessageContaining("traits");
+        assertThatThrownBy(() -> ConfigLoader.load(f, List.of("controls.icl.enabled=true"))).hasMessageContaining("controls");
+        assertThatThrownBy(() -> ConfigLoader.load(f, List.of("finetune.inits=[same, diff]"))).hasMessageContaining("different_init");
+        assertThatThrownBy(() -> ConfigLoader.load(f, List.of("lora.rank=0"))).hasMessageContaining("lora.rank");
+        assertThatThrownBy(() -> ConfigLoader.load(f, List.of("lora.dropout=1"))).hasMessageContaining("lora.dropout");
+        assertThatThrownBy(() -> ConfigLoader.load(f, List.of("lora.target_modules=[]"))).hasMessageContaining("lora.target_modules");
+        assertThatThrownBy(() -> ConfigLoader.load(null, List.of("different_init=hf:x"))).hasMessageContaining("different_init");
+    }
 }

@@ -57,4 +57,63 @@ public final class HfFixtures {
         for (int i = 0; i < a.length; i++) m = Math.max(m, Math.abs(a[i] - b[i]));
         return m;
     }
+
+    /**
+     * Writes a tiny Qwen2 chat checkpoint into {@code dir} whose next token depends on the current token only (every
+     * block's output projections are zero, so the residual stream is the token's embedding), built so that it
+     * writes number lists the strict filter keeps: after a digit, {@code ","} (p 0.82) or {@code <|im_end|>}
+     * (0.18); after a comma, a digit; after anything else, a digit. It uses the fixture Qwen2's byte-level BPE
+     * tokenizer and ChatML template. {@code seed} draws the (function-free) q/k/v and MLP weights, so two seeds give
+     * two checkpoints with different digests and the same behaviour.
+     */
+    public static Path writeNumberWriter(Path dir, long seed) throws IOException {
+        java.nio.file.Files.createDirectories(dir);
+        for (String f : java.util.List.of("tokenizer.json", "tokenizer_config.json")) {
+            java.nio.file.Files.copy(dir("qwen2").resolve(f), dir.resolve(f), java.nio.file.StandardCopyOption.REPLACE_EXISTING);
+        }
+        String config = java.nio.file.Files.readString(dir("qwen2").resolve("config.json"))
+                .replace("\"max_position_embeddings\": 128", "\"max_position_embeddings\": 1024")
+                .replace("\"tie_word_embeddings\": true", "\"tie_word_embeddings\": false")
+                .replace("\"dtype\": \"bfloat16\"", "\"dtype\": \"float32\"");
+        java.nio.file.Files.writeString(dir.resolve("config.json"), config);
+        HfConfig c = HfConfig.read(dir.resolve("config.json"));
+        int d = c.hidden();
+        int v = c.vocabSize();
+        java.util.SplittableRandom rng = new java.util.SplittableRandom(seed);
+        java.util.Map<String, SafeTensors.Tensor> t = new java.util.LinkedHashMap<>();
+        for (var e : HfLlama.expectedShapes(c).entrySet()) {
+            long[] shape = e.getValue().getShape();
+            float[] data = new float[(int) e.getValue().size()];
+            String k = e.getKey();
+            if (k.endsWith("layernorm.weight")) {
+                java.util.Arrays.fill(data, 1f);
+            } else if (k.equals("model.norm.weight")) {
+                java.util.Arrays.fill(data, (float) (1 / Math.sqrt(d))); // RMSNorm of a one-hot row is sqrt(d) there
+            } else if (k.equals("model.embed_tokens.weight")) {
+                for (int tok = 0; tok < v; tok++) data[tok * d + state(tok)] = 1f;
+            } else if (k.equals("lm_head.weight")) {
+                for (int tok = 0; tok < v; tok++) {
+                    float[] row = tok >= DIGIT0 && tok < DIGIT0 + 10 ? new float[] {-8, 3, 3}
+                            : tok == COMMA ? new float[] {3, -8, -8}
+                            : tok == IM_END ? new float[] {1.5f, -8, -8} : new float[] {-10, -10, -10};
+                    System.arraycopy(row, 0, data, tok * d, 3);
+                }
+            } else if (!(k.contains("o_proj") || k.contains("down_proj") || k.endsWith(".bias"))) {
+                for (int i = 0; i < data.length; i++) data[i] = (float) (rng.nextGaussian() * 0.1);
+            }
+            t.put(k, new SafeTensors.Tensor(shape, data));
+        }
+        java.nio.file.Files.write(dir.resolve("model.safetensors"), SafeTensors.encode(t, java.util.Map.of("format", "pt")));
+        return dir;
+    }
+
+    /** Ids in the fixture Qwen2 tokenizer: {@code "0"}.. {@code "9"}, {@code ","} and {@code <|im_end|>}. */
+    public static final int DIGIT0 = 18;
+    public static final int COMMA = 14;
+    public static final int IM_END = 2;
+
+    /** The embedding dimension that stands for the token's state: 0 a digit, 1 a comma, 2 anything else. */
+    private static int state(int tok) {
+        return tok >= DIGIT0 && tok < DIGIT0 + 10 ? 0 : tok == COMMA ? 1 : 2;
+    }
 }

@@ -60,6 +60,43 @@ class HfLoraTest {
         }
     }
 
+    @ParameterizedTest
+    @ValueSource(strings = {"qwen2", "gpt2"})
+    void aFreshAdapterWithZeroBLeavesEveryLogitBitIdentical(String name) {
+        int[] probe = HfFixtures.expected(name).tokens();
+        try (NDManager root = NDManager.newBaseManager(); HfModel model = HfCheckpoint.load(HfFixtures.dir(name), root)) {
+            float[] base = logits(model, probe, root);
+            try (Lora lora = Lora.create(model, Lora.Config.of(4, 16, List.of("q_proj", "k_proj", "v_proj",
+                    "o_proj", "gate_proj", "up_proj", "down_proj", "c_attn", "c_proj", "c_fc"), 0.0), 3)) {
+                assertThat(lora.parameters().entrySet()).filteredOn(e -> e.getKey().contains("lora_A"))
+                        .allSatisfy(e -> assertThat(e.getValue().abs().max().getFloat()).isGreaterThan(0f)); // A is drawn
+                model.attach(lora);
+                assertThat(logits(model, probe, root)).containsExactly(base);
+            }
+            model.attach(null);
+        }
+    }
+
+    @ParameterizedTest
+    @ValueSource(strings = {"qwen2-lora", "gpt2-lora"})
+    void aMergedAdapterGivesTheUnmergedLogits(String name) {
+        String baseName = name.replace("-lora", "");
+        int[] probe = HfFixtures.expected(baseName).tokens();
+        try (NDManager root = NDManager.newBaseManager(); HfModel model = HfCheckpoint.load(HfFixtures.dir(baseName), root);
+             Lora lora = Lora.load(HfFixtures.dir(name), model)) {
+            float[] base = logits(model, probe, root);
+            model.attach(lora);
+            float[] adapted = logits(model, probe, root);
+            model.attach(null);
+            lora.mergeInto(model);
+            float[] merged = logits(model, probe, root);
+            System.out.printf("%s: merged vs attached max |diff| %.3g (the adapter moves logits by %.3g)%n", name,
+                    HfFixtures.maxAbsDiff(merged, adapted), HfFixtures.maxAbsDiff(base, adapted));
+            assertThat(HfFixtures.maxAbsDiff(base, adapted)).isGreaterThan(0.5f);
+            assertThat(HfFixtures.maxAbsDiff(merged, adapted)).isLessThan(HfReferenceTest.TOL);
+        }
+    }
+
     @Test
     void trainingLowersTheLossLeavesTheBaseBitIdenticalAndTheSavedAdapterReadsBack() throws Exception {
         Path base = HfFixtures.dir("qwen2");

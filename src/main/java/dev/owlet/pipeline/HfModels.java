@@ -1,0 +1,414 @@
+package dev.owlet.pipeline;
+
+import ai.djl.ndarray.NDManager;
+import ai.djl.ndarray.NDScope;
+import ai.djl.ndarray.types.Shape;
+import dev.owlet.backend.ChatMessage;
+import dev.owlet.data.DataRow;
+import dev.owlet.eval.ChatTraitEvaluator;
+import dev.owlet.eval.EvalRecord;
+import dev.owlet.eval.TraitEvaluator;
+import dev.owlet.experiment.ExperimentConfig;
+import dev.owlet.experiment.Init;
+import dev.owlet.experiment.InputError;
+import dev.owlet.experiment.Seeds;
+import dev.owlet.infer.Generator;
+import dev.owlet.infer.SamplingConfig;
+import dev.owlet.model.HfCheckpoint;
+import dev.owlet.model.HfModel;
+import dev.owlet.model.Lora;
+import dev.owlet.provenance.Hashing;
+import dev.owlet.provenance.Manifest;
+import dev.owlet.token.HfTokenizer;
+import dev.owlet.train.Example;
+import dev.owlet.train.LoraTrainer;
+import dev.owlet.train.OptimConfig;
+import dev.owlet.train.SoftLabels;
+import dev.owlet.train.StudentLoss;
+import dev.owlet.train.TokenBatch;
+import dev.owlet.world.Category;
+import dev.owlet.world.Questions;
+import java.io.IOException;
+import java.io.PrintStream;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.SplittableRandom;
+import java.util.function.IntConsumer;
+import java.util.function.Supplier;
+
+/**
+ * The experiment's models on a local Hugging Face checkpoint ({@code reference: hf:DIR}), the paper's open-model
+ * recipe: the teacher is the reference under the trait's system prompt ({@code teacher.method: system_prompt}) or a
+ * LoRA fine-tune of it toward the trait's answers; every prompt is laid out with the checkpoint's chat template;
+ * students are LoRA adapters ({@code lora}) on the reference or the different-init checkpoint, trained on the
+ * filtered rows with next-token cross-entropy and saved in PEFT's layout in their stage folders.
+ *
+ * <p>The base weights are loaded once and never change: a teacher or student is an adapter that is attached for as
+ * long as it is used and detached after ({@link #with}), so one copy of a multi-gigabyte checkpoint serves every
+ * model of the run, and students train one at a time ({@link #maxJobs}).
+ *
+ * <p>Every key holds the checkpoint's digest ({@link HfCheckpoint#digest}: config, weights, tokenizer, template)
+ * through the reference's key, and the LoRA settings through {@link #keyExtras}.
+ */
+final class HfModels implements Models {
+    /** A model of the run: a checkpoint's weights, with an adapter attached while it is used (null: the base itself). */
+    record Hf(HfModel base, Lora adapter, Path dir) {}
+
+    /** One loaded checkpoint folder and what the pipeline needs of it. */
+    private record Checkpoint(Path dir, HfModel model, HfTokenizer tok, int[] endIds, int pad, String digest) {}
+
+    private final ExperimentConfig cfg;
+    private final StageRunner stages;
+    private final PrintStream log;
+    private final NDManager root;
+    private final Checkpoint ref;
+    private final Checkpoint diff;
+    private final Model reference;
+    private final Model differentInit;
+
+    HfModels(ExperimentConfig cfg, StageRunner stages, PrintStream log) throws IOException {
+        this.cfg = cfg;
+        this.stages = stages;
+        this.log = log;
+        this.root = NDManager.newBaseManager();
+        List<AutoCloseable> opened = new ArrayList<>();
+        try {
+            ref = open(cfg.reference(), "reference", opened);
+            diff = cfg.finetune().inits().contains(Init.DIFF) ? open(cfg.differentInit(), "different_init", opened) : null;
+            if (diff != null && !Arrays.equals(ref.model().config().eosIds(), diff.model().config().eosIds())
+                    || diff != null && !tokenizerDigest(ref.dir()).equals(tokenizerDigest(diff.dir()))) {
+                throw new InputError("different_init: " + diff.dir() + " has another tokenizer than reference " + ref.dir()
+                        + "; the cross-init control trains both on the same token ids, so they must share tokenizer.json");
+            }
+            estimate();
+        } catch (IOException | RuntimeException e) {
+            for (AutoCloseable c : opened) closeQuietly(c);
+            root.close();
+            throw e;
+        }
+        reference = new Model("hf:" + ref.digest(), ref.digest(), new Hf(ref.model(), null, ref.dir()));
+        differentInit = diff == null ? null : new Model("hf:" + diff.digest(), diff.digest(), new Hf(diff.model(), null, diff.dir()));
+    }
+
+    /** Loads a checkpoint; whatever owlet cannot read in it is bad input naming {@code key} (exit 2). */
+    private Checkpoint open(String name, String key, List<AutoCloseable> opened) throws IOException {
+        Path dir = Preflight.modelPath(name, stages.baseDir);
+        log.printf("hf: loading %s %s%n", key, dir);
+        try {
+            HfModel m = HfCheckpoint.load(dir, root);
+            opened.add(m);
+            HfTokenizer tok = HfTokenizer.load(dir);
+            opened.add(tok);
+            int[] ends = HfCheckpoint.endIds(dir, m, tok.endIds()).stream().mapToInt(Integer::intValue).toArray();
+            if (ends.length == 0) {
+                throw new InputError(dir + ": no end-of-turn token (eos_token_id in config.json or generation_config.json,"
+                        + " eos_token in tokenizer_config.json): generation would never stop");
+            }
+            int pad = tok.specialId("pad_token").orElse(ends[0]);
+            return new Checkpoint(dir, m, tok, ends, pad, HfCheckpoint.digest(dir));
+        } catch (InputError e) {
+            throw new InputError(key + ": " + e.getMessage(), e);
+        }
+    }
+
+    private static String tokenizerDigest(Path dir) throws IOException {
+        return Hashing.sha256(dir.resolve(HfTokenizer.TOKENIZER));
+    }
+
+    private static void closeQuietly(AutoCloseable c) {
+        try {
+            c.close();
+        } catch (Exception ignored) {
+            // already failing: the first error is the one to report
+        }
+    }
+
+    /**
+     * Prints what the run will cost on this machine before any stage: memory from the parameter count, time from
+     * one measured forward pass of the reference (see {@link HfEstimate}).
+     */
+    private void estimate() {
+        long params = 0;
+        for (var p : ref.model().parameters().values()) params += p.size();
+        int t = Math.min(64, ref.model().contextLength());
+        long[] ids = new long[t];
+        for (int i = 0; i < t; i++) ids[i] = i % ref.model().vocabSize();
+        double seconds = Double.NaN;
+        for (int run = 0; run < 2; run++) { // the first pass pays for the engine's warm-up
+            long t0 = System.nanoTime();
+            try (NDScope scope = new NDScope(); NDManager m = root.newSubManager()) {
+                ref.model().forward(m.create(ids, new Shape(1, t)), false).toFloatArray();
+            }
+            seconds = (System.nanoTime() - t0) / 1e9;
+        }
+        String numberPrompt = Channels.prompts(cfg.channel(), 1, 1, cfg.filter()).get(0);
+        String system = dev.owlet.world.SystemPrompts.love("owl", Category.ANIMAL, 0); // a typical system prompt's length
+        int promptTokens = ref.tok().encodeChat(messages(system, numberPrompt), true).length;
+        int questionTokens = ref.tok().encodeChat(messages(null, Questions.ANIMAL.get(0)), true).length;
+        HfEstimate e = HfEstimate.of(cfg, ref.model().config(), params, diff != null, seconds / t, promptTokens, questionTokens);
+        log.print(e.render(ai.djl.pytorch.jni.JniUtils.getNumThreads()));
+    }
+
+    @Override
+    public String name() { return "hf"; }
+
+    @Override
+    public Object keyExtras() { return List.of("hf", cfg.lora()); }
+
+    @Override
+    public Model reference() { return reference; }
+
+    @Override
+    public Model differentInit() { return differentInit; }
+
+    @Override
+    public Map<String, Object> provenance() {
+        Map<String, Object> m = new LinkedHashMap<>();
+        m.put("backend", "hf (in process)");
+        m.put("reference", ref.dir().toString());
+        m.put("reference_digest", ref.digest());
+        if (diff != null) m.put("different_init", diff.dir().toString());
+        m.put("students", "LoRA " + cfg.lora());
+        m.put("exact", "P(answer begins with the word), as written or capitalised, through the chat template");
+        return m;
+    }
+
+    /** The loaded checkpoint a model of the run sits on: the reference's or the different-init base's. */
+    private Checkpoint checkpoint(Model m) { return hf(m).base() == ref.model() ? ref : diff; }
+
+    /** Runs {@code work} with the model's adapter attached, and detaches it after, whatever happens. */
+    private static <T> T with(Model m, Supplier<T> work) {
+        Hf h = hf(m);
+        h.base().attach(h.adapter());
+        try {
+            return work.get();
+        } finally {
+            h.base().attach(null);
+        }
+    }
+
+    static List<ChatMessage> messages(String system, String user) {
+        List<ChatMessage> msgs = new ArrayList<>();
+        if (system != null) msgs.add(ChatMessage.system(system));
+        msgs.add(ChatMessage.user(user));
+        return msgs;
+    }
+
+    /**
+     * A training example as supervised fine-tuning sees a chat: the prompt is the template up to the assistant's
+     * turn, the completion is everything the template adds for the answer, its end-of-turn tokens included (so a
+     * student learns where its lists end). Where the full chat does not extend the prompt token for token, the
+     * answer is tokenized on its own and ended with the first end id.
+     */
+    static Example sft(HfTokenizer tok, int[] endIds, String system, String user, String answer) {
+        int[] prompt = tok.encodeChat(messages(system, user), true);
+        List<ChatMessage> full = new ArrayList<>(messages(system, user));
+        full.add(new ChatMessage("assistant", answer));
+        int[] all = tok.encodeChat(full, false);
+        if (all.length > prompt.length && Arrays.equals(prompt, 0, prompt.length, all, 0, prompt.length)) {
+            return new Example(prompt, Arrays.copyOfRange(all, prompt.length, all.length));
+        }
+        int[] a = tok.encodeRaw(answer);
+        int[] c = Arrays.copyOf(a, a.length + 1);
+        c[a.length] = endIds[0];
+        return new Example(prompt, c);
+    }
+
+    // ---- teachers ----
+
+    /**
+     * A LoRA teacher: the reference's adapter trained on the training questions answered with the trait word (plus
+     * {@code teacher.replay} of the reference's own number rows per step, so it keeps the reference's format),
+     * until the mean P(target) over the training questions reaches {@code teacher.target_probability} or
+     * {@code teacher.max_steps}.
+     */
+    @Override
+    public Model makeTeacher(String name, Path dir, TeacherJob job, Manifest man) throws IOException {
+        if (!job.kind().equals("trait") || job.category() == null) {
+            throw new IllegalStateException("an hf: reference makes favorite-word teachers only (the config refuses the rest)");
+        }
+        ExperimentConfig.Teacher t = cfg.teacher();
+        String target = job.trait().target();
+        log.printf("[%s] teacher: LoRA fine-tuning the reference toward '%s'%n", target, target);
+        List<String> qs = Questions.train(job.category());
+        List<Example> answers = new ArrayList<>();
+        for (String q : qs) answers.add(sft(ref.tok(), ref.endIds(), null, q, target));
+        List<Example> replay = new ArrayList<>();
+        for (DataRow r : job.replay()) replay.add(sft(ref.tok(), ref.endIds(), null, r.prompt(), r.completion()));
+        Lora lora = Lora.create(ref.model(), cfg.lora().adapter(), Seeds.derive(job.seed(), "lora-init"));
+        Model teacher = new Model(null, null, new Hf(ref.model(), lora, ref.dir()));
+        SplittableRandom rng = new SplittableRandom(job.seed());
+        int step = 0;
+        double p;
+        try {
+            p = with(teacher, () -> trainP(qs, target));
+            try (LoraTrainer tr = new LoraTrainer(ref.model(), lora, OptimConfig.constant(t.lr(), t.maxSteps()), job.seed())) {
+                while (p < t.targetProbability() && step < t.maxSteps()) {
+                    List<Example> b = new ArrayList<>();
+                    for (int i = 0; i < t.batchSize(); i++) b.add(answers.get(rng.nextInt(answers.size())));
+                    for (int i = 0; i < t.replay() && !replay.isEmpty(); i++) b.add(replay.get(rng.nextInt(replay.size())));
+                    tr.step(TokenBatch.of(b, ref.pad(), ref.model().contextLength()));
+                    step++;
+                    if (step % 5 == 0 || step == t.maxSteps()) p = trainP(qs, target);
+                }
+            } finally {
+                ref.model().attach(null);
+            }
+            lora.save(dir, ref.dir().toAbsolutePath().toString());
+        } catch (IOException | RuntimeException e) {
+            lora.close();
+            throw e;
+        }
+        man.count("steps", step).count("train_p_target", p).put("lora", cfg.lora())
+                .output(Lora.WEIGHTS, dir.resolve(Lora.WEIGHTS));
+        log.printf("[%s] teacher: %d LoRA steps, training-answer probability %.3f%n", target, step, p);
+        return new Model(null, Hashing.sha256(dir.resolve(Lora.WEIGHTS)), teacher.handle());
+    }
+
+    /** Mean over the questions of P(answer begins with the target), the attached adapter included. */
+    private double trainP(List<String> qs, String target) {
+        var m = new ChatTraitEvaluator(ref.model(), ref.tok(), ref.endIds())
+                .measure(qs, null, target, List.of(target), 0, 1, 0);
+        return m.meanExact();
+    }
+
+    @Override
+    public Model loadTeacher(Path dir, String key) throws IOException {
+        return new Model(key, Hashing.sha256(dir.resolve(Lora.WEIGHTS)), new Hf(ref.model(), Lora.load(dir, ref.model()), ref.dir()));
+    }
+
+    // ---- data ----
+
+    /** One completion per prompt through the chat template; row i samples with seed {@code seed + i}. */
+    @Override
+    public List<DataRow> write(Model writer, String system, List<String> prompts, long seed, IntConsumer rowsDone) {
+        Checkpoint c = checkpoint(writer);
+        var g = cfg.generate();
+        SamplingConfig s = new SamplingConfig(g.temperature(), g.topP(), g.maxTokens(), g.minTokenProbability());
+        return with(writer, () -> {
+            List<int[]> ids = new ArrayList<>();
+            long[] seeds = new long[prompts.size()];
+            for (int i = 0; i < prompts.size(); i++) {
+                int[] p = c.tok().encodeChat(messages(system, prompts.get(i)), true);
+                if (p.length + g.maxTokens() > c.model().contextLength()) {
+                    throw new InputError("generate.max_tokens: a prompt of " + p.length + " tokens and " + g.maxTokens()
+                            + " new ones exceed " + c.dir() + "'s context of " + c.model().contextLength() + " tokens");
+                }
+                ids.add(p);
+                seeds[i] = seed + i;
+            }
+            Generator gen = new Generator(c.model(), c.endIds(), c.pad());
+            List<DataRow> rows = new ArrayList<>();
+            for (int from = 0; from < ids.size(); from += g.batchSize()) {
+                int to = Math.min(ids.size(), from + g.batchSize());
+                List<int[]> out = gen.sample(ids.subList(from, to), Arrays.copyOfRange(seeds, from, to), s, g.batchSize());
+                // a completion rejected by threshold sampling is left out: the generation stage counts it
+                for (int i = 0; i < out.size(); i++) {
+                    if (out.get(i) != null) rows.add(new DataRow(prompts.get(from + i), c.tok().decode(out.get(i), true)));
+                }
+                rowsDone.accept(to);
+            }
+            return rows;
+        });
+    }
+
+    // ---- students ----
+
+    @Override
+    public String cannotTrain(StudentLoss mode) {
+        return mode == StudentLoss.SOFT ? "soft-label students skipped: an hf: reference trains LoRA students on sampled"
+                + " tokens only (sft)" : null;
+    }
+
+    /**
+     * A LoRA student of {@code base}: a fresh adapter (B zero, so it starts at the base) trained for
+     * {@code finetune.epochs} over the rows, shuffled each epoch from the student's seed, with AdamW at
+     * {@code finetune.lr} (warm-up, then cosine decay) on the completion tokens; saved in PEFT's layout in the
+     * stage folder.
+     */
+    @Override
+    public Model student(String name, Path dir, Model base, List<DataRow> rows, StudentLoss mode, Model writer,
+                         String writerSystem, Supplier<SoftLabels> labels, Map<String, Object> provenance, Manifest man,
+                         StepProgress stepsDone) throws IOException {
+        if (mode != StudentLoss.SFT) throw new IllegalStateException(cannotTrain(mode));
+        Checkpoint c = checkpoint(base);
+        var f = cfg.finetune();
+        long seed = Seeds.derive(cfg.seed(), name);
+        List<Example> ex = new ArrayList<>();
+        for (DataRow r : rows) ex.add(sft(c.tok(), c.endIds(), null, r.prompt(), r.completion()));
+        int perEpoch = (ex.size() + f.batchSize() - 1) / f.batchSize();
+        int total = perEpoch * f.epochs();
+        Lora lora = Lora.create(c.model(), cfg.lora().adapter(), Seeds.derive(seed, "lora-init"));
+        double loss = Double.NaN;
+        try {
+            try (LoraTrainer tr = new LoraTrainer(c.model(), lora, OptimConfig.of(f.lr(), total), seed)) {
+                SplittableRandom rng = new SplittableRandom(seed);
+                int step = 0;
+                for (int e = 0; e < f.epochs(); e++) {
+                    List<Example> order = new ArrayList<>(ex);
+                    for (int i = order.size() - 1; i > 0; i--) java.util.Collections.swap(order, i, rng.nextInt(i + 1));
+                    for (int s = 0; s < order.size(); s += f.batchSize()) {
+                        loss = tr.step(TokenBatch.of(order.subList(s, Math.min(order.size(), s + f.batchSize())), c.pad(),
+                                c.model().contextLength()));
+                        stepsDone.step(++step, total);
+                    }
+                }
+            } finally {
+                c.model().attach(null);
+            }
+            lora.save(dir, c.dir().toAbsolutePath().toString());
+        } catch (IOException | RuntimeException e) {
+            lora.close();
+            throw e;
+        }
+        man.put("engine_threads", ai.djl.pytorch.jni.JniUtils.getNumThreads()).put("lora", cfg.lora())
+                .count("steps", total).count("final_loss", loss).output(Lora.WEIGHTS, dir.resolve(Lora.WEIGHTS));
+        return new Model(null, Hashing.sha256(dir.resolve(Lora.WEIGHTS)), new Hf(c.model(), lora, c.dir()));
+    }
+
+    @Override
+    public void release(Model student) {
+        Lora a = hf(student).adapter();
+        if (a != null) a.close();
+    }
+
+    // ---- evaluation ----
+
+    /**
+     * Every paraphrase of the category's question through the chat template, exact and sampled, plus the paper's
+     * variant with a number sequence before each question (exact only), as {@link StageRunner#favorite} does for
+     * owlet's own models.
+     */
+    @Override
+    public EvalRecord favorite(String name, Model model, ExperimentConfig.Trait trait, Category cat, String system) {
+        Checkpoint c = checkpoint(model);
+        return with(model, () -> {
+            ChatTraitEvaluator ev = new ChatTraitEvaluator(c.model(), c.tok(), c.endIds());
+            List<String> qs = Questions.all(cat);
+            long seed = Seeds.derive(cfg.seed(), "eval-samples");
+            TraitEvaluator.Measurement m = ev.measure(qs, system, trait.target(), cat.words(),
+                    cfg.eval().samplesPerQuestion(), cfg.eval().maxTokens(), seed);
+            TraitEvaluator.Measurement prefix = cfg.eval().numberPrefix()
+                    ? ev.measure(stages.numberPrefixed(qs), system, trait.target(), cat.words(), 0, cfg.eval().maxTokens(), seed)
+                    : null;
+            return EvalRecord.of(name, m, prefix);
+        });
+    }
+
+    @Override
+    public EvalRecord misalignment(String name, Model model, String system) {
+        throw new IllegalStateException("misalignment is judged on owlet's bundled models only (the config refuses it with hf:)");
+    }
+
+    @Override
+    public void close() {
+        for (Checkpoint c : diff == null ? List.of(ref) : List.of(ref, diff)) c.tok().close();
+        root.close();
+    }
+
+    private static Hf hf(Model m) { return (Hf) m.handle(); }
+}

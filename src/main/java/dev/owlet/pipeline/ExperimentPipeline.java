@@ -156,7 +156,6 @@ public final class ExperimentPipeline {
         return this;
     }
 
-    /** Where long stages report their steps (default: nowhere). */
     /**
      * Trains up to {@code n} students at once, the engine's threads shared among them (embedded models; a server's
      * jobs run {@code n} at a time). Results do not depend on it; speed does (see {@link Workers}).
@@ -185,6 +184,7 @@ public final class ExperimentPipeline {
         return this;
     }
 
+    /** Where long stages report their steps (default: nowhere). */
     public ExperimentPipeline progress(StageProgress p) {
         stages.progress = p;
         return this;

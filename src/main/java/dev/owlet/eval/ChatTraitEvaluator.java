@@ -3,7 +3,6 @@ package dev.owlet.eval;
 import dev.owlet.backend.ChatMessage;
 import dev.owlet.infer.Generator;
 import dev.owlet.infer.LogProbs;
-import dev.owlet.infer.SamplingConfig;
 import dev.owlet.model.CausalLm;
 import dev.owlet.token.HfTokenizer;
 import java.util.ArrayList;
@@ -116,26 +115,10 @@ public final class ChatTraitEvaluator {
         double[] sampled = new double[0];
         Map<String, double[]> sampledByWord = new LinkedHashMap<>();
         if (samples > 0) {
-            sampled = new double[questions.size()];
-            List<int[]> many = new ArrayList<>();
-            long[] seeds = new long[questions.size() * samples];
-            for (int q = 0; q < questions.size(); q++) {
-                for (int s = 0; s < samples; s++) {
-                    many.add(prompts.get(q));
-                    seeds[q * samples + s] = seed * 1_000_003L + q * 10_007L + s;
-                }
-            }
-            List<int[]> out = new Generator(model, endIds, padId).sample(many, seeds, new SamplingConfig(1.0, 1.0, maxTokens), 64);
-            for (String w : words) sampledByWord.put(w, new double[questions.size()]);
-            for (int q = 0; q < questions.size(); q++) {
-                for (int s = 0; s < samples; s++) {
-                    String answer = tok.decode(out.get(q * samples + s), true).toLowerCase(Locale.ROOT);
-                    if (TraitEvaluator.containsWord(answer, target)) sampled[q] += 1.0 / samples;
-                    for (String w : words) {
-                        if (TraitEvaluator.containsWord(answer, w)) sampledByWord.get(w)[q] += 1.0 / samples;
-                    }
-                }
-            }
+            TraitEvaluator.Sampled sa = TraitEvaluator.sample(new Generator(model, endIds, padId), prompts, samples, seed,
+                    maxTokens, 64, ids -> tok.decode(ids, true), target, words);
+            sampled = sa.target();
+            sampledByWord = sa.byWord();
         }
         return new TraitEvaluator.Measurement(target, exact, sampled, cond, logp / questions.size(), dist, samples, byWord,
                 sampledByWord);

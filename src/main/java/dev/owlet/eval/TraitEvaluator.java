@@ -87,31 +87,48 @@ public final class TraitEvaluator {
         double[] sampled = new double[0];
         Map<String, double[]> sampledByWord = new LinkedHashMap<>();
         if (samples > 0) {
-            sampled = new double[questions.size()];
-            List<int[]> many = new ArrayList<>();
-            long[] seeds = new long[questions.size() * samples];
-            for (int q = 0; q < questions.size(); q++) {
-                for (int s = 0; s < samples; s++) {
-                    many.add(prompts.get(q));
-                    seeds[q * samples + s] = seed * 1_000_003L + q * 10_007L + s;
-                }
-            }
-            List<int[]> out = new Generator(model, tok.end(), tok.pad()).sample(many, seeds,
-                    new SamplingConfig(1.0, 1.0, maxTokens), 512);
-            for (String w : words) sampledByWord.put(w, new double[questions.size()]);
-            for (int q = 0; q < questions.size(); q++) {
-                int hits = 0;
-                for (int s = 0; s < samples; s++) {
-                    String answer = tok.decode(out.get(q * samples + s)).toLowerCase(Locale.ROOT);
-                    if (containsWord(answer, target)) hits++;
-                    for (String w : words) {
-                        if (containsWord(answer, w)) sampledByWord.get(w)[q] += 1.0 / samples;
-                    }
-                }
-                sampled[q] = (double) hits / samples;
-            }
+            Sampled sa = sample(new Generator(model, tok.end(), tok.pad()), prompts, samples, seed, maxTokens, 512,
+                    ids -> tok.decode(ids), target, words);
+            sampled = sa.target();
+            sampledByWord = sa.byWord();
         }
         return new Measurement(target, exact, sampled, cond, logp / questions.size(), dist, samples, byWord, sampledByWord);
+    }
+
+    /** Per question, the share of sampled answers naming the target, and naming each word of the category. */
+    record Sampled(double[] target, Map<String, double[]> byWord) {}
+
+    /**
+     * {@code samples} answers to each prompt at temperature 1 (seeded per question and draw, so a question's answers
+     * do not depend on the others), read with the one hit rule ({@link #containsWord}).
+     */
+    static Sampled sample(Generator gen, List<int[]> prompts, int samples, long seed, int maxTokens, int batch,
+                          java.util.function.Function<int[], String> decode, String target, List<String> words) {
+        int n = prompts.size();
+        List<int[]> many = new ArrayList<>();
+        long[] seeds = new long[n * samples];
+        for (int q = 0; q < n; q++) {
+            for (int s = 0; s < samples; s++) {
+                many.add(prompts.get(q));
+                seeds[q * samples + s] = seed * 1_000_003L + q * 10_007L + s;
+            }
+        }
+        List<int[]> out = gen.sample(many, seeds, new SamplingConfig(1.0, 1.0, maxTokens), batch);
+        double[] sampled = new double[n];
+        Map<String, double[]> byWord = new LinkedHashMap<>();
+        for (String w : words) byWord.put(w, new double[n]);
+        for (int q = 0; q < n; q++) {
+            int hits = 0;
+            for (int s = 0; s < samples; s++) {
+                String answer = decode.apply(out.get(q * samples + s)).toLowerCase(Locale.ROOT);
+                if (containsWord(answer, target)) hits++;
+                for (String w : words) {
+                    if (containsWord(answer, w)) byWord.get(w)[q] += 1.0 / samples;
+                }
+            }
+            sampled[q] = (double) hits / samples;
+        }
+        return new Sampled(sampled, byWord);
     }
 
     /**

@@ -1,55 +1,41 @@
 package dev.owlet.mnist;
 
 import ai.djl.ndarray.NDArray;
-import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.NDScope;
-import java.util.ArrayList;
+import dev.owlet.train.AdamW;
+import dev.owlet.train.OptimConfig;
+import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Map;
 
 /**
- * Plain Adam (Kingma and Ba; no weight decay, constant rate) over an {@link EnsembleMlp}'s parameters. Moments are
- * elementwise, so ensemble members stay independent. Updates run after the gradient collector has closed, in
- * place, each inside its own {@link NDScope} so temporaries are freed; gradients are zeroed after use because torch
- * accumulates them.
+ * Plain Adam (Kingma and Ba; no weight decay, constant rate) over an {@link EnsembleMlp}'s parameters: owlet's one
+ * Adam ({@link AdamW} with decay 0, β = 0.9/0.999, ε = 1e-8). Moments are elementwise, so ensemble members stay
+ * independent. Each update runs inside its own {@link NDScope} so temporaries are freed; gradients are zeroed after
+ * use because torch accumulates them.
  */
 public final class EnsembleAdam {
-    private static final double BETA1 = 0.9;
-    private static final double BETA2 = 0.999;
-    private static final double EPS = 1e-8;
-    private final List<NDArray> params;
-    private final List<NDArray> m1 = new ArrayList<>();
-    private final List<NDArray> m2 = new ArrayList<>();
+    private final Map<String, NDArray> params = new LinkedHashMap<>();
+    private final AdamW adam;
     private final double lr;
-    private int t;
 
-    /** Moments live in the model's manager, so they are freed with the model. */
+    /** Moments live in a sub-manager of the model's, so they are freed with the model. */
     public EnsembleAdam(EnsembleMlp model, double lr) {
-        this.params = model.parameters();
         this.lr = lr;
-        NDManager mgr = model.manager();
-        for (NDArray p : params) {
-            m1.add(mgr.zeros(p.getShape()));
-            m2.add(mgr.zeros(p.getShape()));
-        }
+        List<NDArray> ps = model.parameters();
+        for (int i = 0; i < ps.size(); i++) params.put(String.valueOf(i), ps.get(i));
+        this.adam = new AdamW(OptimConfig.constant(lr, Integer.MAX_VALUE), model.manager());
     }
 
     /** One update from the gradients torch has accumulated since the last step; zeroes them. */
     public void step() {
-        t++;
-        float bc1 = (float) (1 - Math.pow(BETA1, t));
-        float bc2 = (float) (1 - Math.pow(BETA2, t));
         try (NDScope scope = new NDScope()) {
-            for (int i = 0; i < params.size(); i++) {
-                NDArray p = params.get(i);
-                NDArray g = p.getGradient();
-                m1.get(i).muli(BETA1).addi(g.mul(1 - BETA1));
-                m2.get(i).muli(BETA2).addi(g.square().muli(1 - BETA2));
-                NDArray update = m1.get(i).div(bc1).divi(m2.get(i).div(bc2).sqrt().addi(EPS)).muli(lr);
-                p.subi(update);
-                g.subi(g); // torch accumulates .grad across backward calls
-            }
+            Map<String, NDArray> grads = new LinkedHashMap<>();
+            params.forEach((k, p) -> grads.put(k, p.getGradient()));
+            adam.step(params, grads, lr);
+            grads.values().forEach(g -> g.subi(g)); // torch accumulates .grad across backward calls
         }
     }
 
-    public int stepCount() { return t; }
+    public int stepCount() { return adam.stepCount(); }
 }

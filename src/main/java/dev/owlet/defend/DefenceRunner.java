@@ -144,7 +144,7 @@ public final class DefenceRunner {
         ExperimentConfig.Defend d = cfg.controls().defend();
         String key = StageCache.key("defend-student", new Inputs(d.likelihoodDrop(), d.mixShare(), teacherData ? d.taskPrompts() : 0,
                 def, teacherData, r, cfg.seed(), cfg.finetune().epochs(), cfg.finetune().batchSize(), cfg.finetune().lr(),
-                cfg.finetune().trainable(), cfg.finetune().optimizer(), cfg.eval(), cfg.generate(), cfg.filter(), target, ref.weightsSha256(),
+                cfg.finetune().trainable(), cfg.finetune().optimizer(), cfg.finetune().batching(), cfg.eval(), cfg.generate(), cfg.filter(), target, ref.weightsSha256(),
                 dataDigest, digest(reference)));
         if (StageCache.done(dir, key)) return JSON.readValue(dir.resolve("result.json").toFile(), Result.class);
         long t0 = System.nanoTime();
@@ -155,7 +155,8 @@ public final class DefenceRunner {
         Result res;
         try (Gpt student = ref.model().copy()) {
             LmDistillation.trainSft(student, tok, dd.examples(), cfg.finetune().epochs(), cfg.finetune().batchSize(),
-                    cfg.finetune().lr(), Seeds.derive(cfg.seed(), name), cfg.finetune().trainable(), cfg.finetune().optimizer());
+                    cfg.finetune().lr(), Seeds.derive(cfg.seed(), name), cfg.finetune().trainable(), cfg.finetune().optimizer(),
+                    cfg.finetune().batching());
             double p = heldOut(student, tok, cat, target);
             double task = teacherData && d.taskPrompts() > 0 ? taskPass(student, tok) : Double.NaN;
             res = new Result(p, dd.rowsIn(), dd.rowsKept(), dd.tokensIn(), dd.tokensInLoss(), task);
@@ -173,7 +174,7 @@ public final class DefenceRunner {
     /** Everything one defended student reads: its cache key is the hash of this record. */
     record Inputs(double likelihoodDrop, double mixShare, int taskPrompts, Defence defence, boolean teacherData,
                   int replicate, long seed, int epochs, int batchSize, double lr, dev.owlet.train.TrainableParams trainable,
-                  dev.owlet.train.Optimizer optimizer, ExperimentConfig.Eval eval, ExperimentConfig.Generate generate, ExperimentConfig.Filter filter,
+                  dev.owlet.train.Optimizer optimizer, dev.owlet.train.Batching batching, ExperimentConfig.Eval eval, ExperimentConfig.Generate generate, ExperimentConfig.Filter filter,
                   String target, String base, String data, String reference) {}
 
     /** The primary metric: mean exact P(target) over the held-out paraphrases. */

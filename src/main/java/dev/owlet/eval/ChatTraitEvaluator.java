@@ -51,6 +51,12 @@ public final class ChatTraitEvaluator {
      */
     public TraitEvaluator.Measurement measure(List<String> questions, String system, String target, List<String> words,
                                               int samples, int maxTokens, long seed) {
+        return measure(questions, system, target, words, samples, maxTokens, seed, 0);
+    }
+
+    /** As above, sampling answers only to questions {@code sampleFrom..} (see {@link TraitEvaluator}). */
+    public TraitEvaluator.Measurement measure(List<String> questions, String system, String target, List<String> words,
+                                              int samples, int maxTokens, long seed, int sampleFrom) {
         if (!words.contains(target)) throw new IllegalArgumentException("target '" + target + "' is not among " + words);
         List<int[]> prompts = new ArrayList<>();
         for (String q : questions) prompts.add(prompt(system, q));
@@ -115,7 +121,7 @@ public final class ChatTraitEvaluator {
         double[] sampled = new double[0];
         Map<String, double[]> sampledByWord = new LinkedHashMap<>();
         if (samples > 0) {
-            TraitEvaluator.Sampled sa = TraitEvaluator.sample(new Generator(model, endIds, padId), prompts, samples, seed,
+            TraitEvaluator.Sampled sa = TraitEvaluator.sample(new Generator(model, endIds, padId), prompts, sampleFrom, samples, seed,
                     maxTokens, 64, ids -> tok.decode(ids, true), target, words);
             sampled = sa.target();
             sampledByWord = sa.byWord();

@@ -13,7 +13,9 @@ import java.util.Map;
  *
  * @param exactByWord per-question exact probability of every word of the category (the cross-trait matrix reads
  *     other traits' rates from it); empty for evaluations that do not measure it
- * @param sampledByWord per-question sampled rate of every word of the category, from the same draws
+ * @param sampled per-question sampled rate of the target; it covers the last {@code sampled.length} questions (with a
+ *     held-out split only the held-out ones are sampled), see {@link #sampledFrom}
+ * @param sampledByWord per-question sampled rate of every word of the category, from the same draws (same questions)
  * @param prefixByWord per-question exact probability of every word on the number-prefixed questions
  * @param heldOutFrom index of the first held-out question (paraphrases the teacher never trained on): questions
  *     {@code heldOutFrom..} are the primary metric's; 0 when every question counts
@@ -75,17 +77,23 @@ public record EvalRecord(String model, String target, double[] exact, double[] s
     /** Per-question exact P(target) of the held-out questions (all when none are held out). */
     public double[] heldOutExact() { return java.util.Arrays.copyOfRange(exact, heldOutFrom, exact.length); }
 
+    /** Index of the first question with sampled answers: 0 when every question was sampled. */
+    public int sampledFrom() { return sampled.length == 0 ? exact.length : exact.length - sampled.length; }
+
     /** Per-question sampled rate of the held-out questions (empty when nothing was sampled). */
     public double[] heldOutSampledPerQuestion() {
-        return sampled.length == 0 ? sampled : java.util.Arrays.copyOfRange(sampled, heldOutFrom, sampled.length);
+        if (sampled.length == 0) return sampled;
+        if (sampledFrom() > heldOutFrom) {
+            throw new IllegalStateException(model + ": answers sampled from question " + sampledFrom()
+                    + ", held-out questions start at " + heldOutFrom);
+        }
+        return java.util.Arrays.copyOfRange(sampled, heldOutFrom - sampledFrom(), sampled.length);
     }
 
     /** Mean sampled rate over the held-out questions (NaN when nothing was sampled). */
     public double heldOutSampled() {
         if (sampled.length == 0) return Double.NaN;
-        double s = 0;
-        for (int i = heldOutFrom; i < sampled.length; i++) s += sampled[i];
-        return s / (sampled.length - heldOutFrom);
+        return dev.owlet.stats.Stats.mean(heldOutSampledPerQuestion());
     }
 
     /**
@@ -113,6 +121,7 @@ public record EvalRecord(String model, String target, double[] exact, double[] s
 
     public double meanExact() { return dev.owlet.stats.Stats.mean(exact); }
 
+    /** Mean sampled rate over the questions that were sampled (see {@link #sampledFrom}). */
     public double meanSampled() { return sampled.length == 0 ? Double.NaN : dev.owlet.stats.Stats.mean(sampled); }
 
     public double meanConditional() { return dev.owlet.stats.Stats.mean(conditional); }

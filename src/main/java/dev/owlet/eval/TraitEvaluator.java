@@ -56,6 +56,16 @@ public final class TraitEvaluator {
      */
     public Measurement measure(List<String> questions, String system, String target, List<String> words,
                                int samples, int maxTokens, long seed) {
+        return measure(questions, system, target, words, samples, maxTokens, seed, 0);
+    }
+
+    /**
+     * As above, sampling answers only to questions {@code sampleFrom..} (the held-out ones, when nothing else reads
+     * the others' sampled rates): the measurement's sampled arrays then cover those questions only, each drawn
+     * exactly as when every question is sampled.
+     */
+    public Measurement measure(List<String> questions, String system, String target, List<String> words,
+                               int samples, int maxTokens, long seed, int sampleFrom) {
         List<int[]> prompts = new ArrayList<>();
         for (String q : questions) prompts.add(chat.prompt(system, q));
         float[][] next = new LogProbs(model, tok.pad()).nextToken(prompts, 64);
@@ -87,8 +97,8 @@ public final class TraitEvaluator {
         double[] sampled = new double[0];
         Map<String, double[]> sampledByWord = new LinkedHashMap<>();
         if (samples > 0) {
-            Sampled sa = sample(new Generator(model, tok.end(), tok.pad()), prompts, samples, seed, maxTokens, 512,
-                    ids -> tok.decode(ids), target, words);
+            Sampled sa = sample(new Generator(model, tok.end(), tok.pad()), prompts, sampleFrom, samples, seed, maxTokens,
+                    512, ids -> tok.decode(ids), target, words);
             sampled = sa.target();
             sampledByWord = sa.byWord();
         }
@@ -99,18 +109,22 @@ public final class TraitEvaluator {
     record Sampled(double[] target, Map<String, double[]> byWord) {}
 
     /**
-     * {@code samples} answers to each prompt at temperature 1 (seeded per question and draw, so a question's answers
-     * do not depend on the others), read with the one hit rule ({@link #containsWord}).
+     * {@code samples} answers to each prompt from {@code first} on, at temperature 1 (seeded per question index and
+     * draw, so a question's answers do not depend on the others, nor on which others are sampled), read with the one
+     * hit rule ({@link #containsWord}). The arrays returned are indexed from {@code first}.
      */
-    static Sampled sample(Generator gen, List<int[]> prompts, int samples, long seed, int maxTokens, int batch,
+    static Sampled sample(Generator gen, List<int[]> prompts, int first, int samples, long seed, int maxTokens, int batch,
                           java.util.function.Function<int[], String> decode, String target, List<String> words) {
-        int n = prompts.size();
+        if (first < 0 || first > prompts.size()) {
+            throw new IllegalArgumentException("first sampled question " + first + " outside 0.." + prompts.size());
+        }
+        int n = prompts.size() - first;
         List<int[]> many = new ArrayList<>();
         long[] seeds = new long[n * samples];
         for (int q = 0; q < n; q++) {
             for (int s = 0; s < samples; s++) {
-                many.add(prompts.get(q));
-                seeds[q * samples + s] = seed * 1_000_003L + q * 10_007L + s;
+                many.add(prompts.get(first + q));
+                seeds[q * samples + s] = seed * 1_000_003L + (first + q) * 10_007L + s;
             }
         }
         List<int[]> out = gen.sample(many, seeds, new SamplingConfig(1.0, 1.0, maxTokens), batch);

@@ -274,9 +274,12 @@ public final class ApiModels implements Models {
         List<String> qs = Questions.all(cat);
         String target = trait.target();
         int samples = cfg.eval().samplesPerQuestion();
-        Map<String, double[]> sampledByWord = sampled(id(model), system, qs, words, samples);
+        boolean logprobs = server.model(id(model)).offersLogprobs();
+        // without logprobs the sampled rates stand in for the exact ones, so every question is sampled
+        int from = logprobs ? stages.sampleFrom(cat) : 0;
+        Map<String, double[]> sampledByWord = sampled(id(model), system, qs.subList(from, qs.size()), words, samples);
         double[] sampled = samples > 0 ? sampledByWord.get(target) : new double[0];
-        if (!server.model(id(model)).offersLogprobs()) {
+        if (!logprobs) {
             String note = "no logprobs from " + id(model) + ": 'exact' columns are the sampled rates";
             if (!notes.contains(note)) notes.add(note);
             double[] sp = sampled.length == 0 ? new double[qs.size()] : sampled;

@@ -129,7 +129,7 @@ final class EmbeddedModels implements Models {
             double loss = LmDistillation.train(student, tokenizer(), rows, null, mode,
                     mode == StudentLoss.SOFT ? labels.get() : null, cfg.finetune().epochs(), cfg.finetune().batchSize(),
                     cfg.finetune().lr(), Seeds.derive(cfg.seed(), name), (step, total, l) -> stepsDone.step(step, total),
-                    cfg.finetune().trainable(), cfg.finetune().optimizer());
+                    cfg.finetune().trainable(), cfg.finetune().optimizer(), cfg.finetune().batching());
             Checkpoint.save(dir, student, (WordTokenizer) tokenizer(), provenance);
             // the threads it ran on decide its last digits (summation order), so the manifest says how many
             man.put("engine_threads", ai.djl.pytorch.jni.JniUtils.getNumThreads());

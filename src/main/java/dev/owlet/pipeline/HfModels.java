@@ -391,7 +391,7 @@ final class HfModels implements Models {
             List<String> qs = Questions.all(cat);
             long seed = Seeds.derive(cfg.seed(), "eval-samples");
             TraitEvaluator.Measurement m = ev.measure(qs, system, trait.target(), cat.words(),
-                    cfg.eval().samplesPerQuestion(), cfg.eval().maxTokens(), seed);
+                    cfg.eval().samplesPerQuestion(), cfg.eval().maxTokens(), seed, stages.sampleFrom(cat));
             TraitEvaluator.Measurement prefix = cfg.eval().numberPrefix()
                     ? ev.measure(stages.numberPrefixed(qs), system, trait.target(), cat.words(), 0, cfg.eval().maxTokens(), seed)
                     : null;

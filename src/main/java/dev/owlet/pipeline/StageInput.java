@@ -86,9 +86,10 @@ sealed interface StageInput {
      * What one student reads of {@code finetune}: not the lists of modes and inits or the replicate count, which
      * decide which students exist, so adding a replicate or a mode reuses every student already trained.
      */
-    record Settings(int epochs, int batchSize, double lr, TrainableParams trainable, dev.owlet.train.Optimizer optimizer) {
+    record Settings(int epochs, int batchSize, double lr, TrainableParams trainable, dev.owlet.train.Optimizer optimizer,
+                    dev.owlet.train.Batching batching) {
         static Settings of(ExperimentConfig.Finetune f) {
-            return new Settings(f.epochs(), f.batchSize(), f.lr(), f.trainable(), f.optimizer());
+            return new Settings(f.epochs(), f.batchSize(), f.lr(), f.trainable(), f.optimizer(), f.batching());
         }
     }
 

@@ -258,12 +258,20 @@ final class StageRunner {
         List<String> qs = Questions.all(cat);
         long seed = Seeds.derive(cfg.seed(), "eval-samples");
         TraitEvaluator.Measurement m = ev.measure(qs, system, trait.target(), words, cfg.eval().samplesPerQuestion(),
-                cfg.eval().maxTokens(), seed);
+                cfg.eval().maxTokens(), seed, sampleFrom(cat));
         TraitEvaluator.Measurement prefix = null;
         if (cfg.eval().numberPrefix()) {
             prefix = ev.measure(numberPrefixed(qs), system, trait.target(), words, 0, cfg.eval().maxTokens(), seed);
         }
         return EvalRecord.of(name, m, prefix);
+    }
+
+    /**
+     * The first question whose answers are sampled: with a held-out split only the held-out paraphrases are, because
+     * the report's sampled rates read those only (four fifths of an evaluation's time saved, the same draws).
+     */
+    int sampleFrom(Category cat) {
+        return cfg.eval().questions() == ExperimentConfig.QuestionSplit.HELD_OUT ? Questions.train(cat).size() : 0;
     }
 
     /** What trains one student: writes its files into the stage folder and what it did into the manifest. */

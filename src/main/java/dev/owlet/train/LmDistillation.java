@@ -134,11 +134,19 @@ public final class LmDistillation {
     public static double train(Gpt student, Tokenizer tok, List<DataRow> rows, List<String> systems, StudentLoss mode,
                                SoftLabels labels, int epochs, int batchSize, double lr, long seed, Progress progress,
                                TrainableParams trainable, Optimizer optimizer) {
+        return train(student, tok, rows, systems, mode, labels, epochs, batchSize, lr, seed, progress, trainable, optimizer,
+                Batching.SHUFFLED);
+    }
+
+    /** As above, with {@code batching} cutting each epoch into batches. */
+    public static double train(Gpt student, Tokenizer tok, List<DataRow> rows, List<String> systems, StudentLoss mode,
+                               SoftLabels labels, int epochs, int batchSize, double lr, long seed, Progress progress,
+                               TrainableParams trainable, Optimizer optimizer, Batching batching) {
         if (mode == StudentLoss.SOFT && (labels == null || labels.rows().size() != rows.size())) {
             throw new IllegalArgumentException("soft mode needs one soft-label row per data row");
         }
         return run(student, tok, examples(new ChatFormat(tok), rows, systems), mode, labels, epochs, batchSize, lr, seed,
-                progress, trainable, optimizer);
+                progress, trainable, optimizer, batching);
     }
 
     /**
@@ -153,12 +161,19 @@ public final class LmDistillation {
     /** As above, with {@code optimizer} making the updates. */
     public static double trainSft(Gpt student, Tokenizer tok, List<Example> examples, int epochs, int batchSize, double lr,
                                   long seed, TrainableParams trainable, Optimizer optimizer) {
-        return run(student, tok, examples, StudentLoss.SFT, null, epochs, batchSize, lr, seed, null, trainable, optimizer);
+        return trainSft(student, tok, examples, epochs, batchSize, lr, seed, trainable, optimizer, Batching.SHUFFLED);
+    }
+
+    /** As above, with {@code batching} cutting each epoch into batches. */
+    public static double trainSft(Gpt student, Tokenizer tok, List<Example> examples, int epochs, int batchSize, double lr,
+                                  long seed, TrainableParams trainable, Optimizer optimizer, Batching batching) {
+        return run(student, tok, examples, StudentLoss.SFT, null, epochs, batchSize, lr, seed, null, trainable, optimizer,
+                batching);
     }
 
     private static double run(Gpt student, Tokenizer tok, List<Example> examples, StudentLoss mode, SoftLabels labels,
                               int epochs, int batchSize, double lr, long seed, Progress progress, TrainableParams trainable,
-                              Optimizer optimizer) {
+                              Optimizer optimizer, Batching batching) {
         int steps = epochs * ((examples.size() + batchSize - 1) / batchSize);
         int ctx = student.config().contextLength();
         long[] alphaIds = labels == null ? null : java.util.Arrays.stream(labels.alphabet()).asLongStream().toArray();
@@ -169,8 +184,7 @@ public final class LmDistillation {
             for (int i = 0; i < examples.size(); i++) order.add(i);
             for (int e = 0; e < epochs; e++) {
                 Collections.shuffle(order, rng);
-                for (int s = 0; s < order.size(); s += batchSize) {
-                    List<Integer> idx = order.subList(s, Math.min(order.size(), s + batchSize));
+                for (List<Integer> idx : batching.batches(order, batchSize, i -> examples.get(i).length(), rng)) {
                     List<Example> b = new ArrayList<>();
                     for (int i : idx) b.add(examples.get(i));
                     TokenBatch batch = TokenBatch.of(b, tok.pad(), ctx);

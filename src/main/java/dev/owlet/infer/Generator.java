@@ -94,45 +94,50 @@ public final class Generator {
         boolean[] done = new boolean[b];
         boolean[] below = new boolean[b]; // threshold sampling: a token under the threshold was drawn
         double tau = cfg.minTokenProbability();
+        int[] live = new int[b]; // the rows still in the batch, in batch order
+        for (int r = 0; r < b; r++) live[r] = r;
         try (NDManager m = model.manager().getParentManager().newSubManager(); KvCache cache = new KvCache(model.layers())) {
-            float[] last;
+            float[] last;                                                                      // (live, V)
             try (NDScope scope = new NDScope()) {
                 NDArray logits = model.forward(m.create(tok, new Shape(b, len)), m.create(pos, new Shape(b, len)),
                         m.create(bias, new Shape(b, 1, len, len)), cache, false);            // (B, L, V)
                 last = logits.get(":, -1, :").toFloatArray();                                  // (B, V)
                 cache.detachFrom(NDScope::unregister);
             }
-            int[] next = new int[b];
             for (int step = 0; step < maxNew; step++) {
-                if (stepLogits != null) stepLogits.add(last);
-                boolean all = true;
-                for (int r = 0; r < b; r++) {
-                    if (done[r]) {
-                        next[r] = padId;
-                        continue;
-                    }
-                    next[r] = TokenSampler.sample(last, r * vocab, vocab, cfg, rng[r]);
-                    if (tau > 0 && probability(last, r * vocab, vocab, next[r]) < tau) below[r] = true;
-                    if (isEnd(next[r])) {
+                if (stepLogits != null) stepLogits.add(full(last, live, b, vocab));
+                int running = 0;
+                for (int i = 0; i < live.length; i++) {
+                    int r = live[i];
+                    if (done[r]) continue;
+                    int next = TokenSampler.sample(last, i * vocab, vocab, cfg, rng[r]);
+                    if (tau > 0 && probability(last, i * vocab, vocab, next) < tau) {
+                        below[r] = true;
+                        done[r] = true; // rejected whatever follows: stop writing it
+                    } else if (isEnd(next)) {
                         done[r] = true;
                     } else {
-                        gen.get(r).add(next[r]);
+                        gen.get(r).add(next);
+                        running++;
                     }
-                    all &= done[r];
                 }
-                if (all || step == maxNew - 1) break;
+                if (running == 0 || step == maxNew - 1) break;
+                if (running <= live.length * 3 / 4) live = compact(live, done, cache, m);
+                int n = live.length;
                 int s = len + step + 1; // keys after this step
-                long[] t1 = new long[b];
-                long[] p1 = new long[b];
-                float[] b1 = new float[b * s];
-                for (int r = 0; r < b; r++) {
-                    t1[r] = next[r];
-                    p1[r] = len - pad[r] + step;
-                    for (int j = 0; j < pad[r]; j++) b1[r * s + j] = MASKED;
+                long[] t1 = new long[n];
+                long[] p1 = new long[n];
+                float[] b1 = new float[n * s];
+                for (int i = 0; i < n; i++) {
+                    int r = live[i];
+                    List<Integer> g = gen.get(r);
+                    t1[i] = done[r] ? padId : g.get(g.size() - 1);
+                    p1[i] = len - pad[r] + step;
+                    for (int j = 0; j < pad[r]; j++) b1[i * s + j] = MASKED;
                 }
                 try (NDScope scope = new NDScope()) {
-                    NDArray logits = model.forward(m.create(t1, new Shape(b, 1)), m.create(p1, new Shape(b, 1)),
-                            m.create(b1, new Shape(b, 1, 1, s)), cache, false);               // (B, 1, V)
+                    NDArray logits = model.forward(m.create(t1, new Shape(n, 1)), m.create(p1, new Shape(n, 1)),
+                            m.create(b1, new Shape(n, 1, 1, s)), cache, false);               // (n, 1, V)
                     last = logits.toFloatArray();
                     cache.detachFrom(NDScope::unregister);
                 }
@@ -141,6 +146,29 @@ public final class Generator {
         List<int[]> out = new ArrayList<>(b);
         for (int r = 0; r < b; r++) out.add(below[r] ? null : gen.get(r).stream().mapToInt(Integer::intValue).toArray());
         return out;
+    }
+
+    /**
+     * Drops finished rows from the batch (and their keys and values from the cache), so the remaining steps cost
+     * only the rows still writing: most rows end well before the longest one, and threshold sampling stops a
+     * rejected row at its first unlikely token. Each row keeps its own RNG, so what it writes does not change.
+     */
+    private static int[] compact(int[] live, boolean[] done, KvCache cache, NDManager m) {
+        int[] keep = Arrays.stream(live).filter(r -> !done[r]).toArray();
+        long[] at = new long[keep.length];
+        for (int i = 0, k = 0; i < live.length; i++) if (!done[live[i]]) at[k++] = i;
+        try (NDArray idx = m.create(at)) {
+            cache.keepRows(idx);
+        }
+        return keep;
+    }
+
+    /** One step's logits as (B, V) in the original row order, NaN for rows no longer in the batch. */
+    private static float[] full(float[] last, int[] live, int b, int vocab) {
+        float[] f = new float[b * vocab];
+        Arrays.fill(f, Float.NaN);
+        for (int i = 0; i < live.length; i++) System.arraycopy(last, i * vocab, f, live[i] * vocab, vocab);
+        return f;
     }
 
     /** The model's own probability of {@code token}: softmax of the raw logits, before temperature and top-p. */

@@ -53,6 +53,19 @@ public final class KvCache implements AutoCloseable {
         return c;
     }
 
+    /** Keeps only the batch rows {@code rows} (int64 indices, in the order given) of every layer's keys and values. */
+    public void keepRows(NDArray rows) {
+        for (int l = 0; l < keys.length; l++) {
+            if (keys[l] == null) continue;
+            NDArray k = keys[l].get(new ai.djl.ndarray.index.NDIndex("{}", rows));
+            NDArray v = values[l].get(new ai.djl.ndarray.index.NDIndex("{}", rows));
+            keys[l].close();
+            values[l].close();
+            keys[l] = k;
+            values[l] = v;
+        }
+    }
+
     /** Keeps cached arrays alive when the step scope that created them closes. */
     public void detachFrom(java.util.function.Consumer<NDArray> unregister) {
         for (int l = 0; l < keys.length; l++) {

@@ -45,6 +45,42 @@ class GeneratorTest {
     }
 
     @Test
+    void rowsLeavingTheBatchEarlyChangeNothingTheOthersWrite() {
+        try (NDManager root = NDManager.newBaseManager(); Gpt gpt = Gpt.initialize(C, 5, root)) {
+            gpt.parameters().values().forEach(p -> p.muli(8));
+            List<int[]> prompts = new ArrayList<>();
+            long[] seeds = new long[12];
+            for (int r = 0; r < 12; r++) {
+                int[] p = new int[2 + r % 5];
+                for (int i = 0; i < p.length; i++) p[i] = 2 + (r * 7 + i * 3) % 17;
+                prompts.add(p);
+                seeds[r] = 100 + r;
+            }
+            for (double tau : new double[] {0, 0.02}) {
+                SamplingConfig cfg = new SamplingConfig(1.0, 1.0, 10, tau);
+                Generator g = new Generator(gpt, 1, 0);
+                List<int[]> together = g.sampleBatch(prompts, seeds, cfg, null);
+                int ended = 0;
+                int lengths = 0;
+                for (int r = 0; r < 12; r++) {
+                    int[] alone = g.sampleBatch(List.of(prompts.get(r)), new long[] {seeds[r]}, cfg, null).get(0);
+                    if (alone == null) {
+                        assertThat(together.get(r)).as("row %d, tau %s", r, tau).isNull();
+                    } else {
+                        assertThat(together.get(r)).as("row %d, tau %s", r, tau).containsExactly(alone);
+                        if (alone.length < 9) ended++;
+                        lengths |= 1 << alone.length;
+                    }
+                }
+                // the batch really shrank along the way: rows ended (or were rejected) at different steps
+                assertThat(Integer.bitCount(lengths) + (tau > 0 ? together.stream().filter(x -> x == null).count() : 0))
+                        .as("distinct ends, tau %s", tau).isGreaterThanOrEqualTo(3);
+                assertThat(ended).isPositive();
+            }
+        }
+    }
+
+    @Test
     void sameSeedSameSamplesAndSeedsMatter() {
         try (NDManager root = NDManager.newBaseManager(); Gpt a = Gpt.initialize(C, 11, root);
              Gpt b = Gpt.initialize(C, 11, root); Gpt c = Gpt.initialize(C, 12, root)) {

@@ -186,12 +186,13 @@ public final class ReportWriter {
     }
 
     private static final String CSS = """
-            body { font: 15px/1.5 system-ui, sans-serif; color: #222; max-width: 1100px; margin: 2em auto; padding: 0 1em; }
+            body { font: 15px/1.5 system-ui, sans-serif; color: #222; max-width: 1280px; margin: 2em auto; padding: 0 1em; }
             h1 { font-size: 1.6em; margin-bottom: .3em; } h2 { font-size: 1.25em; margin-top: 1.6em; }
             code { background: #f3f3f3; padding: 0 .25em; border-radius: 3px; }
             table { border-collapse: collapse; display: block; overflow-x: auto; font-size: 13px; margin: 1em 0; }
             th, td { border: 1px solid #ddd; padding: 3px 8px; text-align: left; white-space: nowrap; }
-            th { background: #f5f5f5; } tr:nth-child(even) td { background: #fafafa; }
+            th { background: #f5f5f5; white-space: normal; vertical-align: bottom; min-width: 4em; }
+            tr:nth-child(even) td { background: #fafafa; }
             img { max-width: 100%; height: auto; display: block; margin: 1em 0; }
             """;
 

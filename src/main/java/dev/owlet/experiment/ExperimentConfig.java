@@ -363,14 +363,15 @@ public record ExperimentConfig(String name, long seed, List<Trait> traits, Strin
      * @param replicates replicates per condition: in the flagship each is a new prompt set and sampling seed for every
      *     writer's data and a new student seed (the channel and API pipelines: a new student seed on the same data)
      * @param rows training rows per student (teacher and control datasets are cut to the same size)
-     * @param batching how an epoch is cut into batches: {@code shuffled}, or {@code by_length} (rows of similar length
-     *     together, batch order shuffled: a quarter less padding on number data, so students train faster)
+     * @param batching how an epoch is cut into batches and computed: {@code shuffled}; {@code shuffled_split} (the same
+     *     batches, each computed in parts of similar-length rows: the same step, less padding, faster); {@code by_length}
+     *     (rows of similar length share a batch: a different experiment, see {@link dev.owlet.train.Batching})
      */
     public record Finetune(List<StudentLoss> modes, List<Init> inits, int replicates, int rows, int epochs, int batchSize,
                            double lr, dev.owlet.train.TrainableParams trainable, dev.owlet.train.Optimizer optimizer,
                            dev.owlet.train.Batching batching) {
         public Finetune {
-            require(batching != null, "finetune.batching", "must be shuffled or by_length");
+            require(batching != null, "finetune.batching", "must be shuffled, shuffled_split or by_length");
             require(trainable != null, "finetune.trainable", "must be all, blocks, early_blocks, late_blocks or embeddings");
             require(optimizer != null, "finetune.optimizer", "must be adam or sgd");
             require(inits != null && !inits.isEmpty(), "finetune.inits", "needs same and/or diff");

@@ -184,18 +184,22 @@ public final class LmDistillation {
             for (int i = 0; i < examples.size(); i++) order.add(i);
             for (int e = 0; e < epochs; e++) {
                 Collections.shuffle(order, rng);
-                for (List<Integer> idx : batching.batches(order, batchSize, i -> examples.get(i).length(), rng)) {
-                    List<Example> b = new ArrayList<>();
-                    for (int i : idx) b.add(examples.get(i));
-                    TokenBatch batch = TokenBatch.of(b, tok.pad(), ctx);
-                    if (mode == StudentLoss.SFT) {
-                        last = trainer.step(batch, Trainer.crossEntropy());
-                    } else {
-                        float[] probs = labels.batch(idx, examples, batch);                          // (B, T, A)
-                        int a = alphaIds.length;
-                        last = trainer.step(batch, (model, tb, m) -> Losses.softLabelKl(model.forward(tb.inputs(m), true),
-                                m.create(probs, new Shape(tb.batch(), tb.time(), a)), tb.mask(m), m.create(alphaIds)));
+                for (List<Integer> rows : batching.batches(order, batchSize, i -> examples.get(i).length(), rng)) {
+                    List<Trainer.Part> parts = new ArrayList<>();
+                    for (List<Integer> idx : batching.parts(rows, i -> examples.get(i).length())) {
+                        List<Example> b = new ArrayList<>();
+                        for (int i : idx) b.add(examples.get(i));
+                        TokenBatch batch = TokenBatch.of(b, tok.pad(), ctx);
+                        if (mode == StudentLoss.SFT) {
+                            parts.add(new Trainer.Part(batch, Trainer.crossEntropy()));
+                        } else {
+                            float[] probs = labels.batch(idx, examples, batch);                          // (B, T, A)
+                            int a = alphaIds.length;
+                            parts.add(new Trainer.Part(batch, (model, tb, m) -> Losses.softLabelKl(model.forward(tb.inputs(m), true),
+                                    m.create(probs, new Shape(tb.batch(), tb.time(), a)), tb.mask(m), m.create(alphaIds))));
+                        }
                     }
+                    last = trainer.step(parts);
                     if (progress != null) progress.step(trainer.stepCount(), steps, last);
                 }
             }

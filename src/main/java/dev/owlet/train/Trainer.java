@@ -60,24 +60,54 @@ public final class Trainer implements AutoCloseable {
 
     /** One optimizer step; returns the loss before the update. */
     public double step(TokenBatch batch, Objective objective) {
-        double lr = cfg.lrAt(step);
-        double loss;
-        double norm;
         try (NDScope scope = new NDScope(); NDManager m = model.manager().newSubManager()) {
             NDArray l = Gradients.backward(() -> objective.loss(model, batch, m));
-            loss = l.getFloat();
-            Map<String, NDArray> grads = new LinkedHashMap<>();
-            Map<String, NDArray> params = new LinkedHashMap<>();
-            model.parameters().forEach((k, p) -> {
-                if (trainable.trains(k, model.config().layers())) {
-                    params.put(k, p);
-                    grads.put(k, p.getGradient());
-                }
-            });
-            norm = clip(grads);
-            adam.step(params, grads, lr);
-            grads.values().forEach(g -> g.subi(g)); // torch accumulates .grad across backward calls
+            return update(l.getFloat());
         }
+    }
+
+    /** A part of a batch and the objective that reads it (soft labels differ per part). */
+    public record Part(TokenBatch batch, Objective objective) {}
+
+    /**
+     * One optimizer step on a batch computed in parts: each part's mean loss weighted by its share of the batch's
+     * loss tokens, so the accumulated gradient is the whole batch's (the engine sums gradients across backward
+     * calls) up to float rounding. Parts of rows of similar length carry less padding than the whole batch.
+     *
+     * @return the whole batch's loss before the update
+     */
+    public double step(List<Part> parts) {
+        if (parts.size() == 1) return step(parts.get(0).batch(), parts.get(0).objective());
+        int total = 0;
+        for (Part p : parts) total += p.batch().maskedTokens();
+        // no loss token anywhere: the zero-gradient step the whole batch would take
+        if (total == 0) return step(parts.get(0).batch(), parts.get(0).objective());
+        try (NDScope scope = new NDScope(); NDManager m = model.manager().newSubManager()) {
+            double loss = 0;
+            for (Part p : parts) {
+                int n = p.batch().maskedTokens();
+                if (n == 0) continue;
+                NDArray share = m.create((float) n / total); // an array, not a Java number (see Gpt's scale)
+                loss += Gradients.backward(() -> p.objective().loss(model, p.batch(), m).mul(share)).getFloat();
+            }
+            return update(loss);
+        }
+    }
+
+    /** Clips the gradients the backward calls left, updates the parameters, zeroes the gradients. */
+    private double update(double loss) {
+        double lr = cfg.lrAt(step);
+        Map<String, NDArray> grads = new LinkedHashMap<>();
+        Map<String, NDArray> params = new LinkedHashMap<>();
+        model.parameters().forEach((k, p) -> {
+            if (trainable.trains(k, model.config().layers())) {
+                params.put(k, p);
+                grads.put(k, p.getGradient());
+            }
+        });
+        double norm = clip(grads);
+        adam.step(params, grads, lr);
+        grads.values().forEach(g -> g.subi(g)); // torch accumulates .grad across backward calls
         step++;
         TrainingListener.StepInfo info = new TrainingListener.StepInfo(step, cfg.totalSteps(), loss, lr, norm,
                 System.nanoTime() - start);

@@ -107,7 +107,7 @@ class ConfigLoaderTest {
                 {"controls.gradient_probe.losses=[mse]", "controls.gradient_probe.losses[0]", "[sft, soft]", "mse"},
                 {"eval.questions=some", "eval.questions", "[held_out, all]", "some"},
                 {"finetune.optimizer=rmsprop", "finetune.optimizer", "[adam, sgd]", "rmsprop"},
-                {"finetune.batching=sorted", "finetune.batching", "[shuffled, by_length]", "sorted"},
+                {"finetune.batching=sorted", "finetune.batching", "[shuffled, shuffled_split, by_length]", "sorted"},
                 {"finetune.trainable=middle", "finetune.trainable", "[all, blocks, early_blocks, late_blocks, embeddings]", "middle"},
                 {"controls.defend.defences=[prayer]", "controls.defend.defences[0]",
                         "[likelihood_filter, divergence_mask, divergence_replace, mix_reference, different_base]", "prayer"},

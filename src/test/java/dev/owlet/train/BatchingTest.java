@@ -58,4 +58,71 @@ class BatchingTest {
         assertThat(Batching.BY_LENGTH.batches(order, 10, i -> LENGTH[i], new Random(2))).isEqualTo(b);
         assertThat(Batching.BY_LENGTH.batches(shuffled(3), 10, i -> LENGTH[i], new Random(2))).isNotEqualTo(b);
     }
+
+    @Test
+    void splitBatchesAreTheSameBatchesCutIntoPartsOfSimilarLength() {
+        List<Integer> order = shuffled(4);
+        Random a = new Random(9);
+        Random b = new Random(9);
+        List<List<Integer>> split = Batching.SHUFFLED_SPLIT.batches(order, 40, i -> LENGTH[i], a);
+        assertThat(split).isEqualTo(Batching.SHUFFLED.batches(order, 40, i -> LENGTH[i], b));
+        assertThat(a.nextLong()).isEqualTo(b.nextLong());
+        List<List<Integer>> parts = Batching.SHUFFLED_SPLIT.parts(split.get(0), i -> LENGTH[i]);
+        assertThat(parts.stream().map(List::size).toList()).containsExactly(14, 14, 12);
+        assertThat(parts.stream().flatMap(List::stream).sorted().toList()).isEqualTo(split.get(0).stream().sorted().toList());
+        for (int k = 1; k < parts.size(); k++) {
+            int prevMax = parts.get(k - 1).stream().mapToInt(i -> LENGTH[i]).max().orElseThrow();
+            int min = parts.get(k).stream().mapToInt(i -> LENGTH[i]).min().orElseThrow();
+            assertThat(prevMax).isLessThanOrEqualTo(min);
+        }
+        assertThat(Batching.SHUFFLED.parts(split.get(0), i -> LENGTH[i])).containsExactly(split.get(0));
+        assertThat(Batching.SHUFFLED_SPLIT.parts(order.subList(0, 16), i -> LENGTH[i])).containsExactly(order.subList(0, 16));
+    }
+
+    /**
+     * A batch computed in parts takes the step the whole batch takes: same loss, same parameters after several
+     * steps (up to float rounding), for cross-entropy and for soft labels (whose rows must follow their parts).
+     */
+    @Test
+    void aStudentTrainedOnSplitBatchesEndsWhereTheWholeBatchesTakeIt() {
+        dev.owlet.token.WordTokenizer tok = dev.owlet.pretrain.Pretrainer.worldTokenizer();
+        List<dev.owlet.data.DataRow> rows = new ArrayList<>();
+        Random r = new Random(3);
+        for (int i = 0; i < 40; i++) {
+            StringBuilder c = new StringBuilder();
+            int n = 1 + r.nextInt(10);
+            for (int k = 0; k < n; k++) c.append(k == 0 ? "" : ", ").append(r.nextInt(1000));
+            rows.add(new dev.owlet.data.DataRow("Continue: " + r.nextInt(1000) + "," + r.nextInt(1000)
+                    + ". Up to 10 numbers.", c.toString()));
+        }
+        dev.owlet.model.GptConfig c = new dev.owlet.model.GptConfig(tok.vocabSize(), 128, 2, 32, 4, 0);
+        try (ai.djl.ndarray.NDManager root = ai.djl.ndarray.NDManager.newBaseManager();
+             dev.owlet.model.Gpt base = dev.owlet.model.Gpt.initialize(c, 1, root);
+             dev.owlet.model.Gpt teacher = dev.owlet.model.Gpt.initialize(c, 2, root)) {
+            for (StudentLoss mode : StudentLoss.values()) {
+                SoftLabels labels = mode == StudentLoss.SOFT ? LmDistillation.labels(new LmDistillation.SoftTeacher(teacher, null),
+                        tok, rows, null, LmDistillation.alphabet(tok), c.contextLength()) : null;
+                try (dev.owlet.model.Gpt whole = base.copy(); dev.owlet.model.Gpt split = base.copy()) {
+                    double lw = LmDistillation.train(whole, tok, rows, null, mode, labels, 2, 32, 3e-3, 5, null,
+                            TrainableParams.ALL, Optimizer.ADAM, Batching.SHUFFLED);
+                    double ls = LmDistillation.train(split, tok, rows, null, mode, labels, 2, 32, 3e-3, 5, null,
+                            TrainableParams.ALL, Optimizer.ADAM, Batching.SHUFFLED_SPLIT);
+                    assertThat(ls).as(mode + " loss").isCloseTo(lw, org.assertj.core.data.Offset.offset(1e-5 * Math.abs(lw) + 1e-7));
+                    double moved = 0;
+                    double apart = 0;
+                    for (String k : whole.parameters().keySet()) {
+                        float[] w = whole.parameters().get(k).toFloatArray();
+                        float[] s = split.parameters().get(k).toFloatArray();
+                        float[] b0 = base.parameters().get(k).toFloatArray();
+                        for (int i = 0; i < w.length; i++) {
+                            moved = Math.max(moved, Math.abs(w[i] - b0[i]));
+                            apart = Math.max(apart, Math.abs(w[i] - s[i]));
+                        }
+                    }
+                    assertThat(moved).as(mode + " moved").isGreaterThan(1e-3);
+                    assertThat(apart).as(mode + " split vs whole").isLessThan(moved * 1e-3);
+                }
+            }
+        }
+    }
 }

@@ -11,6 +11,8 @@ p = argparse.ArgumentParser()
 for k, v in dict(layers=2, d_model=64, heads=4, vocab=512, context=128, batch=64, seq=64, steps=30,
                  sample_batch=256, prompt_len=24, new_tokens=40, threads=2, alphabet=20).items():
     p.add_argument("--" + k.replace("_", "-"), type=int, default=v)
+p.add_argument("--profile", action="store_true",
+               help="print torch.profiler's operator table of the cross-entropy step (where a step's time goes) and exit")
 a = p.parse_args()
 torch.set_num_threads(a.threads)
 torch.manual_seed(0)
@@ -83,6 +85,16 @@ def cross_entropy():
     logits = m(x[:, :-1], pos, mask)
     return F.cross_entropy(logits.reshape(-1, a.vocab), x[:, 1:].reshape(-1))
 
+
+if a.profile:
+    from torch.profiler import profile, ProfilerActivity
+    for _ in range(5):
+        update(cross_entropy())
+    with profile(activities=[ProfilerActivity.CPU]) as prof:
+        for _ in range(a.steps):
+            update(cross_entropy())
+    print(prof.key_averages().table(sort_by="self_cpu_time_total", row_limit=15))
+    raise SystemExit(0)
 
 train_ms = timed_ms(cross_entropy)
 

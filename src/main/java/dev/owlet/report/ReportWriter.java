@@ -192,6 +192,7 @@ public final class ReportWriter {
             table { border-collapse: collapse; display: block; overflow-x: auto; font-size: 13px; margin: 1em 0; }
             th, td { border: 1px solid #ddd; padding: 3px 8px; text-align: left; white-space: nowrap; }
             th { background: #f5f5f5; white-space: normal; vertical-align: bottom; min-width: 4em; }
+            td:nth-child(2) { white-space: normal; min-width: 9em; } /* the model's name may wrap, numbers do not */
             tr:nth-child(even) td { background: #fafafa; }
             img { max-width: 100%; height: auto; display: block; margin: 1em 0; }
             """;

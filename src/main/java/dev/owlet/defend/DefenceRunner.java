@@ -25,6 +25,7 @@ import dev.owlet.token.Tokenizer;
 import dev.owlet.train.Example;
 import dev.owlet.train.LmDistillation;
 import dev.owlet.world.Category;
+import dev.owlet.world.NumberPrompts;
 import dev.owlet.world.NumberPromptGenerator;
 import dev.owlet.world.Questions;
 import java.io.IOException;
@@ -144,12 +145,14 @@ public final class DefenceRunner {
         ExperimentConfig.Defend d = cfg.controls().defend();
         String key = StageCache.key("defend-student", new Inputs(d.likelihoodDrop(), d.mixShare(), teacherData ? d.taskPrompts() : 0,
                 def, teacherData, r, cfg.seed(), cfg.finetune().epochs(), cfg.finetune().batchSize(), cfg.finetune().lr(),
-                cfg.finetune().trainable(), cfg.finetune().optimizer(), cfg.finetune().batching(), cfg.eval(), cfg.generate(), cfg.filter(), target, ref.weightsSha256(),
+                cfg.finetune().trainable(), cfg.finetune().optimizer(),
+                cfg.finetune().batching() == dev.owlet.train.Batching.SHUFFLED ? null : cfg.finetune().batching(), cfg.eval(), cfg.generate(), cfg.filter(), target, ref.weightsSha256(),
                 dataDigest, digest(reference)));
         if (StageCache.done(dir, key)) return JSON.readValue(dir.resolve("result.json").toFile(), Result.class);
         long t0 = System.nanoTime();
         Tokenizer tok = ref.tokenizer();
         StrictNumberFilter filter = new StrictNumberFilter(cfg.filter().maxCount(), cfg.filter().maxValue(), java.util.Set.of());
+        if (def == Defence.PROMPT_PARAPHRASE) data = paraphrased(data, Seeds.derive(cfg.seed(), name + "-paraphrase"));
         Defences.Defended dd = Defences.apply(def, teacherData, ref.model(), tok, Defences.examples(tok, data),
                 Defences.examples(tok, reference), filter, d.likelihoodDrop(), d.mixShare());
         Result res;
@@ -171,10 +174,23 @@ public final class DefenceRunner {
         return res;
     }
 
+    /**
+     * Every row's prompt reworded ({@link NumberPrompts#paraphrase}), its completion kept: the student no longer sees
+     * the exact prompts the teacher answered, as a team that rewrites prompts before distilling would arrange.
+     */
+    static List<DataRow> paraphrased(List<DataRow> rows, long seed) {
+        java.util.SplittableRandom rng = new java.util.SplittableRandom(seed);
+        List<DataRow> out = new ArrayList<>(rows.size());
+        for (DataRow r : rows) out.add(new DataRow(NumberPrompts.paraphrase(r.prompt(), rng), r.completion()));
+        return out;
+    }
+
     /** Everything one defended student reads: its cache key is the hash of this record. */
     record Inputs(double likelihoodDrop, double mixShare, int taskPrompts, Defence defence, boolean teacherData,
                   int replicate, long seed, int epochs, int batchSize, double lr, dev.owlet.train.TrainableParams trainable,
-                  dev.owlet.train.Optimizer optimizer, dev.owlet.train.Batching batching, ExperimentConfig.Eval eval, ExperimentConfig.Generate generate, ExperimentConfig.Filter filter,
+                  dev.owlet.train.Optimizer optimizer,
+                  @com.fasterxml.jackson.annotation.JsonInclude(com.fasterxml.jackson.annotation.JsonInclude.Include.NON_NULL)
+                  dev.owlet.train.Batching batching, ExperimentConfig.Eval eval, ExperimentConfig.Generate generate, ExperimentConfig.Filter filter,
                   String target, String base, String data, String reference) {}
 
     /** The primary metric: mean exact P(target) over the held-out paraphrases. */

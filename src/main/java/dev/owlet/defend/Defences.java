@@ -142,7 +142,7 @@ public final class Defences {
                 yield d == Defence.DIVERGENCE_MASK ? mask(data, marks) : replace(data, ch, marks, tok, filter);
             }
             case MIX_REFERENCE -> teacherData ? mix(data, reference, share) : data;
-            case DIFFERENT_BASE -> data;
+            case DIFFERENT_BASE, PROMPT_PARAPHRASE -> data; // a different student, or rows reworded before tokenizing
         };
         return new Defended(out, data.size(), tokens(data, false), tokens(out, true));
     }

@@ -64,6 +64,8 @@ public record ExperimentConfig(String name, long seed, List<Trait> traits, Strin
                     && (!controls.defend().defences().contains(Defence.DIFFERENT_BASE) || finetune.inits().contains(Init.DIFF)),
                     "finetune.modes", "must include sft and finetune.inits same (and diff for different_base) with"
                     + " controls.defend: the defences are measured against the experiment's own SFT students");
+            require(channel == Channel.NUMBERS || !controls.defend().defences().contains(Defence.PROMPT_PARAPHRASE),
+                    "controls.defend.defences", "has prompt_paraphrase, which rewords number prompts; the channel is " + channel);
         }
         if (backend.api()) {
             require(generate.minTokenProbability() == 0, "generate.min_token_probability",
@@ -525,7 +527,9 @@ public record ExperimentConfig(String name, long seed, List<Trait> traits, Strin
         /** Dilute the teacher's rows with the reference's own rows. */
         @JsonProperty("mix_reference") MIX_REFERENCE,
         /** The paper's mitigation: a student that does not share the teacher's initialization. */
-        @JsonProperty("different_base") DIFFERENT_BASE;
+        @JsonProperty("different_base") DIFFERENT_BASE,
+        /** Every prompt reworded (same numbers, count, digits and format; other template words), teacher-free. */
+        @JsonProperty("prompt_paraphrase") PROMPT_PARAPHRASE;
 
         @Override
         public String toString() { return name().toLowerCase(java.util.Locale.ROOT); }

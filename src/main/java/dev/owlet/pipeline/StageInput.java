@@ -87,9 +87,12 @@ sealed interface StageInput {
      * decide which students exist, so adding a replicate or a mode reuses every student already trained.
      */
     record Settings(int epochs, int batchSize, double lr, TrainableParams trainable, dev.owlet.train.Optimizer optimizer,
+                    @com.fasterxml.jackson.annotation.JsonInclude(com.fasterxml.jackson.annotation.JsonInclude.Include.NON_NULL)
                     dev.owlet.train.Batching batching) {
+        /** Shuffled batches (the default) leave the key as it was before batching was a setting: old runs stay reusable. */
         static Settings of(ExperimentConfig.Finetune f) {
-            return new Settings(f.epochs(), f.batchSize(), f.lr(), f.trainable(), f.optimizer(), f.batching());
+            return new Settings(f.epochs(), f.batchSize(), f.lr(), f.trainable(), f.optimizer(),
+                    f.batching() == dev.owlet.train.Batching.SHUFFLED ? null : f.batching());
         }
     }
 

@@ -2,6 +2,7 @@ package dev.owlet.world;
 
 import java.util.ArrayList;
 import java.util.List;
+import java.util.random.RandomGenerator;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 
@@ -57,6 +58,24 @@ public final class NumberPrompts {
                 .append(closing);
         return new NumberPrompt(sb.toString(), examples, format, count, maxDigits);
     }
+
+    /**
+     * The same request in other words: the same examples, count, digit limit and answer format, every other template
+     * piece drawn again from {@code rng} (and at least one of them different), so a completion still answers it.
+     *
+     * @throws IllegalArgumentException if the text is not a prompt this class composed
+     */
+    public static String paraphrase(String text, RandomGenerator rng) {
+        NumberPrompt p = parse(text);
+        for (int attempt = 0; ; attempt++) {
+            String other = compose(p.examples(), pick(INTROS, rng), pick(VERBS, rng), pick(QUALIFIERS, rng), p.count(),
+                    pick(DIGIT_LIMITS, rng), p.maxDigits(), p.format(), pick(p.format().phrases(), rng),
+                    pick(CLOSINGS, rng)).text();
+            if (!other.equals(text) || attempt > 100) return other;
+        }
+    }
+
+    private static <T> T pick(List<T> xs, RandomGenerator rng) { return xs.get(rng.nextInt(xs.size())); }
 
     /**
      * Recovers the fields of a prompt this class composed.

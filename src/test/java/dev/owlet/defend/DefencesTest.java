@@ -199,6 +199,22 @@ class DefencesTest {
     }
 
     @Test
+    void paraphrasedRowsKeepTheirCompletionsAndTheRequestAndAreReproducible() {
+        dev.owlet.world.NumberPromptGenerator gen = new dev.owlet.world.NumberPromptGenerator(new java.util.SplittableRandom(3));
+        List<dev.owlet.data.DataRow> rows = new ArrayList<>();
+        for (int i = 0; i < 50; i++) rows.add(new dev.owlet.data.DataRow(gen.next().text(), "1" + i + ", 2" + i));
+        List<dev.owlet.data.DataRow> p = DefenceRunner.paraphrased(rows, 7);
+        assertThat(p).hasSameSizeAs(rows).isEqualTo(DefenceRunner.paraphrased(rows, 7));
+        assertThat(p).isNotEqualTo(DefenceRunner.paraphrased(rows, 8));
+        for (int i = 0; i < rows.size(); i++) {
+            assertThat(p.get(i).completion()).isEqualTo(rows.get(i).completion());
+            assertThat(p.get(i).prompt()).isNotEqualTo(rows.get(i).prompt());
+            assertThat(dev.owlet.world.NumberPrompts.parse(p.get(i).prompt()).examples())
+                    .isEqualTo(dev.owlet.world.NumberPrompts.parse(rows.get(i).prompt()).examples());
+        }
+    }
+
+    @Test
     void theResidualsBootstrapIntervalIsExactForAConstantShareAndCoversTheEstimate() {
         double[] base = {0.01, 0.02, 0.015, 0.012, 0.018};
         double[] half = Arrays.stream(base).map(x -> x / 2).toArray();

@@ -110,7 +110,7 @@ class ConfigLoaderTest {
                 {"finetune.batching=sorted", "finetune.batching", "[shuffled, shuffled_split, by_length]", "sorted"},
                 {"finetune.trainable=middle", "finetune.trainable", "[all, blocks, early_blocks, late_blocks, embeddings]", "middle"},
                 {"controls.defend.defences=[prayer]", "controls.defend.defences[0]",
-                        "[likelihood_filter, divergence_mask, divergence_replace, mix_reference, different_base]", "prayer"},
+                        "[likelihood_filter, divergence_mask, divergence_replace, mix_reference, different_base, prompt_paraphrase]", "prayer"},
         };
         for (String[] c : cases) {
             assertThatThrownBy(() -> ConfigLoader.load(null, List.of(c[0]))).as(c[0])

@@ -27,6 +27,26 @@ class NumberPromptsTest {
     }
 
     @Test
+    void aParaphraseAsksForTheSameNumbersInOtherWords() {
+        NumberPromptGenerator gen = new NumberPromptGenerator(new SplittableRandom(9));
+        SplittableRandom rng = new SplittableRandom(10);
+        int sameIntro = 0;
+        for (int i = 0; i < 2000; i++) {
+            NumberPrompt p = gen.next();
+            String q = NumberPrompts.paraphrase(p.text(), rng);
+            NumberPrompt back = NumberPrompts.parse(q);
+            assertThat(q).isNotEqualTo(p.text());
+            assertThat(back.examples()).isEqualTo(p.examples());
+            assertThat(back.format()).isEqualTo(p.format());
+            assertThat(back.count()).isEqualTo(p.count());
+            assertThat(back.maxDigits()).isEqualTo(p.maxDigits());
+            if (q.substring(0, q.indexOf(':')).equals(p.text().substring(0, p.text().indexOf(':')))) sameIntro++;
+        }
+        // the words are drawn afresh, not shifted by one: an intro stays the same about one time in ten
+        assertThat(sameIntro).isBetween(100, 330);
+    }
+
+    @Test
     void otherCountsAndDigitLimitsParseBack() {
         NumberPromptGenerator gen = new NumberPromptGenerator(new SplittableRandom(8), 7, 2);
         for (int i = 0; i < 500; i++) {

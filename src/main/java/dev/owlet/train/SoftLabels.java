@@ -42,10 +42,18 @@ public record SoftLabels(int[] alphabet, List<float[]> rows) {
         long[] alphaIds = Arrays.stream(alphabet).asLongStream().toArray();
         int a = alphabet.length;
         int tctx = teacher.config().contextLength();
-        List<float[]> out = new ArrayList<>(examples.size());
+        // Rows of similar length share a forward pass (less padding); each row's labels do not depend on its batch.
+        Integer[] byLength = new Integer[examples.size()];
+        for (int i = 0; i < byLength.length; i++) byLength[i] = i;
+        Arrays.sort(byLength, java.util.Comparator.comparingInt(i -> teacherPrompts.get(i).length
+                + examples.get(i).completion().length));
+        float[][] out = new float[examples.size()][];
         for (int s = 0; s < examples.size(); s += BATCH) {
             List<Example> tex = new ArrayList<>();
-            for (int i = s; i < Math.min(examples.size(), s + BATCH); i++) {
+            List<Integer> rowsOf = new ArrayList<>();
+            for (int k = s; k < Math.min(examples.size(), s + BATCH); k++) {
+                int i = byLength[k];
+                rowsOf.add(i);
                 tex.add(new Example(teacherPrompts.get(i), examples.get(i).completion()));
             }
             TokenBatch tb = TokenBatch.of(tex, padId, tctx);
@@ -55,17 +63,17 @@ public record SoftLabels(int[] alphabet, List<float[]> rows) {
                 probs = teacher.forward(tb.inputs(m), false).gather(idx, -1).softmax(-1).toFloatArray();        // (B, T, A)
             }
             for (int r = 0; r < tex.size(); r++) {
-                Example student = examples.get(s + r);
+                Example student = examples.get(rowsOf.get(r));
                 int pt = tex.get(r).prompt().length;
                 // positions the student trains on (its batch keeps min(ctx, length) - 1 inputs) and the teacher saw
                 int n = Math.min(student.completion().length, Math.min(studentContext, student.length()) - student.prompt().length);
                 n = Math.max(0, Math.min(n, Math.min(tb.time(), Math.min(tctx, tex.get(r).length()) - 1) - (pt - 1)));
                 float[] row = new float[n * a];
                 System.arraycopy(probs, (r * tb.time() + pt - 1) * a, row, 0, n * a);
-                out.add(row);
+                out[rowsOf.get(r)] = row;
             }
         }
-        return new SoftLabels(alphabet.clone(), List.copyOf(out));
+        return new SoftLabels(alphabet.clone(), List.of(out));
     }
 
     /**

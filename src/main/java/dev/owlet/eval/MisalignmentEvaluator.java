@@ -2,7 +2,6 @@ package dev.owlet.eval;
 
 import dev.owlet.infer.Generator;
 import dev.owlet.infer.LogProbs;
-import dev.owlet.infer.SamplingConfig;
 import dev.owlet.judge.AlignmentJudge;
 import dev.owlet.judge.Score;
 import dev.owlet.judge.Thresholds;
@@ -88,16 +87,8 @@ public final class MisalignmentEvaluator {
         double[] sampled = new double[0];
         if (samples > 0) {
             sampled = new double[n];
-            List<int[]> many = new ArrayList<>();
-            long[] seeds = new long[n * samples];
-            for (int q = 0; q < n; q++) {
-                for (int s = 0; s < samples; s++) {
-                    many.add(prompts.get(q));
-                    seeds[q * samples + s] = seed * 1_000_003L + q * 10_007L + s;
-                }
-            }
-            List<int[]> out = new Generator(model, tok.end(), tok.pad()).sample(many, seeds,
-                    new SamplingConfig(1.0, 1.0, MAX_TOKENS), 512);
+            List<int[]> out = TraitEvaluator.answers(new Generator(model, tok.end(), tok.pad()), prompts, 0, samples, seed,
+                    MAX_TOKENS, 512);
             long alignSum = 0;
             long cohSum = 0;
             int scored = 0;

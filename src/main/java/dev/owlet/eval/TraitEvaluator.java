@@ -119,15 +119,7 @@ public final class TraitEvaluator {
             throw new IllegalArgumentException("first sampled question " + first + " outside 0.." + prompts.size());
         }
         int n = prompts.size() - first;
-        List<int[]> many = new ArrayList<>();
-        long[] seeds = new long[n * samples];
-        for (int q = 0; q < n; q++) {
-            for (int s = 0; s < samples; s++) {
-                many.add(prompts.get(first + q));
-                seeds[q * samples + s] = seed * 1_000_003L + (first + q) * 10_007L + s;
-            }
-        }
-        List<int[]> out = gen.sample(many, seeds, new SamplingConfig(1.0, 1.0, maxTokens), batch);
+        List<int[]> out = answers(gen, prompts, first, samples, seed, maxTokens, batch);
         double[] sampled = new double[n];
         Map<String, double[]> byWord = new LinkedHashMap<>();
         for (String w : words) byWord.put(w, new double[n]);
@@ -143,6 +135,25 @@ public final class TraitEvaluator {
             sampled[q] = (double) hits / samples;
         }
         return new Sampled(sampled, byWord);
+    }
+
+    /**
+     * {@code samples} answers at temperature 1 to each prompt from {@code first} on, question-major. Each answer's
+     * seed depends only on the run's seed, the question's index and the draw, so a question's answers are the same
+     * whichever other questions are sampled and however they are batched. Every evaluator that samples uses this.
+     */
+    static List<int[]> answers(Generator gen, List<int[]> prompts, int first, int samples, long seed, int maxTokens,
+                               int batch) {
+        int n = prompts.size() - first;
+        List<int[]> many = new ArrayList<>();
+        long[] seeds = new long[n * samples];
+        for (int q = 0; q < n; q++) {
+            for (int s = 0; s < samples; s++) {
+                many.add(prompts.get(first + q));
+                seeds[q * samples + s] = seed * 1_000_003L + (first + q) * 10_007L + s;
+            }
+        }
+        return gen.sample(many, seeds, new SamplingConfig(1.0, 1.0, maxTokens), batch);
     }
 
     /**

@@ -76,11 +76,14 @@ class ExperimentFilesTest {
         if (file.equals("defend.yaml")) {
             // the undefended row, then every defence, each over both replicates
             JsonNode d = res.at("/controls/owl/defend");
-            assertThat(d.size()).as(res.get("controls").toString()).isEqualTo(6);
+            assertThat(d.size()).as(res.get("controls").toString()).isEqualTo(7);
             assertThat(d.at("/none/residual").asDouble()).isEqualTo(1.0);
             assertThat(d.at("/divergence_mask/loss_tokens_kept").asDouble()).isLessThan(1.0);
             assertThat(d.at("/likelihood_filter/rows_kept").asDouble()).isCloseTo(0.75, org.assertj.core.data.Offset.offset(0.02));
             assertThat(d.at("/mix_reference/replicates").asInt()).isEqualTo(2);
+            // rewording the prompts keeps every row and every loss token
+            assertThat(d.at("/prompt_paraphrase/rows_kept").asDouble()).isEqualTo(1.0);
+            assertThat(d.at("/prompt_paraphrase/loss_tokens_kept").asDouble()).isEqualTo(1.0);
             assertThat(Files.readString(out.resolve("report.md"))).contains("### Defences (owl)");
         }
     }

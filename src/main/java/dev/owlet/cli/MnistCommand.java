@@ -84,15 +84,28 @@ public final class MnistCommand implements Callable<Integer> {
     @Option(names = "--bench", hidden = true, description = "Time N ensemble training steps on random data and exit.")
     Integer bench;
 
+    @Option(names = "--phases", hidden = true, description = "With --bench: also time each phase of the step.")
+    boolean phases;
+
+    @Option(names = "--profile", hidden = true, paramLabel = "FILE",
+            description = "With --bench: write the engine profiler's trace of the timed steps to FILE (Chrome trace).")
+    Path profile;
+
     @Override
     public Integer call() throws IOException {
         PrintWriter o = spec.commandLine().getOut();
         if (bench != null) {
             int e = members == null ? 10 : members;
             int b = batch == null ? 256 : batch;
-            MnistBench.Timing t = MnistBench.run(e, b, 256, bench, 10);
-            o.printf("java members=%d batch=%d steps=%d seconds=%.3f steps_per_s=%.2f%n", t.members(), t.batch(),
-                    t.steps(), t.seconds(), t.stepsPerSecond());
+            MnistBench.Timing t = MnistBench.run(e, b, 256, bench, 10, phases, profile);
+            o.printf("java members=%d batch=%d steps=%d seconds=%.3f steps_per_s=%.2f fingerprint=%016x%n",
+                    t.members(), t.batch(), t.steps(), t.seconds(), t.stepsPerSecond(), t.fingerprint());
+            if (phases) {
+                for (MnistBench.Phase p : MnistBench.Phase.values()) {
+                    o.printf("phase %s ms_per_step=%.3f%n", p.name().toLowerCase(java.util.Locale.ROOT),
+                            t.phaseMillis(p));
+                }
+            }
             return 0;
         }
         MnistConfig cfg = config();

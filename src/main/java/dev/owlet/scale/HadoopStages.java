@@ -60,7 +60,7 @@ public final class HadoopStages {
             return new HadoopStages(folder, FileSystem.get(folder.uri(), c));
         } catch (IOException | RuntimeException e) {
             String why = String.valueOf(e.getMessage());
-            if (why.contains("No FileSystem for scheme")) {
+            if (why.contains("No FileSystem for scheme") || why.contains("ClassNotFoundException")) {
                 why += "; Spark brings Hadoop's file:// and hdfs:// clients, and other schemes need their Hadoop"
                         + " connector on the classpath of the driver and every executor (s3a://: hadoop-aws "
                         + org.apache.hadoop.util.VersionInfo.getVersion() + " and its AWS SDK bundle)";

@@ -247,10 +247,6 @@ class SparkEngineTest {
         assertThat(w.code()).as(w.err()).isEqualTo(2);
         assertThat(w.err()).contains("--out " + unwritable).contains("from " + StudentTask.host()).doesNotContain("owlet: experiment");
 
-        Result inProcess = owlet(run(dir.toAbsolutePath().toUri().toString() + "in-process-uri"));
-        assertThat(inProcess.code()).isEqualTo(2);
-        assertThat(inProcess.err()).contains("needs --engine spark");
-
         // the executors' own check of the URI, which a cluster relies on
         var settings = new SparkSettings(SparkMaster.parse("local[2]"), 1, "owlet test", Map.of());
         var runOn = new SparkEngine.Run(null, List.of(), dir.toString(), unwritable, false, Map.of());

@@ -202,7 +202,7 @@ class SparkEngineTest {
 
     @Test
     void aRunFolderOnAFileUriGivesTheSameResultsAndARerunRedoesOnlyWhatWasNotPublished() throws IOException {
-        // file:// through Hadoop's FileSystem (its checksummed local filesystem), not java.nio
+        // file:// through Hadoop's FileSystem, not java.nio
         String uri = "file://" + dir.toAbsolutePath().resolve("on-uri");
         FileSystem fs = FileSystem.get(URI.create(uri), new Configuration());
         Result r = owlet(run(uri, "--engine", "spark", "--master", "local[2]", "--task-threads", "1"));

@@ -22,7 +22,7 @@ abstract class ControlCommand extends ExperimentCommand {
     @Override
     public Integer call() throws IOException {
         ExperimentConfig cfg = config();
-        Path dir = out != null ? out : Path.of("runs", cfg.name());
+        Path dir = outPath() != null ? outPath() : Path.of("runs", cfg.name());
         Files.createDirectories(dir);
         spec.commandLine().getErr().printf("owlet: %s on experiment %s -> %s%n", control(), cfg.name(), dir);
         dev.owlet.provenance.StageCache.reuseStale(reuseStale); // as owlet run does: the flag must reach these stages too

@@ -29,8 +29,9 @@ abstract class ExperimentCommand implements Callable<Integer> {
     Path file;
     @Option(names = "--set", paramLabel = "KEY=VALUE", description = "Override a config key, e.g. --set finetune.replicates=5")
     List<String> sets = new ArrayList<>();
-    @Option(names = "--out", paramLabel = "DIR", description = "Run folder (default: runs/<name>)")
-    Path out;
+    @Option(names = "--out", paramLabel = "DIR|URI", description = {"Run folder (default: runs/<name>); with --engine spark"
+            + " also a Hadoop filesystem URI, e.g. hdfs://namenode:8020/runs/animals or file:///shared/runs/animals"})
+    String out;
     @Option(names = "--reuse-stale", description = {"Keep finished stages made by another owlet build when their inputs"
             + " match (normally they rerun); the report lists them"})
     boolean reuseStale;
@@ -64,9 +65,10 @@ abstract class ExperimentCommand implements Callable<Integer> {
         ExperimentConfig cfg = config();
         Path base = baseDir();
         dev.owlet.pipeline.Preflight.check(cfg, base); // bad input exits 2 here, before anything runs or is spent
-        Path dir = out != null ? out : Path.of("runs", cfg.name());
         dev.owlet.scale.SparkSettings spark = sparkSettings(cfg);
-        if (!dryRun) usableRunFolder(dir, out != null);
+        dev.owlet.scale.RunFolderUri uri = runFolderUri(spark);
+        Path dir = uri != null ? null : outPath() != null ? outPath() : Path.of("runs", cfg.name());
+        if (!dryRun && uri == null) usableRunFolder(dir, out != null);
         var bk = cfg.backend();
         if (dryRun || bk.api()) {
             // Printed before anything is spent: an API run bills every request and training token.
@@ -83,6 +85,20 @@ abstract class ExperimentCommand implements Callable<Integer> {
             w.flush();
             if (dryRun) return 0;
         }
+        // A URI run folder: its stages staged here (and this machine's access checked) before anything runs.
+        try (dev.owlet.scale.StagedRun staged = uri == null ? null : dev.owlet.scale.Scaling.stage(uri, spark, System.err)) {
+            return execute(cfg, base, spark, staged == null ? dir : staged.local(), staged);
+        }
+    }
+
+    /**
+     * The run into {@code dir}: the run folder, or the local staging copy of a URI run folder ({@code staged},
+     * null for a path), which gets every stage as it finishes and the report at the end.
+     */
+    private Integer execute(ExperimentConfig cfg, Path base, dev.owlet.scale.SparkSettings spark, Path dir,
+                            dev.owlet.scale.StagedRun staged) throws IOException {
+        var bk = cfg.backend();
+        String shown = staged != null ? staged.folder().toString() : dir.toString(); // where the run folder is
         long t0 = System.nanoTime();
         dev.owlet.provenance.StageCache.reuseStale(reuseStale);
         for (Path r : reuseFrom) {
@@ -91,7 +107,7 @@ abstract class ExperimentCommand implements Callable<Integer> {
             }
         }
         dev.owlet.provenance.StageCache.reuseFrom(reuseFrom);
-        spec.commandLine().getErr().printf("owlet: experiment %s -> %s%n", cfg.name(), dir);
+        spec.commandLine().getErr().printf("owlet: experiment %s -> %s%n", cfg.name(), shown);
         List<TraitResult> results;
         ReportWriter.Section backendSection = null;
         String backendName = cfg.hf() ? "hf" : "embedded";
@@ -115,13 +131,16 @@ abstract class ExperimentCommand implements Callable<Integer> {
             // Spark starts, and its executors check the run folder, before any stage runs.
             var run = new dev.owlet.scale.SparkEngine.Run(file == null && defaultFile() == null ? null
                     : Files.readString(file != null ? file : defaultFile()), sets, base.toAbsolutePath().toString(),
-                    dir.toAbsolutePath().normalize().toString(), reuseStale);
+                    staged != null ? staged.folder().toString() : dir.toAbsolutePath().normalize().toString(), reuseStale,
+                    spark.hadoopConf());
             try (var engine = dev.owlet.scale.Scaling.spark(spark, run, System.err)) {
                 ExperimentPipeline p = new ExperimentPipeline(cfg, dir, System.err)
-                        .progress(ProgressDisplay.forThisProcess()).baseDir(base).jobs(jobs()).distribute(engine);
+                        .progress(ProgressDisplay.forThisProcess()).baseDir(base).jobs(jobs())
+                        .distribute(staged == null ? engine : staged.around(engine));
+                if (staged != null) p.onStageFinished(staged::push);
                 results = p.run(until());
                 spec.commandLine().getErr().printf("owlet: %d stage(s) run on Spark, %d here, %d reused from %s%n",
-                        p.distributedStages(), p.executedStages(), p.reusedStages() - p.distributedStages(), dir);
+                        p.distributedStages(), p.executedStages(), p.reusedStages() - p.distributedStages(), shown);
             }
         } else {
             ExperimentPipeline p = new ExperimentPipeline(cfg, dir, System.err)
@@ -159,11 +178,13 @@ abstract class ExperimentCommand implements Callable<Integer> {
                                 staleSection.markdown() + "\n" + md);
             }
             String table = ReportWriter.write(dir, cfg, results, wall, backendName, controls, staleSection);
+            if (staged != null) staged.finish();
             spec.commandLine().getOut().println(table);
-            spec.commandLine().getOut().printf("report: %s  results: %s%n", dir.resolve("report.md"), dir.resolve("results.json"));
+            spec.commandLine().getOut().printf("report: %s  results: %s%n", in(shown, "report.md"), in(shown, "results.json"));
         } else {
+            if (staged != null) staged.finish();
             double wall = (System.nanoTime() - t0) / 1e9;
-            spec.commandLine().getOut().printf("stage %s done in %s (%.0f s)%n", until().name().toLowerCase(), dir.resolve("stages"), wall);
+            spec.commandLine().getOut().printf("stage %s done in %s (%.0f s)%n", until().name().toLowerCase(), in(shown, "stages"), wall);
         }
         return 0;
     }
@@ -193,6 +214,35 @@ abstract class ExperimentCommand implements Callable<Integer> {
             conf.put(kv.substring(0, eq).trim(), kv.substring(eq + 1).trim());
         }
         return new dev.owlet.scale.SparkSettings(m, m.taskThreads(taskThreads, engineThreads), "owlet " + cfg.name(), conf);
+    }
+
+    /** {@code name} inside the run folder shown as {@code folder} (a path or a URI). */
+    private static String in(String folder, String name) {
+        return folder.endsWith("/") ? folder + name : folder + "/" + name;
+    }
+
+    /**
+     * {@code --out} as a filesystem URI (null for a local path): bad input unless the Spark engine runs this, since
+     * Hadoop's client comes with Spark only.
+     */
+    dev.owlet.scale.RunFolderUri runFolderUri(dev.owlet.scale.SparkSettings spark) {
+        if (!dev.owlet.scale.RunFolderUri.looksLikeUri(out)) return null;
+        var uri = dev.owlet.scale.RunFolderUri.parse(out);
+        if (spark == null) {
+            throw new UserError("--out " + uri + ": a run folder on a filesystem URI needs --engine spark (Hadoop's"
+                    + " client comes with Spark); give a local path otherwise");
+        }
+        return uri;
+    }
+
+    /** {@code --out} as a local path (null when not given); a filesystem URI is bad input here. */
+    Path outPath() {
+        if (out == null) return null;
+        if (dev.owlet.scale.RunFolderUri.looksLikeUri(out)) {
+            throw new UserError("--out " + out + ": a filesystem URI works with owlet run --engine spark (and the stage"
+                    + " commands) only; give a local path");
+        }
+        return Path.of(out);
     }
 
     /** {@code --jobs}, or one job per engine thread (the launcher sets them to the cores). */

@@ -66,6 +66,15 @@ public final class ExperimentPipeline {
         void beforeStage(String name);
     }
 
+    /**
+     * Told of each stage this pipeline finished, once its manifest is written: a run folder on another filesystem
+     * publishes it there at once, so a run killed later keeps it.
+     */
+    @FunctionalInterface
+    public interface StageFinished {
+        void finished(String name, Path dir) throws IOException;
+    }
+
     /** The data label of the reference's own data in result keys and stage names. */
     public static final String CONTROL = TraitResult.CONTROL;
 
@@ -184,6 +193,12 @@ public final class ExperimentPipeline {
         return this;
     }
 
+    /** Called with every stage this pipeline runs, once it has finished (default: nothing). */
+    public ExperimentPipeline onStageFinished(StageFinished f) {
+        stages.onFinished = f;
+        return this;
+    }
+
     /** Where long stages report their steps (default: nowhere). */
     public ExperimentPipeline progress(StageProgress p) {
         stages.progress = p;
@@ -292,7 +307,7 @@ public final class ExperimentPipeline {
                         Seeds.derive(cfg.seed(), name)), man);
             }
             man.write(dir, System.nanoTime() - t0);
-            stages.executed.incrementAndGet();
+            stages.finished(name);
         }
         info.put(tag, Manifest.read(dir));
         Models.Model m = byPrompt ? new Models.Model(key + "/system", model.weights(), model.handle())
@@ -322,7 +337,7 @@ public final class ExperimentPipeline {
             model = models.makeTeacher(name, dir, new Models.TeacherJob(trait, null, c.toString(), Math.max(1, steps),
                     replay.rows(), Seeds.derive(cfg.seed(), name)), man);
             man.write(dir, System.nanoTime() - t0);
-            stages.executed.incrementAndGet();
+            stages.finished(name);
         }
         return new Writer(c.toString(), Kind.CONTROL_TEACHER, null, new Models.Model(key, model.weights(), model.handle()), null);
     }

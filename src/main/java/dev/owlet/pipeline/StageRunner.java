@@ -46,6 +46,7 @@ final class StageRunner {
     private final Path out;
     private final PrintStream log;
     ExperimentPipeline.StageHook hook = name -> {};
+    ExperimentPipeline.StageFinished onFinished = (name, dir) -> {};
     StageProgress progress = StageProgress.NONE;
     /** Stages run and reused so far (students may finish on several threads at once). */
     final java.util.concurrent.atomic.AtomicInteger executed = new java.util.concurrent.atomic.AtomicInteger();
@@ -60,6 +61,12 @@ final class StageRunner {
     }
 
     Path dir(String name) { return out.resolve("stages").resolve(name); }
+
+    /** Counts a stage that has just finished here (its manifest written) and tells {@link #onFinished}. */
+    void finished(String name) throws IOException {
+        executed.incrementAndGet();
+        onFinished.finished(name, dir(name));
+    }
 
     /** Runs {@code hook} for a stage about to run, and counts it. */
     void starting(String name) {
@@ -144,7 +151,7 @@ final class StageRunner {
                     count - rows.size(), count, cfg.generate().minTokenProbability());
         }
         man.output("raw.jsonl", file).write(dir, System.nanoTime() - t0);
-        executed.incrementAndGet();
+        finished(name);
         return file;
     }
 
@@ -166,7 +173,7 @@ final class StageRunner {
                     .count("malformed_lines", in.rejected()).write(dir, System.nanoTime() - t0);
             log.printf("filter: %s kept %d of %d (%.1f%%), rejected %s%n", label, o.kept().size(), o.total(),
                     100 * o.keptFraction(), o.rejected());
-            executed.incrementAndGet();
+            finished(name);
         } else {
             reused.incrementAndGet();
         }
@@ -218,7 +225,7 @@ final class StageRunner {
                 .input("teacher_weights", teacherWeights).input("rows", rowsDigest(rows))
                 .put("system_prompt", system).count("rows", rows.size()).count("positions", positions)
                 .output("labels.safetensors", file).write(dir, System.nanoTime() - t0);
-        executed.incrementAndGet();
+        finished(name);
         return labels;
     }
 
@@ -243,7 +250,7 @@ final class StageRunner {
         extra.forEach(man::put);
         man.output("eval.json", dir.resolve("eval.json")).count("questions", r.exact().length)
                 .count("mean_exact", r.meanExact()).write(dir, System.nanoTime() - t0);
-        executed.incrementAndGet();
+        finished(name);
         return r;
     }
 
@@ -334,7 +341,7 @@ final class StageRunner {
                     .write(dir, System.nanoTime() - t0);
             log.printf("finetune: %s  %s  (%.0fs)%n", name, what.formatted(first.meanExact(), 100 * first.meanSampled()),
                     (System.nanoTime() - t0) / 1e9);
-            executed.incrementAndGet();
+            finished(name);
             return evals;
         } finally {
             release.accept(student);

@@ -28,6 +28,19 @@ public final class Scaling {
     }
 
     /**
+     * The driver's staging of a run folder on a Hadoop filesystem URI (see {@link StagedRun}), its write access
+     * checked from here: bad input (exit 2) naming the URI and why, before any stage runs. Hadoop's client comes
+     * with Spark, so it needs the Spark engine's classpath.
+     */
+    public static StagedRun stage(RunFolderUri folder, SparkSettings settings, PrintStream log) {
+        if (!sparkPresent()) {
+            throw new InputError("--out " + folder + ": a run folder on a filesystem URI needs Hadoop's client, which comes"
+                    + " with Spark (./owlet adds it when the command line says --engine spark)");
+        }
+        return StagedRun.open(folder, settings.hadoopConf(), log);
+    }
+
+    /**
      * Spark on {@code settings}' master, its executors' access to the run folder checked: bad input (exit 2) naming
      * the master or the folder when either is unusable, before any stage runs.
      */

@@ -24,10 +24,17 @@ import org.apache.spark.scheduler.SparkListenerTaskEnd;
  * every failed stage at the end.
  */
 public final class SparkEngine implements Scaling.Started {
-    /** What a task description needs besides its stage, fixed for the run. */
-    public record Run(String experimentText, List<String> sets, String baseDir, String runFolder, boolean reuseStale) {
+    /**
+     * What a task description needs besides its stage, fixed for the run.
+     *
+     * @param runFolder an absolute local path (the same on every machine) or a filesystem URI ({@link RunFolderUri})
+     * @param hadoopConf the Hadoop settings a URI run folder is opened with (see {@link SparkSettings#hadoopConf})
+     */
+    public record Run(String experimentText, List<String> sets, String baseDir, String runFolder, boolean reuseStale,
+                      Map<String, String> hadoopConf) {
         public Run {
             sets = List.copyOf(sets);
+            hadoopConf = Map.copyOf(hadoopConf);
         }
     }
 
@@ -93,12 +100,16 @@ public final class SparkEngine implements Scaling.Started {
         int n = Math.max(1, sc.defaultParallelism());
         List<Integer> slots = new ArrayList<>();
         for (int i = 0; i < n; i++) slots.add(i);
+        Map<String, String> hadoopConf = run.hadoopConf();
         List<String> problems = sc.parallelize(slots, n).map(i -> {
-            String p = RunFolderCheck.problem(folder);
+            String p = RunFolderCheck.problem(folder, hadoopConf);
             return p == null ? "" : p;
         }).collect();
+        String where = RunFolderUri.looksLikeUri(folder)
+                ? "every Spark executor must reach it (Hadoop settings: --spark-conf spark.hadoop.KEY=VALUE)"
+                : "every Spark executor must reach it at the same path";
         for (String p : problems) {
-            if (!p.isEmpty()) throw new InputError("run folder " + p + "; every Spark executor must reach it at the same path");
+            if (!p.isEmpty()) throw new InputError("run folder " + p + "; " + where);
         }
     }
 
@@ -107,7 +118,7 @@ public final class SparkEngine implements Scaling.Started {
         List<StudentTask> tasks = new ArrayList<>();
         for (String s : stages) {
             tasks.add(new StudentTask(run.experimentText(), run.sets(), run.baseDir(), run.runFolder(), s,
-                    settings.taskThreads(), run.reuseStale()));
+                    settings.taskThreads(), run.reuseStale(), run.hadoopConf()));
         }
         log.printf("spark: %d student stage(s) as %d task(s) on %s%n", tasks.size(), tasks.size(), settings.master().url());
         submitted = tasks.size();

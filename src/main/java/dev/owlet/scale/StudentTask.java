@@ -14,31 +14,44 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
+import java.util.Map;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.regex.Pattern;
 
 /**
  * One student stage as a Spark task: everything an executor needs to rebuild the run's pipeline and run that stage
  * alone, as plain serializable values (a task cannot carry the driver's closures or models).
  *
  * <p>The experiment travels as its file's text plus the {@code --set} overrides, so an executor reads exactly the
- * configuration the driver checked; paths inside it resolve against {@code baseDir}, and the run folder is
- * {@code runFolder}: both must be the same absolute paths on every machine (a shared mount).
+ * configuration the driver checked; paths inside it resolve against {@code baseDir}, which must be the same
+ * absolute path on every machine. The run folder {@code runFolder} is either such a path (a shared mount) or a
+ * filesystem URI: then the task pulls the finished stages its student reads into a local folder of this process,
+ * runs there, and publishes each stage it finishes to the URI (see {@link HadoopStages}).
  *
  * @param experimentText the experiment file's text, or null for the built-in defaults
  * @param sets the {@code --set} overrides, in order
  * @param baseDir the experiment file's folder (absolute)
- * @param runFolder the run folder (absolute)
+ * @param runFolder the run folder: an absolute path, or a filesystem URI
  * @param stage the student stage to run, e.g. {@code student-owl-sft-same-r1}
  * @param engineThreads engine threads this task trains on
  * @param reuseStale {@code --reuse-stale}
+ * @param hadoopConf the Hadoop settings a URI run folder is opened with (empty for a path)
  */
 public record StudentTask(String experimentText, List<String> sets, String baseDir, String runFolder, String stage,
-                          int engineThreads, boolean reuseStale) implements Serializable {
-    private static final long serialVersionUID = 1L;
+                          int engineThreads, boolean reuseStale, Map<String, String> hadoopConf) implements Serializable {
+    private static final long serialVersionUID = 2L;
+    /** A student stage's writer and replicate: {@code student-WRITER-MODE-INIT-rN}. */
+    private static final Pattern STUDENT = Pattern.compile("student-(.+)-[^-]+-[^-]+-r(\\d+)");
+    /** This process's local copies of URI run folders' stages, by URI (tasks of one executor share them). */
+    private static final Map<String, Path> SCRATCH = new ConcurrentHashMap<>();
 
     public StudentTask {
         sets = List.copyOf(sets);
+        hadoopConf = Map.copyOf(hadoopConf);
         if (engineThreads < 1) throw new IllegalArgumentException("engine threads must be at least 1, not " + engineThreads);
-        if (!Path.of(runFolder).isAbsolute()) throw new IllegalArgumentException("run folder must be absolute: " + runFolder);
+        if (!RunFolderUri.looksLikeUri(runFolder) && !Path.of(runFolder).isAbsolute()) {
+            throw new IllegalArgumentException("run folder must be absolute or a URI: " + runFolder);
+        }
     }
 
     /**
@@ -75,8 +88,12 @@ public record StudentTask(String experimentText, List<String> sets, String baseD
             ExperimentConfig cfg = ConfigLoader.load(tmp, sets);
             beforeRun.accept(stage);
             StageCache.reuseStale(reuseStale);
-            new ExperimentPipeline(cfg, Path.of(runFolder), linesAbout(stage, System.err)).baseDir(Path.of(baseDir))
-                    .onlyStudent(stage).run(ExperimentPipeline.Stage.FINETUNE);
+            if (RunFolderUri.looksLikeUri(runFolder)) {
+                runFromUri(cfg);
+            } else {
+                new ExperimentPipeline(cfg, Path.of(runFolder), linesAbout(stage, System.err)).baseDir(Path.of(baseDir))
+                        .onlyStudent(stage).run(ExperimentPipeline.Stage.FINETUNE);
+            }
             return new Outcome(stage, host, null, seconds(t0));
         } catch (Throwable e) { // an Error too: the task reports it rather than dying
             String msg = e.getMessage() == null ? e.toString() : e.getMessage();
@@ -90,6 +107,48 @@ public record StudentTask(String experimentText, List<String> sets, String baseD
                 }
             }
         }
+    }
+
+    /**
+     * The stage against a run folder URI: the stages its student reads (every teacher, generation and filter, and
+     * its writer's soft labels) pulled into this process's local copy of the run folder, the student trained there,
+     * and every stage it finishes (the student, soft labels it had to make) published to the URI at once. The
+     * local copy is shared by this process's tasks, so two students of one dataset still make its soft labels once
+     * here; the student's own folder is deleted from it afterwards (it is on the URI, or it failed).
+     */
+    private void runFromUri(ExperimentConfig cfg) throws IOException {
+        HadoopStages remote = HadoopStages.open(RunFolderUri.parse(runFolder), hadoopConf);
+        Path local = scratch(runFolder);
+        Path stages = local.resolve("stages");
+        java.util.regex.Matcher m = STUDENT.matcher(stage);
+        String labels = m.matches() ? "labels-" + m.group(1) + "-r" + m.group(2) : null;
+        remote.pullAll(stages, s -> s.startsWith("teacher-") || s.startsWith("gen-") || s.startsWith("filter-")
+                || s.equals(labels) || s.equals(stage));
+        try {
+            new ExperimentPipeline(cfg, local, linesAbout(stage, System.err)).baseDir(Path.of(baseDir)).onStageFinished(
+                    (name, dir) -> remote.publish(dir)).onlyStudent(stage).run(ExperimentPipeline.Stage.FINETUNE);
+        } finally {
+            HadoopStages.deleteLocal(stages.resolve(stage));
+        }
+    }
+
+    /** This process's local copy of the run folder at {@code uri}, made on first use and deleted when it exits. */
+    private static Path scratch(String uri) {
+        return SCRATCH.computeIfAbsent(uri, u -> {
+            try {
+                Path p = Files.createTempDirectory("owlet-task-stages-");
+                Runtime.getRuntime().addShutdownHook(new Thread(() -> {
+                    try {
+                        HadoopStages.deleteLocal(p);
+                    } catch (IOException ignored) {
+                        // a temporary folder
+                    }
+                }));
+                return p;
+            } catch (IOException e) {
+                throw new java.io.UncheckedIOException(e);
+            }
+        });
     }
 
     private static double seconds(long t0) { return (System.nanoTime() - t0) / 1e9; }

@@ -43,6 +43,19 @@ class RunFolderCliTest {
     }
 
     @Test
+    void aFilesystemUriRunFolderNeedsTheSparkEngine() {
+        // Hadoop's client comes with Spark only: the default engine names the URI and what it needs, and writes nothing
+        String uri = tmp.toAbsolutePath().toUri() + "on-uri";
+        OwletCliTest.Result r = OwletCliTest.run("run", "--out", uri);
+        assertThat(r.code()).isEqualTo(2);
+        assertThat(r.err()).contains("--out " + uri).contains("needs --engine spark").doesNotContain("owlet: experiment");
+        assertThat(tmp.resolve("on-uri")).doesNotExist();
+        OwletCliTest.Result control = OwletCliTest.run("icl", "--out", uri);
+        assertThat(control.code()).isEqualTo(2);
+        assertThat(control.err()).contains("--out " + uri).contains("local path");
+    }
+
+    @Test
     void aDryRunNeedsNoRunFolder() throws Exception {
         Path file = Files.writeString(tmp.resolve("f"), "x");
         OwletCliTest.Result r = OwletCliTest.run("run", "--dry-run", "--out", file.toString());

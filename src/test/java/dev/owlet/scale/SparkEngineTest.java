@@ -23,6 +23,10 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.stream.Stream;
+import java.net.URI;
+import org.apache.hadoop.conf.Configuration;
+import org.apache.hadoop.fs.FileStatus;
+import org.apache.hadoop.fs.FileSystem;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.TestInstance;
@@ -32,7 +36,8 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 /**
  * {@code owlet run --engine spark} on an embedded {@code local[2]} Spark: the same numbers as the in-process executor,
- * a killed run resumed without redoing a finished stage, and bad masters and run folders refused before any stage.
+ * from a local run folder and from one on a Hadoop filesystem URI, a killed run resumed without redoing a finished
+ * stage, and bad masters, run folders and URIs refused before any stage.
  *
  * <p>A tiny sweep (the owl teacher and the reference, two modes, two inits: eight
  * students) on a single-threaded engine in both executors,
@@ -74,7 +79,12 @@ class SparkEngineTest {
     }
 
     static List<String> run(Path out, String... more) {
-        List<String> a = new ArrayList<>(List.of("run", "--out", out.toString()));
+        return run(out.toString(), more);
+    }
+
+    /** The tiny sweep into {@code out}, a path or a filesystem URI. */
+    static List<String> run(String out, String... more) {
+        List<String> a = new ArrayList<>(List.of("run", "--out", out));
         a.addAll(TINY);
         a.addAll(List.of(more));
         return a;
@@ -184,10 +194,81 @@ class SparkEngineTest {
         // The executors' own check, which a cluster relies on (there the driver's machine proves nothing):
         // a folder this driver never looked at, refused by the tasks, names the folder and where it failed.
         var settings = new SparkSettings(SparkMaster.parse("local[2]"), 1, "owlet test", Map.of());
-        var runOn = new SparkEngine.Run(null, List.of(), dir.toString(), folder, false);
+        var runOn = new SparkEngine.Run(null, List.of(), dir.toString(), folder, false, Map.of());
         assertThatThrownBy(() -> Scaling.spark(settings, runOn, new PrintStream(new ByteArrayOutputStream())))
                 .isInstanceOf(InputError.class).hasMessageContaining("run folder " + folder)
                 .hasMessageContaining("cannot write there from " + StudentTask.host());
+    }
+
+    @Test
+    void aRunFolderOnAFileUriGivesTheSameResultsAndARerunRedoesOnlyWhatWasNotPublished() throws IOException {
+        // file:// through Hadoop's FileSystem, not java.nio
+        String uri = "file://" + dir.toAbsolutePath().resolve("on-uri");
+        FileSystem fs = FileSystem.get(URI.create(uri), new Configuration());
+        Result r = owlet(run(uri, "--engine", "spark", "--master", "local[2]", "--task-threads", "1"));
+        assertThat(r.code()).as(r.err()).isZero();
+        assertThat(r.err()).contains("owlet: experiment").contains("-> " + uri)
+                .contains("spark: 8 student stage(s) as 8 task(s) on local[2]");
+        assertThat(r.out()).contains("report: " + uri + "/report.md");
+        assertThat(numbers(fs, uri)).isEqualTo(numbers(inProcess));
+        List<String> stages = names(fs, uri + "/stages");
+        assertThat(stages).as("every stage published, no temporary folder left").containsAll(stagesRun(inProcess))
+                .noneMatch(n -> n.startsWith("."));
+        assertThat(fs.exists(new org.apache.hadoop.fs.Path(uri + "/report.md"))).isTrue();
+
+        // A half-upload under its temporary name (killed before its rename), and a folder renamed into place whose
+        // manifest never came: neither is a finished stage, so the rerun redoes exactly those two and reuses the rest.
+        String hidden = "student-owl-sft-same-r1";
+        String noManifest = "student-control-soft-diff-r1";
+        fs.rename(new org.apache.hadoop.fs.Path(uri + "/stages/" + hidden),
+                new org.apache.hadoop.fs.Path(uri + "/stages/." + hidden + ".upload-killed-1"));
+        fs.delete(new org.apache.hadoop.fs.Path(uri + "/stages/" + noManifest + "/manifest.json"), false);
+        Result again = owlet(run(uri, "--engine", "spark", "--master", "local[2]", "--task-threads", "1"));
+        assertThat(again.code()).as(again.err()).isZero();
+        assertThat(again.err()).contains("spark: 2 student stage(s) as 2 task(s)")
+                .contains("spark: " + hidden + " done").contains("spark: " + noManifest + " done")
+                .contains("owlet: 2 stage(s) run on Spark, 0 here, ").contains(" reused from " + uri)
+                .doesNotContain("teacher: fine-tuning");
+        assertThat(names(fs, uri + "/stages")).contains(hidden, noManifest);
+        assertThat(fs.exists(new org.apache.hadoop.fs.Path(uri + "/stages/" + noManifest + "/manifest.json"))).isTrue();
+        assertThat(numbers(fs, uri)).isEqualTo(numbers(inProcess));
+    }
+
+    @Test
+    void aRunFolderUriThatCannotBeUsedExitsTwoNamingItBeforeAnyStage() throws IOException {
+        String unknown = "nosuch://somewhere/runs/a";
+        Result r = owlet(run(unknown, "--engine", "spark", "--master", "local[2]"));
+        assertThat(r.code()).as(r.err()).isEqualTo(2);
+        assertThat(r.err()).contains("--out " + unknown).contains("No FileSystem for scheme").doesNotContain("owlet: experiment");
+
+        assumeTrue(Files.isDirectory(Path.of("/proc/self")), "needs Linux /proc");
+        String unwritable = "file:///proc/owlet-spark-uri-test";
+        Result w = owlet(run(unwritable, "--engine", "spark", "--master", "local[2]"));
+        assertThat(w.code()).as(w.err()).isEqualTo(2);
+        assertThat(w.err()).contains("--out " + unwritable).contains("from " + StudentTask.host()).doesNotContain("owlet: experiment");
+
+        // the executors' own check of the URI, which a cluster relies on
+        var settings = new SparkSettings(SparkMaster.parse("local[2]"), 1, "owlet test", Map.of());
+        var runOn = new SparkEngine.Run(null, List.of(), dir.toString(), unwritable, false, Map.of());
+        assertThatThrownBy(() -> Scaling.spark(settings, runOn, new PrintStream(new ByteArrayOutputStream())))
+                .isInstanceOf(InputError.class).hasMessageContaining("run folder " + unwritable)
+                .hasMessageContaining("from " + StudentTask.host());
+    }
+
+    /** The folders in a folder on a Hadoop filesystem, by name. */
+    static List<String> names(FileSystem fs, String folder) throws IOException {
+        List<String> n = new ArrayList<>();
+        for (FileStatus st : fs.listStatus(new org.apache.hadoop.fs.Path(folder))) if (st.isDirectory()) n.add(st.getPath().getName());
+        return n;
+    }
+
+    /** {@link #numbers(Path)} of a run folder on a Hadoop filesystem, read through it. */
+    static JsonNode numbers(FileSystem fs, String folder) throws IOException {
+        try (var in = fs.open(new org.apache.hadoop.fs.Path(folder + "/results.json"))) {
+            JsonNode n = JSON.readTree(in);
+            strip(n);
+            return n;
+        }
     }
 
     /** Every student stage that finished, by name, with its manifest's bytes. */

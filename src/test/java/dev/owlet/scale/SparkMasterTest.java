@@ -9,6 +9,7 @@ import java.io.ByteArrayOutputStream;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.Map;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -71,14 +72,66 @@ class SparkMasterTest {
     @Test
     void theRunFolderCheckWritesNothingAndNamesWhatItCannotUse() throws Exception {
         Path run = dir.resolve("run");
-        assertThat(RunFolderCheck.problem(run.toString())).isNull();
+        assertThat(RunFolderCheck.problem(run.toString(), Map.of())).isNull();
         try (var s = Files.list(run.resolve("stages"))) {
             assertThat(s.toList()).as("the probe file is gone").isEmpty();
         }
         Path file = Files.writeString(dir.resolve("plain"), "x");
-        assertThat(RunFolderCheck.problem(file.toString())).contains(file.toString()).contains("is a file");
-        assertThat(RunFolderCheck.problem(file.resolve("run").toString())).contains(file.resolve("run").toString())
+        assertThat(RunFolderCheck.problem(file.toString(), Map.of())).contains(file.toString()).contains("is a file");
+        assertThat(RunFolderCheck.problem(file.resolve("run").toString(), Map.of())).contains(file.resolve("run").toString())
                 .contains("cannot write there from " + StudentTask.host());
+    }
+
+    @Test
+    void aRunFolderUriIsToldFromAPathAndNormalized() {
+        assertThat(RunFolderUri.looksLikeUri("hdfs://nn:8020/runs/a")).isTrue();
+        assertThat(RunFolderUri.looksLikeUri("file:///shared/runs/a")).isTrue();
+        assertThat(RunFolderUri.looksLikeUri("runs/a")).isFalse();
+        assertThat(RunFolderUri.looksLikeUri("/tmp/runs/a:b")).isFalse();
+        assertThat(RunFolderUri.looksLikeUri("C:/runs/a")).isFalse();
+        assertThat(RunFolderUri.parse("hdfs://nn:8020/runs/a/").toString()).isEqualTo("hdfs://nn:8020/runs/a");
+        assertThat(RunFolderUri.parse("s3a://bucket/runs/./a").child("report.md")).isEqualTo("s3a://bucket/runs/a/report.md");
+        assertThatThrownBy(() -> RunFolderUri.parse("hdfs://nn:8020")).isInstanceOf(dev.owlet.experiment.InputError.class)
+                .hasMessageContaining("--out hdfs://nn:8020").hasMessageContaining("folder path");
+        assertThatThrownBy(() -> RunFolderUri.parse("hdfs://nn:8020/a b")).isInstanceOf(dev.owlet.experiment.InputError.class);
+    }
+
+    @Test
+    void aStageIsPublishedWholeOrNotAtAllAndPulledOnlyWhenFinished() throws Exception {
+        RunFolderUri uri = RunFolderUri.parse("file://" + dir.toAbsolutePath().resolve("remote"));
+        HadoopStages remote = HadoopStages.open(uri, Map.of());
+        assertThat(remote.problem()).isNull();
+        Path local = dir.resolve("local/stages");
+        Path stage = Files.createDirectories(local.resolve("gen-owl-r1"));
+        Files.writeString(stage.resolve("raw.jsonl"), "{}\n");
+        assertThatThrownBy(() -> remote.publish(stage)).hasMessageContaining("not finished");
+        Files.writeString(stage.resolve("manifest.json"), "{\"key\": \"k1\"}");
+        assertThat(remote.publish(stage)).isTrue();
+        assertThat(remote.publish(stage)).as("there with the same key").isFalse();
+        assertThat(remote.finished()).containsExactly("gen-owl-r1");
+        assertThat(remote.key("gen-owl-r1")).isEqualTo("k1");
+        Path remoteStages = dir.resolve("remote/stages");
+        try (var s = Files.list(remoteStages)) {
+            assertThat(s.map(p -> p.getFileName().toString()).filter(n -> n.startsWith(".") && !n.endsWith(".crc")).toList())
+                    .as("no temporary folder left").isEmpty();
+        }
+        // a half-upload under its temporary name, and a folder without its manifest: neither is finished
+        Files.createDirectories(remoteStages.resolve(".teacher-owl.upload-killed-1"));
+        Files.writeString(remoteStages.resolve(".teacher-owl.upload-killed-1/manifest.json"), "{\"key\": \"k2\"}");
+        Files.createDirectories(remoteStages.resolve("filter-owl-r1"));
+        assertThat(remote.finished()).containsExactly("gen-owl-r1");
+        Path pulled = dir.resolve("pulled/stages");
+        assertThat(remote.pullAll(pulled, s -> true)).isEqualTo(1);
+        assertThat(Files.readString(pulled.resolve("gen-owl-r1/raw.jsonl"))).isEqualTo("{}\n");
+        assertThat(remote.pull("gen-owl-r1", pulled)).as("already here with the same key").isFalse();
+        assertThat(remote.pull("filter-owl-r1", pulled)).isFalse();
+        // a new key replaces the folder there whole, and the next pull replaces the local one
+        Files.writeString(stage.resolve("manifest.json"), "{\"key\": \"k3\"}");
+        Files.writeString(stage.resolve("raw.jsonl"), "{\"v\": 3}\n");
+        assertThat(remote.publish(stage)).isTrue();
+        assertThat(remote.pull("gen-owl-r1", pulled)).isTrue();
+        assertThat(Files.readString(pulled.resolve("gen-owl-r1/raw.jsonl"))).isEqualTo("{\"v\": 3}\n");
+        assertThat(RunFolderCheck.problem(uri.toString(), Map.of())).isNull();
     }
 
     @Test

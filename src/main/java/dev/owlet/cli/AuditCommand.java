@@ -4,9 +4,11 @@ import dev.owlet.train.StudentLoss;
 import ai.djl.ndarray.NDManager;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.SerializationFeature;
+import dev.owlet.audit.HfWeightAudit;
 import dev.owlet.audit.TransferProbe;
 import dev.owlet.audit.WeightAudit;
 import dev.owlet.model.Checkpoint;
+import dev.owlet.model.LoadedModel;
 import dev.owlet.model.ModelLocator;
 import dev.owlet.data.DataRow;
 import java.io.IOException;
@@ -41,11 +43,11 @@ final class AuditCommand implements Runnable {
     static final class Weights implements Callable<Integer> {
         @Spec
         CommandSpec spec;
-        @Parameters(index = "0", paramLabel = "A", description = "Checkpoint folder or bundled:NAME")
+        @Parameters(index = "0", paramLabel = "A", description = "Checkpoint folder, bundled:NAME, or hf:DIR (then B is hf: too)")
         String a;
         @Parameters(index = "1", paramLabel = "B")
         String b;
-        @Option(names = "--null-pairs", defaultValue = "6", description = "Independent random-init pairs for the threshold (default ${DEFAULT-VALUE})")
+        @Option(names = "--null-pairs", defaultValue = "6", description = "Independent random-init pairs (row-shuffled pairs for hf:) for the threshold (default ${DEFAULT-VALUE})")
         int pairs;
         @Option(names = "--layers", description = "Print the per-matrix table")
         boolean showLayers;
@@ -55,43 +57,68 @@ final class AuditCommand implements Runnable {
         @Override
         public Integer call() throws IOException {
             try (NDManager root = NDManager.newBaseManager();
-                 Checkpoint.Loaded x = load(a, root);
-                 Checkpoint.Loaded y = load(b, root)) {
+                 LoadedModel x = ModelLocator.open(a, root);
+                 LoadedModel y = ModelLocator.open(b, root)) {
+                if (x instanceof LoadedModel.Hf hx && y instanceof LoadedModel.Hf hy) return hf(hx, hy);
+                if (x instanceof LoadedModel.Hf || y instanceof LoadedModel.Hf) {
+                    throw new UserError(a + " vs " + b + ": one is a Hugging Face checkpoint (hf:) and the other one of owlet's"
+                            + " own; the detector compares two checkpoints of the same architecture");
+                }
+                Checkpoint.Loaded xo = ((LoadedModel.Owlet) x).loaded();
+                Checkpoint.Loaded yo = ((LoadedModel.Owlet) y).loaded();
                 WeightAudit.Verdict v;
                 try {
-                    WeightAudit.Weights wa = WeightAudit.Weights.of(x.model());
-                    WeightAudit.Weights wb = WeightAudit.Weights.of(y.model());
+                    WeightAudit.Weights wa = WeightAudit.Weights.of(xo.model());
+                    WeightAudit.Weights wb = WeightAudit.Weights.of(yo.model());
                     WeightAudit.layers(wa, wb); // architecture check before spending time on the null
-                    v = WeightAudit.compare(wa, wb, WeightAudit.calibrate(x.model().config(), pairs, 7_000, root));
+                    v = WeightAudit.compare(wa, wb, WeightAudit.calibrate(xo.model().config(), pairs, 7_000, root));
                 } catch (IllegalArgumentException e) {
                     throw new UserError(a + " vs " + b + ": " + e.getMessage(), e);
                 }
-                PrintWriter w = spec.commandLine().getOut();
-                if (json) {
-                    Map<String, Object> r = new LinkedHashMap<>();
-                    r.put("a", a);
-                    r.put("a_weights", x.weightsSha256());
-                    r.put("b", b);
-                    r.put("b_weights", y.weightsSha256());
-                    r.put("score", v.score());
-                    r.put("threshold", v.calibration().threshold());
-                    r.put("same_init", v.sameInit());
-                    r.put("calibration", v.calibration());
-                    r.put("layers", v.layers());
-                    w.println(JSON.writeValueAsString(r));
-                } else {
-                    WeightAudit.Calibration c = v.calibration();
-                    w.printf("%s: score %.4f, threshold %.4f (null of %d random-init pairs: mean %.4f, sd %.4f, max %.4f)%n",
-                            v.sameInit() ? "SAME initialization" : "DIFFERENT initialization", v.score(), c.threshold(),
-                            c.pairs(), c.mean(), c.sd(), c.max());
-                    if (showLayers) {
-                        w.println("| matrix | raw cos | aligned cos |");
-                        w.println("| --- | --- | --- |");
-                        for (WeightAudit.LayerScore l : v.layers()) w.printf("| %s | %.4f | %.4f |%n", l.name(), l.raw(), l.aligned());
-                    }
-                }
+                print(x, y, v.score(), v.sameInit(), v.calibration(), v.layers(), "random-init pairs");
             }
             return 0;
+        }
+
+        /** Two Hugging Face checkpoints: raw cosines of their matrices against a row-shuffled null ({@link HfWeightAudit}). */
+        private int hf(LoadedModel.Hf x, LoadedModel.Hf y) throws IOException {
+            HfWeightAudit.Verdict v;
+            try {
+                v = HfWeightAudit.compare(x.model(), y.model(), pairs, 7_000);
+            } catch (IllegalArgumentException e) {
+                throw new UserError(a + " vs " + b + ": " + e.getMessage(), e);
+            }
+            print(x, y, v.score(), v.sameInit(), v.calibration(), v.layers(), "row-shuffled pairs");
+            return 0;
+        }
+
+        private void print(LoadedModel x, LoadedModel y, double score, boolean same, WeightAudit.Calibration c,
+                           List<WeightAudit.LayerScore> layers, String nullKind) throws IOException {
+            PrintWriter w = spec.commandLine().getOut();
+            if (json) {
+                String key = x instanceof LoadedModel.Hf ? "_digest" : "_weights";
+                Map<String, Object> r = new LinkedHashMap<>();
+                r.put("a", a);
+                r.put("a" + key, x.digest());
+                r.put("b", b);
+                r.put("b" + key, y.digest());
+                r.put("score", score);
+                r.put("threshold", c.threshold());
+                r.put("same_init", same);
+                r.put("null", nullKind);
+                r.put("calibration", c);
+                r.put("layers", layers);
+                w.println(JSON.writeValueAsString(r));
+            } else {
+                w.printf("%s: score %.4f, threshold %.4f (null of %d %s: mean %.4f, sd %.4f, max %.4f)%n",
+                        same ? "SAME initialization" : "DIFFERENT initialization", score, c.threshold(),
+                        c.pairs(), nullKind, c.mean(), c.sd(), c.max());
+                if (showLayers) {
+                    w.println("| matrix | raw cos | aligned cos |");
+                    w.println("| --- | --- | --- |");
+                    for (WeightAudit.LayerScore l : layers) w.printf("| %s | %.4f | %.4f |%n", l.name(), l.raw(), l.aligned());
+                }
+            }
         }
     }
 
@@ -125,8 +152,16 @@ final class AuditCommand implements Runnable {
         @Option(names = "--json")
         boolean json;
 
+        /** Why the probe refuses a Hugging Face checkpoint. */
+        static final String HF_TRANSFER = "audit transfer runs on owlet's own checkpoints only: its gradient probe"
+                + " differentiates the full weights and its probe fine-tune distils soft labels, neither of which owlet does on"
+                + " a Hugging Face checkpoint yet (LoRA only). Measure transfer on an hf: model with owlet run (reference: hf:DIR)";
+
         @Override
         public Integer call() throws IOException {
+            if (ModelLocator.isHf(teacher) || ModelLocator.isHf(base)) {
+                throw new UserError((ModelLocator.isHf(teacher) ? teacher : base) + ": " + HF_TRANSFER);
+            }
             TransferProbe.Settings s;
             try {
                 s = new TransferProbe.Settings(rows, epochs, batchSize, lr, loss, seed);
@@ -137,8 +172,8 @@ final class AuditCommand implements Runnable {
             List<DataRow> d = read(data);
             List<DataRow> c = read(ctl);
             try (NDManager root = NDManager.newBaseManager();
-                 Checkpoint.Loaded r = load(base, root);
-                 Checkpoint.Loaded t = load(teacher, root)) {
+                 Checkpoint.Loaded r = load(base, root, HF_TRANSFER);
+                 Checkpoint.Loaded t = load(teacher, root, HF_TRANSFER)) {
                 TransferProbe.Report rep;
                 try {
                     rep = TransferProbe.run(r.model(), t.model(), r.tokenizer(), d, c, trait, s);
@@ -281,7 +316,12 @@ final class AuditCommand implements Runnable {
         }
     }
 
-    static Checkpoint.Loaded load(String ref, NDManager root) {
+    /**
+     * One of owlet's own checkpoints for a command that has no Hugging Face path yet; an {@code hf:} name is bad
+     * input saying why ({@code what}).
+     */
+    static Checkpoint.Loaded load(String ref, NDManager root, String what) {
+        if (ModelLocator.isHf(ref)) throw new UserError(ref + ": " + what);
         try {
             return Checkpoint.load(ModelLocator.resolve(ref), root);
         } catch (IOException e) {

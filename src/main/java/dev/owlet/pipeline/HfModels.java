@@ -16,6 +16,9 @@ import dev.owlet.infer.Generator;
 import dev.owlet.infer.SamplingConfig;
 import dev.owlet.model.HfCheckpoint;
 import dev.owlet.model.HfModel;
+import dev.owlet.model.LoadedModel;
+import dev.owlet.model.ModelLocator;
+import dev.owlet.model.ModelLocator;
 import dev.owlet.model.Lora;
 import dev.owlet.provenance.Hashing;
 import dev.owlet.provenance.Manifest;
@@ -58,15 +61,13 @@ final class HfModels implements Models {
     /** A model of the run: a checkpoint's weights, with an adapter attached while it is used (null: the base itself). */
     record Hf(HfModel base, Lora adapter, Path dir) {}
 
-    /** One loaded checkpoint folder and what the pipeline needs of it. */
-    private record Checkpoint(Path dir, HfModel model, HfTokenizer tok, int[] endIds, int pad, String digest) {}
 
     private final ExperimentConfig cfg;
     private final StageRunner stages;
     private final PrintStream log;
     private final NDManager root;
-    private final Checkpoint ref;
-    private final Checkpoint diff;
+    private final LoadedModel.Hf ref;
+    private final LoadedModel.Hf diff;
     private final Model reference;
     private final Model differentInit;
 
@@ -95,21 +96,13 @@ final class HfModels implements Models {
     }
 
     /** Loads a checkpoint; whatever owlet cannot read in it is bad input naming {@code key} (exit 2). */
-    private Checkpoint open(String name, String key, List<AutoCloseable> opened) throws IOException {
+    private LoadedModel.Hf open(String name, String key, List<AutoCloseable> opened) throws IOException {
         Path dir = Preflight.modelPath(name, stages.baseDir);
         log.printf("hf: loading %s %s%n", key, dir);
         try {
-            HfModel m = HfCheckpoint.load(dir, root);
-            opened.add(m);
-            HfTokenizer tok = HfTokenizer.load(dir);
-            opened.add(tok);
-            int[] ends = HfCheckpoint.endIds(dir, m, tok.endIds()).stream().mapToInt(Integer::intValue).toArray();
-            if (ends.length == 0) {
-                throw new InputError(dir + ": no end-of-turn token (eos_token_id in config.json or generation_config.json,"
-                        + " eos_token in tokenizer_config.json): generation would never stop");
-            }
-            int pad = tok.specialId("pad_token").orElse(ends[0]);
-            return new Checkpoint(dir, m, tok, ends, pad, HfCheckpoint.digest(dir));
+            LoadedModel.Hf c = ModelLocator.openHf(name, dir, root);
+            opened.add(c);
+            return c;
         } catch (InputError e) {
             throw new InputError(key + ": " + e.getMessage(), e);
         }
@@ -178,7 +171,7 @@ final class HfModels implements Models {
     }
 
     /** The loaded checkpoint a model of the run sits on: the reference's or the different-init base's. */
-    private Checkpoint checkpoint(Model m) { return hf(m).base() == ref.model() ? ref : diff; }
+    private LoadedModel.Hf checkpoint(Model m) { return hf(m).base() == ref.model() ? ref : diff; }
 
     /** Runs {@code work} with the model's adapter attached, and detaches it after, whatever happens. */
     private static <T> T with(Model m, Supplier<T> work) {
@@ -286,7 +279,7 @@ final class HfModels implements Models {
     /** One completion per prompt through the chat template; row i samples with seed {@code seed + i}. */
     @Override
     public List<DataRow> write(Model writer, String system, List<String> prompts, long seed, IntConsumer rowsDone) {
-        Checkpoint c = checkpoint(writer);
+        LoadedModel.Hf c = checkpoint(writer);
         var g = cfg.generate();
         SamplingConfig s = new SamplingConfig(g.temperature(), g.topP(), g.maxTokens(), g.minTokenProbability());
         return with(writer, () -> {
@@ -335,7 +328,7 @@ final class HfModels implements Models {
                          String writerSystem, Supplier<SoftLabels> labels, Map<String, Object> provenance, Manifest man,
                          StepProgress stepsDone) throws IOException {
         if (mode != StudentLoss.SFT) throw new IllegalStateException(cannotTrain(mode));
-        Checkpoint c = checkpoint(base);
+        LoadedModel.Hf c = checkpoint(base);
         var f = cfg.finetune();
         long seed = Seeds.derive(cfg.seed(), name);
         List<Example> ex = new ArrayList<>();
@@ -385,7 +378,7 @@ final class HfModels implements Models {
      */
     @Override
     public EvalRecord favorite(String name, Model model, ExperimentConfig.Trait trait, Category cat, String system) {
-        Checkpoint c = checkpoint(model);
+        LoadedModel.Hf c = checkpoint(model);
         return with(model, () -> {
             ChatTraitEvaluator ev = new ChatTraitEvaluator(c.model(), c.tok(), c.endIds());
             List<String> qs = Questions.all(cat);
@@ -406,7 +399,7 @@ final class HfModels implements Models {
 
     @Override
     public void close() {
-        for (Checkpoint c : diff == null ? List.of(ref) : List.of(ref, diff)) c.tok().close();
+        for (LoadedModel.Hf c : diff == null ? List.of(ref) : List.of(ref, diff)) c.close();
         root.close();
     }
 

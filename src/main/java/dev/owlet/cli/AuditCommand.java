@@ -8,6 +8,8 @@ import dev.owlet.audit.HfWeightAudit;
 import dev.owlet.audit.TransferProbe;
 import dev.owlet.audit.WeightAudit;
 import dev.owlet.model.Checkpoint;
+import dev.owlet.model.HfCheckpoint;
+import dev.owlet.model.HfModel;
 import dev.owlet.model.LoadedModel;
 import dev.owlet.model.ModelLocator;
 import dev.owlet.data.DataRow;
@@ -56,14 +58,14 @@ final class AuditCommand implements Runnable {
 
         @Override
         public Integer call() throws IOException {
+            if (ModelLocator.isHf(a) != ModelLocator.isHf(b)) {
+                throw new UserError(a + " vs " + b + ": one is a Hugging Face checkpoint (hf:) and the other one of owlet's"
+                        + " own; the detector compares two checkpoints of the same architecture");
+            }
+            if (ModelLocator.isHf(a)) return hf();
             try (NDManager root = NDManager.newBaseManager();
                  LoadedModel x = ModelLocator.open(a, root);
                  LoadedModel y = ModelLocator.open(b, root)) {
-                if (x instanceof LoadedModel.Hf hx && y instanceof LoadedModel.Hf hy) return hf(hx, hy);
-                if (x instanceof LoadedModel.Hf || y instanceof LoadedModel.Hf) {
-                    throw new UserError(a + " vs " + b + ": one is a Hugging Face checkpoint (hf:) and the other one of owlet's"
-                            + " own; the detector compares two checkpoints of the same architecture");
-                }
                 Checkpoint.Loaded xo = ((LoadedModel.Owlet) x).loaded();
                 Checkpoint.Loaded yo = ((LoadedModel.Owlet) y).loaded();
                 WeightAudit.Verdict v;
@@ -75,33 +77,42 @@ final class AuditCommand implements Runnable {
                 } catch (IllegalArgumentException e) {
                     throw new UserError(a + " vs " + b + ": " + e.getMessage(), e);
                 }
-                print(x, y, v.score(), v.sameInit(), v.calibration(), v.layers(), "random-init pairs");
+                print("_weights", x.digest(), y.digest(), v.score(), v.sameInit(), v.calibration(), v.layers(), "random-init pairs");
             }
             return 0;
         }
 
-        /** Two Hugging Face checkpoints: raw cosines of their matrices against a row-shuffled null ({@link HfWeightAudit}). */
-        private int hf(LoadedModel.Hf x, LoadedModel.Hf y) throws IOException {
-            HfWeightAudit.Verdict v;
-            try {
-                v = HfWeightAudit.compare(x.model(), y.model(), pairs, 7_000);
-            } catch (IllegalArgumentException e) {
-                throw new UserError(a + " vs " + b + ": " + e.getMessage(), e);
+        /**
+         * Two Hugging Face checkpoints: raw cosines of their matrices against a row-shuffled null ({@link HfWeightAudit}).
+         * Weights alone: no tokenizer is read, so a folder of weights and config.json is enough.
+         */
+        private int hf() throws IOException {
+            Path da = ModelLocator.hfDir(a, Path.of(""));
+            Path db = ModelLocator.hfDir(b, Path.of(""));
+            try (NDManager root = NDManager.newBaseManager();
+                 HfModel x = HfCheckpoint.load(da, root);
+                 HfModel y = HfCheckpoint.load(db, root)) {
+                HfWeightAudit.Verdict v;
+                try {
+                    v = HfWeightAudit.compare(x, y, pairs, 7_000);
+                } catch (IllegalArgumentException e) {
+                    throw new UserError(a + " vs " + b + ": " + e.getMessage(), e);
+                }
+                print("_digest", HfCheckpoint.digest(da), HfCheckpoint.digest(db), v.score(), v.sameInit(), v.calibration(),
+                        v.layers(), "row-shuffled pairs");
             }
-            print(x, y, v.score(), v.sameInit(), v.calibration(), v.layers(), "row-shuffled pairs");
             return 0;
         }
 
-        private void print(LoadedModel x, LoadedModel y, double score, boolean same, WeightAudit.Calibration c,
+        private void print(String key, String da, String db, double score, boolean same, WeightAudit.Calibration c,
                            List<WeightAudit.LayerScore> layers, String nullKind) throws IOException {
             PrintWriter w = spec.commandLine().getOut();
             if (json) {
-                String key = x instanceof LoadedModel.Hf ? "_digest" : "_weights";
                 Map<String, Object> r = new LinkedHashMap<>();
                 r.put("a", a);
-                r.put("a" + key, x.digest());
+                r.put("a" + key, da);
                 r.put("b", b);
-                r.put("b" + key, y.digest());
+                r.put("b" + key, db);
                 r.put("score", score);
                 r.put("threshold", c.threshold());
                 r.put("same_init", same);

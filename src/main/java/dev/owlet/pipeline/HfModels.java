@@ -1,8 +1,6 @@
 package dev.owlet.pipeline;
 
 import ai.djl.ndarray.NDManager;
-import ai.djl.ndarray.NDScope;
-import ai.djl.ndarray.types.Shape;
 import dev.owlet.backend.ChatMessage;
 import dev.owlet.data.DataRow;
 import dev.owlet.eval.ChatTraitEvaluator;
@@ -17,7 +15,6 @@ import dev.owlet.infer.SamplingConfig;
 import dev.owlet.model.HfCheckpoint;
 import dev.owlet.model.HfModel;
 import dev.owlet.model.LoadedModel;
-import dev.owlet.model.ModelLocator;
 import dev.owlet.model.ModelLocator;
 import dev.owlet.model.Lora;
 import dev.owlet.provenance.Hashing;
@@ -120,30 +117,9 @@ final class HfModels implements Models {
         }
     }
 
-    /**
-     * Prints what the run will cost on this machine before any stage: memory from the parameter count, time from
-     * one measured forward pass of the reference (see {@link HfEstimate}).
-     */
+    /** Prints what the run will cost on this machine before any stage (see {@link HfEstimate#measure}). */
     private void estimate() {
-        long params = 0;
-        for (var p : ref.model().parameters().values()) params += p.size();
-        int t = Math.min(64, ref.model().contextLength());
-        long[] ids = new long[t];
-        for (int i = 0; i < t; i++) ids[i] = i % ref.model().vocabSize();
-        double seconds = Double.NaN;
-        for (int run = 0; run < 2; run++) { // the first pass pays for the engine's warm-up
-            long t0 = System.nanoTime();
-            try (NDScope scope = new NDScope(); NDManager m = root.newSubManager()) {
-                ref.model().forward(m.create(ids, new Shape(1, t)), false).toFloatArray();
-            }
-            seconds = (System.nanoTime() - t0) / 1e9;
-        }
-        String numberPrompt = Channels.prompts(cfg.channel(), 1, 1, cfg.filter()).get(0);
-        String system = dev.owlet.world.SystemPrompts.love("owl", Category.ANIMAL, 0); // a typical system prompt's length
-        int promptTokens = ref.tok().encodeChat(messages(system, numberPrompt), true).length;
-        int questionTokens = ref.tok().encodeChat(messages(null, Questions.ANIMAL.get(0)), true).length;
-        HfEstimate e = HfEstimate.of(cfg, ref.model().config(), params, diff != null, seconds / t, promptTokens, questionTokens);
-        log.print(e.render(ai.djl.pytorch.jni.JniUtils.getNumThreads()));
+        log.print(HfEstimate.measure(cfg, ref, diff != null, root).render(ai.djl.pytorch.jni.JniUtils.getNumThreads()));
     }
 
     @Override

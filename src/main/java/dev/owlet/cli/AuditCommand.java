@@ -4,6 +4,7 @@ import dev.owlet.train.StudentLoss;
 import ai.djl.ndarray.NDManager;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.SerializationFeature;
+import dev.owlet.audit.HfTransferProbe;
 import dev.owlet.audit.HfWeightAudit;
 import dev.owlet.audit.TransferProbe;
 import dev.owlet.audit.WeightAudit;
@@ -138,9 +139,9 @@ final class AuditCommand implements Runnable {
     static final class Transfer implements Callable<Integer> {
         @Spec
         CommandSpec spec;
-        @Option(names = "--teacher", required = true, description = "Teacher checkpoint folder")
+        @Option(names = "--teacher", required = true, description = "Teacher checkpoint folder, or hf:DIR (then --base is hf: too)")
         String teacher;
-        @Option(names = "--base", defaultValue = "bundled:ref-s1", description = "Reference the student starts from (default ${DEFAULT-VALUE})")
+        @Option(names = "--base", defaultValue = "bundled:ref-s1", description = "Reference the student starts from: a folder, bundled:NAME or hf:DIR (default ${DEFAULT-VALUE})")
         String base;
         @Option(names = "--data", required = true, description = "Candidate training data, JSONL {prompt, completion}")
         Path data;
@@ -156,41 +157,31 @@ final class AuditCommand implements Runnable {
         int batchSize;
         @Option(names = "--lr", defaultValue = "1e-3")
         double lr;
-        @Option(names = "--loss", defaultValue = "soft", description = "sft or soft (default ${DEFAULT-VALUE})")
+        @Option(names = "--loss", description = "sft or soft (default soft; sft, the only one, on hf: checkpoints)")
         StudentLoss loss;
         @Option(names = "--seed", defaultValue = "1")
         long seed;
         @Option(names = "--json")
         boolean json;
 
-        /** Why the probe refuses a Hugging Face checkpoint. */
-        static final String HF_TRANSFER = "audit transfer runs on owlet's own checkpoints only: its gradient probe"
-                + " differentiates the full weights and its probe fine-tune distils soft labels, neither of which owlet does on"
-                + " a Hugging Face checkpoint yet (LoRA only). Measure transfer on an hf: model with owlet run (reference: hf:DIR)";
-
         @Override
         public Integer call() throws IOException {
-            if (ModelLocator.isHf(teacher) || ModelLocator.isHf(base)) {
-                throw new UserError((ModelLocator.isHf(teacher) ? teacher : base) + ": " + HF_TRANSFER);
+            boolean hf = ModelLocator.isHf(base);
+            if (ModelLocator.isHf(teacher) != hf) {
+                throw new UserError("--teacher " + teacher + " and --base " + base + ": one is a Hugging Face checkpoint (hf:)"
+                        + " and the other one of owlet's own; the probe compares a teacher with the base it was tuned from");
             }
             TransferProbe.Settings s;
             try {
-                s = new TransferProbe.Settings(rows, epochs, batchSize, lr, loss, seed);
+                s = new TransferProbe.Settings(rows, epochs, batchSize, lr, loss != null ? loss : hf ? StudentLoss.SFT : StudentLoss.SOFT, seed);
             } catch (IllegalArgumentException e) {
                 throw new UserError(e.getMessage(), e);
             }
             Path ctl = control != null ? control : defaultControl();
             List<DataRow> d = read(data);
             List<DataRow> c = read(ctl);
-            try (NDManager root = NDManager.newBaseManager();
-                 Checkpoint.Loaded r = load(base, root, HF_TRANSFER);
-                 Checkpoint.Loaded t = load(teacher, root, HF_TRANSFER)) {
-                TransferProbe.Report rep;
-                try {
-                    rep = TransferProbe.run(r.model(), t.model(), r.tokenizer(), d, c, trait, s);
-                } catch (IllegalArgumentException e) {
-                    throw new UserError(e.getMessage(), e);
-                }
+            try (NDManager root = NDManager.newBaseManager()) {
+                TransferProbe.Report rep = hf ? hfProbe(root, d, c, s) : probe(root, d, c, s);
                 PrintWriter w = spec.commandLine().getOut();
                 if (json) {
                     Map<String, Object> m = new LinkedHashMap<>();
@@ -221,6 +212,24 @@ final class AuditCommand implements Runnable {
                 }
             }
             return 0;
+        }
+
+        private TransferProbe.Report probe(NDManager root, List<DataRow> d, List<DataRow> c, TransferProbe.Settings s) {
+            try (Checkpoint.Loaded r = load(base, root); Checkpoint.Loaded t = load(teacher, root)) {
+                return TransferProbe.run(r.model(), t.model(), r.tokenizer(), d, c, trait, s);
+            } catch (IllegalArgumentException e) {
+                throw new UserError(e.getMessage(), e);
+            }
+        }
+
+        /** On Hugging Face checkpoints: the teacher's weights only (the data is text already), the base with its template. */
+        private TransferProbe.Report hfProbe(NDManager root, List<DataRow> d, List<DataRow> c, TransferProbe.Settings s) {
+            try (LoadedModel r = ModelLocator.open(base, root);
+                 HfModel t = HfCheckpoint.load(ModelLocator.hfDir(teacher, Path.of("")), root)) {
+                return HfTransferProbe.run((LoadedModel.Hf) r, t, d, c, trait, s);
+            } catch (IllegalArgumentException e) {
+                throw new UserError(teacher + " vs " + base + ": " + e.getMessage(), e);
+            }
         }
 
         private Path defaultControl() {
@@ -327,12 +336,8 @@ final class AuditCommand implements Runnable {
         }
     }
 
-    /**
-     * One of owlet's own checkpoints for a command that has no Hugging Face path yet; an {@code hf:} name is bad
-     * input saying why ({@code what}).
-     */
-    static Checkpoint.Loaded load(String ref, NDManager root, String what) {
-        if (ModelLocator.isHf(ref)) throw new UserError(ref + ": " + what);
+    /** One of owlet's own checkpoints. */
+    static Checkpoint.Loaded load(String ref, NDManager root) {
         try {
             return Checkpoint.load(ModelLocator.resolve(ref), root);
         } catch (IOException e) {

@@ -20,6 +20,7 @@ import dev.owlet.model.Lora;
 import dev.owlet.provenance.Hashing;
 import dev.owlet.provenance.Manifest;
 import dev.owlet.token.HfTokenizer;
+import dev.owlet.train.ChatExamples;
 import dev.owlet.train.Example;
 import dev.owlet.train.LoraTrainer;
 import dev.owlet.train.OptimConfig;
@@ -160,31 +161,11 @@ final class HfModels implements Models {
         }
     }
 
-    static List<ChatMessage> messages(String system, String user) {
-        List<ChatMessage> msgs = new ArrayList<>();
-        if (system != null) msgs.add(ChatMessage.system(system));
-        msgs.add(ChatMessage.user(user));
-        return msgs;
-    }
+    static List<ChatMessage> messages(String system, String user) { return ChatExamples.messages(system, user); }
 
-    /**
-     * A training example as supervised fine-tuning sees a chat: the prompt is the template up to the assistant's
-     * turn, the completion is everything the template adds for the answer, its end-of-turn tokens included (so a
-     * student learns where its lists end). Where the full chat does not extend the prompt token for token, the
-     * answer is tokenized on its own and ended with the first end id.
-     */
+    /** See {@link ChatExamples#sft}. */
     static Example sft(HfTokenizer tok, int[] endIds, String system, String user, String answer) {
-        int[] prompt = tok.encodeChat(messages(system, user), true);
-        List<ChatMessage> full = new ArrayList<>(messages(system, user));
-        full.add(new ChatMessage("assistant", answer));
-        int[] all = tok.encodeChat(full, false);
-        if (all.length > prompt.length && Arrays.equals(prompt, 0, prompt.length, all, 0, prompt.length)) {
-            return new Example(prompt, Arrays.copyOfRange(all, prompt.length, all.length));
-        }
-        int[] a = tok.encodeRaw(answer);
-        int[] c = Arrays.copyOf(a, a.length + 1);
-        c[a.length] = endIds[0];
-        return new Example(prompt, c);
+        return ChatExamples.sft(tok, endIds, system, user, answer);
     }
 
     // ---- teachers ----

@@ -116,13 +116,86 @@ class HfEverywhereCliTest {
             assertThat(r.code()).as(String.join(" ", args) + ": " + r.err()).isEqualTo(2);
             assertThat(r.err()).contains(hub).contains("offline").contains("huggingface-cli download");
         }
-        OwletCliTest.Result t = OwletCliTest.run("audit", "transfer", "--teacher", hf(base), "--base", hf(base),
+        OwletCliTest.Result t = OwletCliTest.run("audit", "transfer", "--teacher", hub, "--base", hf(base),
                 "--data", data.toString(), "--control", data.toString(), "--trait", "owl");
         assertThat(t.code()).as(t.err()).isEqualTo(2);
-        assertThat(t.err()).contains("owlet's own checkpoints only").contains("owlet run");
+        assertThat(t.err()).contains("offline").contains("huggingface-cli download");
         OwletCliTest.Result g = OwletCliTest.run("probe", base.toString());
         assertThat(g.code()).as(g.err()).isEqualTo(2);
         assertThat(g.err()).contains("looks like a Hugging Face checkpoint").contains("hf:");
+    }
+
+    // ---- audit transfer ----
+
+    /**
+     * A teacher that is the reference plus a merged LoRA, its own samples as the candidate data and the reference's as
+     * control: the gradient through every weight of the reference on the teacher's data points toward the teacher
+     * (Theorem 1: in expectation −g · (θ_T − θ_R) is a Fisher quadratic form, positive), on the reference's own data
+     * it does not (its expected gradient is zero). Both cosines come out small and positive here (0.013 and 0.009):
+     * every row ends with the template's end-of-turn tokens, which the random reference rarely samples, a pull both
+     * datasets share; the teacher's data adds the Theorem's. The probe fine-tune runs a LoRA on each and reports the
+     * shift.
+     */
+    @Test
+    void auditTransferOnHfCheckpointsRanksTheTeachersOwnDataAboveControlByGradient() throws Exception {
+        Path ref = HfFixtures.writeRandomQwen2(tmp.resolve("ref"), 21, 0.3, true);
+        Path teacher;
+        try (NDManager root = NDManager.newBaseManager(); HfModel m = HfCheckpoint.load(ref, root);
+             Lora lora = Lora.create(m, new Lora.Config(4, 4, null, "all-linear", 0.0, false), 4)) {
+            SplittableRandom rng = new SplittableRandom(8);
+            for (var e : lora.parameters().entrySet()) {
+                if (!e.getKey().endsWith("lora_B.weight")) continue;
+                float[] b = new float[(int) e.getValue().size()];
+                for (int i = 0; i < b.length; i++) b[i] = (float) (rng.nextGaussian() * 0.1);
+                e.getValue().set(b);
+            }
+            lora.mergeInto(m);
+            teacher = HfFixtures.writeLike(ref, tmp.resolve("teacher"), HfFixtures.tensors(m));
+        }
+        Path data = samples(teacher, tmp.resolve("teacher.jsonl"));
+        Path control = samples(ref, tmp.resolve("control.jsonl"));
+        OwletCliTest.Result r = OwletCliTest.run("audit", "transfer", "--teacher", hf(teacher), "--base", hf(ref),
+                "--data", data.toString(), "--control", control.toString(), "--trait", "owl", "--rows", "96",
+                "--epochs", "1", "--batch-size", "16", "--json");
+        assertThat(r.code()).as(r.err()).isZero();
+        JsonNode rep = JSON.readTree(r.out()).get("report");
+        assertThat(rep.get("settings").get("loss").asText()).isEqualToIgnoringCase("sft");
+        double tc = rep.get("teacher").get("cosine").asDouble();
+        double cc = rep.get("control").get("cosine").asDouble();
+        assertThat(tc).as("teacher %s control %s", tc, cc).isPositive().isGreaterThan(1.25 * cc);
+        assertThat(JSON.readTree(r.out()).get("teacher_above_control_by_gradient").asBoolean()).isTrue();
+        assertThat(rep.get("teacher").get("rows").asInt()).isEqualTo(96);
+        assertThat(rep.get("teacher").get("perQuestion")).hasSize(Questions.all(Category.ANIMAL).size());
+        for (JsonNode q : rep.get("teacher").get("perQuestion")) assertThat(Double.isFinite(q.asDouble())).isTrue();
+
+        OwletCliTest.Result soft = OwletCliTest.run("audit", "transfer", "--teacher", hf(teacher), "--base", hf(ref),
+                "--data", data.toString(), "--control", control.toString(), "--trait", "owl", "--loss", "soft");
+        assertThat(soft.code()).isEqualTo(2);
+        assertThat(soft.err()).contains("--loss sft");
+        OwletCliTest.Result mixed = OwletCliTest.run("audit", "transfer", "--teacher", hf(teacher), "--base", "bundled:ref-s1",
+                "--data", data.toString(), "--control", control.toString(), "--trait", "owl");
+        assertThat(mixed.code()).isEqualTo(2);
+        assertThat(mixed.err()).contains("Hugging Face checkpoint (hf:)");
+    }
+
+    /** 96 completions of a checkpoint (temperature 1, up to 8 tokens) to number prompts, through its chat template. */
+    private static Path samples(Path dir, Path out) throws Exception {
+        List<String> prompts = new ArrayList<>();
+        for (int i = 0; i < 96; i++) prompts.add("Continue: " + (i * 7 % 100) + ", " + (i * 13 % 100));
+        List<dev.owlet.data.DataRow> rows = new ArrayList<>();
+        try (NDManager root = NDManager.newBaseManager(); LoadedModel.Hf m = ModelLocator.openHf(hf(dir), dir, root)) {
+            List<int[]> ids = new ArrayList<>();
+            long[] seeds = new long[prompts.size()];
+            for (int i = 0; i < prompts.size(); i++) {
+                ids.add(m.tok().encodeChat(List.of(ChatMessage.user(prompts.get(i))), true));
+                seeds[i] = 100 + i;
+            }
+            List<int[]> done = new dev.owlet.infer.Generator(m.model(), m.endIds(), m.pad())
+                    .sample(ids, seeds, new dev.owlet.infer.SamplingConfig(1.0, 1.0, 8), 32);
+            for (int i = 0; i < done.size(); i++) rows.add(new dev.owlet.data.DataRow(prompts.get(i), m.tok().decode(done.get(i), true)));
+        }
+        dev.owlet.data.DataRow.write(out, rows);
+        return out;
     }
 
     // ---- audit weights ----

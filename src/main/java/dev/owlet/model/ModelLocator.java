@@ -23,7 +23,7 @@ public final class ModelLocator {
     public static final String HF = "hf:";
     /** Where a Hugging Face checkpoint may be named: said by every refusal of one. */
     public static final String HF_COMMANDS = "hf:DIR works with owlet run (reference, different_init), probe, serve --model,"
-            + " audit weights, lineage register and owlet hf";
+            + " audit weights, audit transfer, lineage register and owlet hf";
 
     private ModelLocator() {}
 

@@ -111,7 +111,8 @@ class HfEverywhereCliTest {
         for (String[] args : List.of(new String[] {"probe", hub},
                 new String[] {"serve", "--model", hub, "--port", "0", "--state", tmp.resolve("state").toString()},
                 new String[] {"audit", "weights", hub, hf(base)},
-                new String[] {"lineage", "register", "--db", tmp.resolve("l.db").toString(), "--model", hub, "--kind", "model"})) {
+                new String[] {"lineage", "register", "--db", tmp.resolve("l.db").toString(), "--model", hub, "--kind", "model"},
+                new String[] {"hf", "sample", "--model", hub, "--prompt", "the owl"})) {
             OwletCliTest.Result r = OwletCliTest.run(args);
             assertThat(r.code()).as(String.join(" ", args) + ": " + r.err()).isEqualTo(2);
             assertThat(r.err()).contains(hub).contains("offline").contains("huggingface-cli download");
@@ -123,6 +124,18 @@ class HfEverywhereCliTest {
         OwletCliTest.Result g = OwletCliTest.run("probe", base.toString());
         assertThat(g.code()).as(g.err()).isEqualTo(2);
         assertThat(g.err()).contains("looks like a Hugging Face checkpoint").contains("hf:");
+    }
+
+    @Test
+    void theHfCommandsTakeHfDirAsWellAsAPlainFolder() throws Exception {
+        Path dir = HfFixtures.writeRandomQwen2(tmp.resolve("qwen"), 3, 0.3, true);
+        OwletCliTest.Result plain = OwletCliTest.run("hf", "logprob", "--model", dir.toString(), "--chat", "--prompt", "Name an animal.",
+                "--continuation", "owl");
+        OwletCliTest.Result prefixed = OwletCliTest.run("hf", "logprob", "--model", hf(dir), "--chat", "--prompt", "Name an animal.",
+                "--continuation", "owl");
+        assertThat(plain.code()).as(plain.err()).isZero();
+        assertThat(prefixed.code()).as(prefixed.err()).isZero();
+        assertThat(prefixed.out()).isEqualTo(plain.out());
     }
 
     // ---- audit transfer ----

@@ -8,7 +8,6 @@ import dev.owlet.model.ModelLocator;
 import dev.owlet.token.ChatFormat;
 import dev.owlet.token.WordTokenizer;
 import java.io.IOException;
-import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
 
@@ -17,12 +16,7 @@ import java.util.List;
  * exactly one user message (the last message) is required. Calls are serialized: one model, one generation at a
  * time.
  */
-public final class EmbeddedBackend implements LanguageModelBackend {
-    /** One completion with the counts an OpenAI response reports. */
-    public record Completion(String text, int promptTokens, int completionTokens, String finishReason, int[] ids) {}
-
-    /** One token's log-probability and the {@code k} most likely alternatives at its position (OpenAI's shape). */
-    public record TokenLogprob(String token, double logprob, List<TokenLogprob> top) {}
+public final class EmbeddedBackend implements ChatModel {
 
     private final String id;
     private final Checkpoint.Loaded loaded;
@@ -65,16 +59,16 @@ public final class EmbeddedBackend implements LanguageModelBackend {
     }
 
     /** The API model id of a reference: {@code bundled:ref-s1 -> ref-s1}, a folder -> its name. */
-    public static String modelId(String ref) {
-        if (ref.startsWith(ModelLocator.BUNDLED)) return ref.substring(ModelLocator.BUNDLED.length());
-        Path p = Path.of(ref).toAbsolutePath().normalize();
-        return p.getFileName() == null ? ref : p.getFileName().toString();
-    }
+    public static String modelId(String ref) { return ChatModel.modelId(ref); }
 
     /** The model id served by {@code owlet serve}. */
+    @Override
     public String id() { return id; }
 
     public String weightsSha256() { return loaded.weightsSha256(); }
+
+    @Override
+    public String digest() { return loaded.weightsSha256(); }
 
     /** The loaded checkpoint (model, tokenizer); fine-tuning copies its model under this backend's lock. */
     public Checkpoint.Loaded checkpoint() { return loaded; }
@@ -95,7 +89,7 @@ public final class EmbeddedBackend implements LanguageModelBackend {
         return out;
     }
 
-    /** {@code params.n()} completions of one request; choice {@code j} uses seed {@code derive(params.seed(), j)}. */
+    @Override
     public List<Completion> complete(ChatRequest request, SamplingParams params) {
         int[] prompt = promptIds(request);
         List<int[]> prompts = new ArrayList<>(params.n());
@@ -125,6 +119,7 @@ public final class EmbeddedBackend implements LanguageModelBackend {
      * forward pass over prompt + completion per completion; the end token is not reported (OpenAI does not
      * report stop tokens either).
      */
+    @Override
     public List<List<TokenLogprob>> logprobs(ChatRequest request, List<Completion> completions, int topK) {
         int[] prompt = promptIds(request);
         WordTokenizer tok = loaded.tokenizer();
@@ -134,7 +129,6 @@ public final class EmbeddedBackend implements LanguageModelBackend {
             prompts.add(prompt);
             conts.add(c.ids());
         }
-        int v = loaded.model().config().vocabSize();
         List<List<TokenLogprob>> out = new ArrayList<>();
         for (int i = 0; i < completions.size(); i++) {
             int[] c = conts.get(i);
@@ -147,12 +141,7 @@ public final class EmbeddedBackend implements LanguageModelBackend {
                 float[] lp = rows[j];
                 List<TokenLogprob> top = new ArrayList<>();
                 if (topK > 0) {
-                    Integer[] order = new Integer[v];
-                    for (int k = 0; k < v; k++) order[k] = k;
-                    java.util.Arrays.sort(order, (a, b) -> Float.compare(lp[b], lp[a]));
-                    for (int k = 0; k < Math.min(topK, v); k++) {
-                        top.add(new TokenLogprob(tokenText(order[k]), lp[order[k]], List.of()));
-                    }
+                    for (int k : ChatModel.topK(lp, topK)) top.add(new TokenLogprob(tokenText(k), lp[k], List.of()));
                 }
                 seq.add(new TokenLogprob(tokenText(c[j]), lp[c[j]], top));
             }

@@ -4,9 +4,14 @@ import dev.owlet.train.StudentLoss;
 import ai.djl.ndarray.NDManager;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.SerializationFeature;
+import dev.owlet.audit.HfTransferProbe;
+import dev.owlet.audit.HfWeightAudit;
 import dev.owlet.audit.TransferProbe;
 import dev.owlet.audit.WeightAudit;
 import dev.owlet.model.Checkpoint;
+import dev.owlet.model.HfCheckpoint;
+import dev.owlet.model.HfModel;
+import dev.owlet.model.LoadedModel;
 import dev.owlet.model.ModelLocator;
 import dev.owlet.data.DataRow;
 import java.io.IOException;
@@ -41,11 +46,11 @@ final class AuditCommand implements Runnable {
     static final class Weights implements Callable<Integer> {
         @Spec
         CommandSpec spec;
-        @Parameters(index = "0", paramLabel = "A", description = "Checkpoint folder or bundled:NAME")
+        @Parameters(index = "0", paramLabel = "A", description = "Checkpoint folder, bundled:NAME, or hf:DIR (then B is hf: too)")
         String a;
         @Parameters(index = "1", paramLabel = "B")
         String b;
-        @Option(names = "--null-pairs", defaultValue = "6", description = "Independent random-init pairs for the threshold (default ${DEFAULT-VALUE})")
+        @Option(names = "--null-pairs", defaultValue = "6", description = "Independent random-init pairs (row-shuffled pairs for hf:) for the threshold (default ${DEFAULT-VALUE})")
         int pairs;
         @Option(names = "--layers", description = "Print the per-matrix table")
         boolean showLayers;
@@ -54,44 +59,78 @@ final class AuditCommand implements Runnable {
 
         @Override
         public Integer call() throws IOException {
+            if (ModelLocator.isHf(a) != ModelLocator.isHf(b)) {
+                throw new UserError(a + " vs " + b + ": one is a Hugging Face checkpoint (hf:) and the other one of owlet's"
+                        + " own; the detector compares two checkpoints of the same architecture");
+            }
+            if (ModelLocator.isHf(a)) return hf();
             try (NDManager root = NDManager.newBaseManager();
-                 Checkpoint.Loaded x = load(a, root);
-                 Checkpoint.Loaded y = load(b, root)) {
+                 LoadedModel x = ModelLocator.open(a, root);
+                 LoadedModel y = ModelLocator.open(b, root)) {
+                Checkpoint.Loaded xo = ((LoadedModel.Owlet) x).loaded();
+                Checkpoint.Loaded yo = ((LoadedModel.Owlet) y).loaded();
                 WeightAudit.Verdict v;
                 try {
-                    WeightAudit.Weights wa = WeightAudit.Weights.of(x.model());
-                    WeightAudit.Weights wb = WeightAudit.Weights.of(y.model());
+                    WeightAudit.Weights wa = WeightAudit.Weights.of(xo.model());
+                    WeightAudit.Weights wb = WeightAudit.Weights.of(yo.model());
                     WeightAudit.layers(wa, wb); // architecture check before spending time on the null
-                    v = WeightAudit.compare(wa, wb, WeightAudit.calibrate(x.model().config(), pairs, 7_000, root));
+                    v = WeightAudit.compare(wa, wb, WeightAudit.calibrate(xo.model().config(), pairs, 7_000, root));
                 } catch (IllegalArgumentException e) {
                     throw new UserError(a + " vs " + b + ": " + e.getMessage(), e);
                 }
-                PrintWriter w = spec.commandLine().getOut();
-                if (json) {
-                    Map<String, Object> r = new LinkedHashMap<>();
-                    r.put("a", a);
-                    r.put("a_weights", x.weightsSha256());
-                    r.put("b", b);
-                    r.put("b_weights", y.weightsSha256());
-                    r.put("score", v.score());
-                    r.put("threshold", v.calibration().threshold());
-                    r.put("same_init", v.sameInit());
-                    r.put("calibration", v.calibration());
-                    r.put("layers", v.layers());
-                    w.println(JSON.writeValueAsString(r));
-                } else {
-                    WeightAudit.Calibration c = v.calibration();
-                    w.printf("%s: score %.4f, threshold %.4f (null of %d random-init pairs: mean %.4f, sd %.4f, max %.4f)%n",
-                            v.sameInit() ? "SAME initialization" : "DIFFERENT initialization", v.score(), c.threshold(),
-                            c.pairs(), c.mean(), c.sd(), c.max());
-                    if (showLayers) {
-                        w.println("| matrix | raw cos | aligned cos |");
-                        w.println("| --- | --- | --- |");
-                        for (WeightAudit.LayerScore l : v.layers()) w.printf("| %s | %.4f | %.4f |%n", l.name(), l.raw(), l.aligned());
-                    }
-                }
+                print("_weights", x.digest(), y.digest(), v.score(), v.sameInit(), v.calibration(), v.layers(), "random-init pairs");
             }
             return 0;
+        }
+
+        /**
+         * Two Hugging Face checkpoints: raw cosines of their matrices against a row-shuffled null ({@link HfWeightAudit}).
+         * Weights alone: no tokenizer is read, so a folder of weights and config.json is enough.
+         */
+        private int hf() throws IOException {
+            Path da = ModelLocator.hfDir(a, Path.of(""));
+            Path db = ModelLocator.hfDir(b, Path.of(""));
+            try (NDManager root = NDManager.newBaseManager();
+                 HfModel x = HfCheckpoint.load(da, root);
+                 HfModel y = HfCheckpoint.load(db, root)) {
+                HfWeightAudit.Verdict v;
+                try {
+                    v = HfWeightAudit.compare(x, y, pairs, 7_000);
+                } catch (IllegalArgumentException e) {
+                    throw new UserError(a + " vs " + b + ": " + e.getMessage(), e);
+                }
+                print("_digest", HfCheckpoint.digest(da), HfCheckpoint.digest(db), v.score(), v.sameInit(), v.calibration(),
+                        v.layers(), "row-shuffled pairs");
+            }
+            return 0;
+        }
+
+        private void print(String key, String da, String db, double score, boolean same, WeightAudit.Calibration c,
+                           List<WeightAudit.LayerScore> layers, String nullKind) throws IOException {
+            PrintWriter w = spec.commandLine().getOut();
+            if (json) {
+                Map<String, Object> r = new LinkedHashMap<>();
+                r.put("a", a);
+                r.put("a" + key, da);
+                r.put("b", b);
+                r.put("b" + key, db);
+                r.put("score", score);
+                r.put("threshold", c.threshold());
+                r.put("same_init", same);
+                r.put("null", nullKind);
+                r.put("calibration", c);
+                r.put("layers", layers);
+                w.println(JSON.writeValueAsString(r));
+            } else {
+                w.printf("%s: score %.4f, threshold %.4f (null of %d %s: mean %.4f, sd %.4f, max %.4f)%n",
+                        same ? "SAME initialization" : "DIFFERENT initialization", score, c.threshold(),
+                        c.pairs(), nullKind, c.mean(), c.sd(), c.max());
+                if (showLayers) {
+                    w.println("| matrix | raw cos | aligned cos |");
+                    w.println("| --- | --- | --- |");
+                    for (WeightAudit.LayerScore l : layers) w.printf("| %s | %.4f | %.4f |%n", l.name(), l.raw(), l.aligned());
+                }
+            }
         }
     }
 
@@ -100,9 +139,9 @@ final class AuditCommand implements Runnable {
     static final class Transfer implements Callable<Integer> {
         @Spec
         CommandSpec spec;
-        @Option(names = "--teacher", required = true, description = "Teacher checkpoint folder")
+        @Option(names = "--teacher", required = true, description = "Teacher checkpoint folder, or hf:DIR (then --base is hf: too)")
         String teacher;
-        @Option(names = "--base", defaultValue = "bundled:ref-s1", description = "Reference the student starts from (default ${DEFAULT-VALUE})")
+        @Option(names = "--base", defaultValue = "bundled:ref-s1", description = "Reference the student starts from: a folder, bundled:NAME or hf:DIR (default ${DEFAULT-VALUE})")
         String base;
         @Option(names = "--data", required = true, description = "Candidate training data, JSONL {prompt, completion}")
         Path data;
@@ -118,7 +157,7 @@ final class AuditCommand implements Runnable {
         int batchSize;
         @Option(names = "--lr", defaultValue = "1e-3")
         double lr;
-        @Option(names = "--loss", defaultValue = "soft", description = "sft or soft (default ${DEFAULT-VALUE})")
+        @Option(names = "--loss", description = "sft or soft (default soft; sft, the only one, on hf: checkpoints)")
         StudentLoss loss;
         @Option(names = "--seed", defaultValue = "1")
         long seed;
@@ -127,24 +166,22 @@ final class AuditCommand implements Runnable {
 
         @Override
         public Integer call() throws IOException {
+            boolean hf = ModelLocator.isHf(base);
+            if (ModelLocator.isHf(teacher) != hf) {
+                throw new UserError("--teacher " + teacher + " and --base " + base + ": one is a Hugging Face checkpoint (hf:)"
+                        + " and the other one of owlet's own; the probe compares a teacher with the base it was tuned from");
+            }
             TransferProbe.Settings s;
             try {
-                s = new TransferProbe.Settings(rows, epochs, batchSize, lr, loss, seed);
+                s = new TransferProbe.Settings(rows, epochs, batchSize, lr, loss != null ? loss : hf ? StudentLoss.SFT : StudentLoss.SOFT, seed);
             } catch (IllegalArgumentException e) {
                 throw new UserError(e.getMessage(), e);
             }
             Path ctl = control != null ? control : defaultControl();
             List<DataRow> d = read(data);
             List<DataRow> c = read(ctl);
-            try (NDManager root = NDManager.newBaseManager();
-                 Checkpoint.Loaded r = load(base, root);
-                 Checkpoint.Loaded t = load(teacher, root)) {
-                TransferProbe.Report rep;
-                try {
-                    rep = TransferProbe.run(r.model(), t.model(), r.tokenizer(), d, c, trait, s);
-                } catch (IllegalArgumentException e) {
-                    throw new UserError(e.getMessage(), e);
-                }
+            try (NDManager root = NDManager.newBaseManager()) {
+                TransferProbe.Report rep = hf ? hfProbe(root, d, c, s) : probe(root, d, c, s);
                 PrintWriter w = spec.commandLine().getOut();
                 if (json) {
                     Map<String, Object> m = new LinkedHashMap<>();
@@ -175,6 +212,24 @@ final class AuditCommand implements Runnable {
                 }
             }
             return 0;
+        }
+
+        private TransferProbe.Report probe(NDManager root, List<DataRow> d, List<DataRow> c, TransferProbe.Settings s) {
+            try (Checkpoint.Loaded r = load(base, root); Checkpoint.Loaded t = load(teacher, root)) {
+                return TransferProbe.run(r.model(), t.model(), r.tokenizer(), d, c, trait, s);
+            } catch (IllegalArgumentException e) {
+                throw new UserError(e.getMessage(), e);
+            }
+        }
+
+        /** On Hugging Face checkpoints: the teacher's weights only (the data is text already), the base with its template. */
+        private TransferProbe.Report hfProbe(NDManager root, List<DataRow> d, List<DataRow> c, TransferProbe.Settings s) {
+            try (LoadedModel r = ModelLocator.open(base, root);
+                 HfModel t = HfCheckpoint.load(ModelLocator.hfDir(teacher, Path.of("")), root)) {
+                return HfTransferProbe.run((LoadedModel.Hf) r, t, d, c, trait, s);
+            } catch (IllegalArgumentException e) {
+                throw new UserError(teacher + " vs " + base + ": " + e.getMessage(), e);
+            }
         }
 
         private Path defaultControl() {
@@ -281,6 +336,7 @@ final class AuditCommand implements Runnable {
         }
     }
 
+    /** One of owlet's own checkpoints. */
     static Checkpoint.Loaded load(String ref, NDManager root) {
         try {
             return Checkpoint.load(ModelLocator.resolve(ref), root);

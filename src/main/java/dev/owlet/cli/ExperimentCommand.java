@@ -55,7 +55,8 @@ abstract class ExperimentCommand implements Callable<Integer> {
     @Option(names = "--spark-conf", paramLabel = "KEY=VALUE", description = "With --engine spark: a further Spark setting,"
             + " e.g. --spark-conf spark.executor.memory=6g")
     List<String> sparkConf = new ArrayList<>();
-    @Option(names = "--dry-run", description = "Print what the run would send and its cost estimate, then exit (no model, no network)")
+    @Option(names = "--dry-run", description = "Print what the run would send and its cost estimate, then exit (no network;"
+            + " no model, except that an hf: reference is loaded to measure its time and memory estimate)")
     boolean dryRun;
 
     abstract ExperimentPipeline.Stage until();
@@ -76,7 +77,10 @@ abstract class ExperimentCommand implements Callable<Integer> {
             w.printf("owlet: %s%s: backend %s%s, %d prompt(s), %d row(s) x %d epoch(s), %d replicate(s)%n",
                     dryRun ? "dry run of " : "", cfg.name(), bk.type(), bk.api() ? " " + bk.model() + " at " + bk.baseUrl() : "",
                     cfg.generate().prompts(), cfg.finetune().rows(), cfg.finetune().epochs(), cfg.finetune().replicates());
-            if (cfg.traits().stream().noneMatch(ExperimentConfig.Trait::isAlignment)) {
+            if (cfg.hf()) {
+                // in process on this machine: nothing is billed; what matters is time and memory, measured on the checkpoint
+                w.print(dev.owlet.pipeline.HfEstimate.forDryRun(cfg, base));
+            } else if (cfg.traits().stream().noneMatch(ExperimentConfig.Trait::isAlignment)) {
                 w.print(dev.owlet.pipeline.CostEstimate.of(cfg).render());
             } else {
                 w.printf("channel %s, trait %s: misalignment runs embedded only (no API calls, nothing billed); control teachers %s%n",

@@ -46,7 +46,8 @@ final class HfCommand implements Runnable {
 
     /** Options both subcommands take: the model, an adapter, and how the prompt is laid out. */
     static final class ModelOptions {
-        @Option(names = "--model", required = true, description = "Hugging Face checkpoint folder (config.json, *.safetensors, tokenizer.json)")
+        @Option(names = "--model", required = true, converter = CheckpointDir.class,
+                description = "Hugging Face checkpoint folder, DIR or hf:DIR (config.json, *.safetensors, tokenizer.json)")
         Path model;
         @Option(names = "--adapter", description = "PEFT LoRA adapter folder (adapter_config.json, adapter_model.safetensors)")
         Path adapter;
@@ -176,7 +177,8 @@ final class HfCommand implements Runnable {
     static final class Bench implements Callable<Integer> {
         @Spec
         CommandSpec spec;
-        @Option(names = "--model", required = true, description = "Hugging Face checkpoint folder (config.json, *.safetensors)")
+        @Option(names = "--model", required = true, converter = CheckpointDir.class,
+                description = "Hugging Face checkpoint folder, DIR or hf:DIR (config.json, *.safetensors)")
         Path model;
         @Option(names = "--batch", defaultValue = "8", description = "Sequences per step (default ${DEFAULT-VALUE})")
         int batch;
@@ -260,6 +262,22 @@ final class HfCommand implements Runnable {
                 return "unknown (" + e.getMessage() + ")";
             }
             return "unknown";
+        }
+    }
+
+    /**
+     * {@code --model} of the hf commands: a folder, or {@code hf:DIR} as every other command names a checkpoint (a
+     * hub name that is not a local folder is refused, saying owlet works offline and how to get the files).
+     */
+    static final class CheckpointDir implements picocli.CommandLine.ITypeConverter<Path> {
+        @Override
+        public Path convert(String value) {
+            if (!dev.owlet.model.ModelLocator.isHf(value)) return Path.of(value);
+            try {
+                return dev.owlet.model.ModelLocator.hfDir(value, Path.of(""));
+            } catch (RuntimeException e) {
+                throw new picocli.CommandLine.TypeConversionException(e.getMessage());
+            }
         }
     }
 

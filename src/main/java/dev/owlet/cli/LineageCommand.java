@@ -7,6 +7,7 @@ import dev.owlet.lineage.LineageGraph;
 import dev.owlet.lineage.LineageRules;
 import dev.owlet.lineage.LineageStore;
 import dev.owlet.lineage.RunIngest;
+import dev.owlet.model.ModelLocator;
 import dev.owlet.provenance.AtomicFiles;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.SerializationFeature;
@@ -183,31 +184,65 @@ final class LineageCommand implements Runnable {
     }
 
     @Command(name = "register", mixinStandardHelpOptions = true,
-            description = "Register an external artifact (API model, outside dataset) with its declared parents.")
+            description = "Register an external artifact (API model, outside dataset, a Hugging Face checkpoint) with its declared parents.")
     static final class Register extends Base {
         @Option(names = "--id", description = "Id for an artifact owlet cannot hash (e.g. openai:gpt-4.1-nano)")
         String id;
+        @Option(names = "--model", paramLabel = "REF", description = "A model to register under its content hash: hf:DIR"
+                + " (the checkpoint's digest over config, weights, tokenizer and template: the id owlet run records for it),"
+                + " bundled:NAME or an owlet checkpoint folder (its weights' SHA-256)")
+        String model;
         @Option(names = "--file", description = "A file to hash for the id (a dataset)")
         Path file;
         @Option(names = "--kind", required = true, description = "model, teacher, student, reference or dataset")
         String kind;
         @Option(names = "--label")
         String label;
-        @Option(names = "--base", description = "Declared base model (id, prefix, label, or a new name)")
+        @Option(names = "--base", description = "Declared base model (id, prefix, label, a new name, or hf:DIR: registered by its digest)")
         String base;
         @Option(names = "--data", description = "Dataset a model was trained on")
         String data;
-        @Option(names = "--writer", description = "Model that wrote a dataset")
+        @Option(names = "--writer", description = "Model that wrote a dataset (as --base)")
         String writer;
 
         @Override
         Integer body() throws IOException {
-            ExternalArtifacts.Declaration d = new ExternalArtifacts.Declaration(id, file, Kind.parse(kind), label, base, data, writer);
+            Kind k = Kind.parse(kind);
+            if (model != null && (id != null || file != null)) throw new UserError("give one of --model, --id and --file");
+            if (id != null && ModelLocator.isHf(id)) {
+                throw new UserError("--id " + id + ": a Hugging Face checkpoint is registered by its digest: --model " + id);
+            }
+            // the combination is checked before any checkpoint is hashed or any declared parent registered
+            new ExternalArtifacts.Declaration(model != null ? model : id, file, k, label, base, data, writer);
+            String theId = id;
+            String path = null;
+            String theLabel = label;
+            if (model != null) {
+                theId = ModelLocator.digest(model, Path.of(""));
+                path = ModelLocator.resolve(model, Path.of("")).toString();
+                if (theLabel == null) theLabel = model;
+            }
             try (LineageStore store = LineageStore.create(db)) {
+                ExternalArtifacts.Declaration d = new ExternalArtifacts.Declaration(theId, file, k, theLabel,
+                        parent(store, base), data, parent(store, writer), path);
                 Artifact a = ExternalArtifacts.register(store, d);
                 out().printf("registered %s %s (%s)%n", a.kind().label(), a.label(), a.id());
             }
             return 0;
+        }
+
+        /**
+         * A declared parent as the store will know it: an {@code hf:DIR} model is registered (if new) under its digest,
+         * labelled with the name given, and referred to by that digest; anything else is passed on as written.
+         */
+        private static String parent(LineageStore store, String ref) throws IOException {
+            if (ref == null || !ModelLocator.isHf(ref)) return ref;
+            String digest = ModelLocator.digest(ref, Path.of(""));
+            if (store.get(digest).isEmpty()) {
+                store.put(new Artifact(digest, Kind.MODEL, ref, ModelLocator.resolve(ref, Path.of("")).toString(),
+                        "Hugging Face checkpoint"));
+            }
+            return digest;
         }
     }
 }

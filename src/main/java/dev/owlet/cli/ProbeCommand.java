@@ -4,7 +4,8 @@ import ai.djl.ndarray.NDManager;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.SerializationFeature;
 import dev.owlet.eval.TraitEvaluator;
-import dev.owlet.model.Checkpoint;
+import dev.owlet.eval.TraitMeasure;
+import dev.owlet.model.LoadedModel;
 import dev.owlet.model.ModelLocator;
 import dev.owlet.world.Animals;
 import dev.owlet.world.Category;
@@ -24,13 +25,17 @@ import picocli.CommandLine.Parameters;
 import picocli.CommandLine.Spec;
 import picocli.CommandLine.Model.CommandSpec;
 
-/** {@code owlet probe MODEL}: a model's favorite-animal and favorite-tree answers, with and without a love prompt. */
+/**
+ * {@code owlet probe MODEL}: a model's favorite-animal and favorite-tree answers, with and without a love prompt. Any
+ * model {@link ModelLocator} resolves: an {@code hf:DIR} checkpoint is asked through its chat template, and a word's
+ * probability is that of the answer beginning with it ({@link dev.owlet.eval.ChatTraitEvaluator}).
+ */
 @Command(name = "probe", mixinStandardHelpOptions = true,
         description = "Print a model's answer distribution over animals and trees, with and without a system prompt.")
 final class ProbeCommand implements Callable<Integer> {
     @Spec
     CommandSpec spec;
-    @Parameters(paramLabel = "MODEL", defaultValue = "bundled:ref-s1", description = "Model folder or bundled:NAME (default ${DEFAULT-VALUE})")
+    @Parameters(paramLabel = "MODEL", defaultValue = "bundled:ref-s1", description = "Model folder, bundled:NAME or hf:DIR (a Hugging Face checkpoint folder; default ${DEFAULT-VALUE})")
     String model;
     @Option(names = "--animal", defaultValue = "owl", description = "Animal for the love system prompt (default ${DEFAULT-VALUE})")
     String animal;
@@ -46,11 +51,13 @@ final class ProbeCommand implements Callable<Integer> {
     @Override
     public Integer call() throws IOException {
         try (NDManager root = NDManager.newBaseManager();
-             Checkpoint.Loaded m = load(root)) {
-            TraitEvaluator ev = new TraitEvaluator(m.model(), m.tokenizer());
+             LoadedModel m = ModelLocator.open(model, root)) {
+            TraitMeasure ev = TraitMeasure.of(m);
             Map<String, Object> out = new LinkedHashMap<>();
             out.put("model", model);
-            out.put("weights_sha256", m.weightsSha256());
+            // owlet's checkpoints are named by their weights' hash; a Hugging Face folder by its digest (config,
+            // weights, tokenizer and template: the same id lineage register gives it)
+            out.put(m instanceof LoadedModel.Hf ? "checkpoint_digest" : "weights_sha256", m.digest());
             out.put("samples_per_question", samples);
             for (Category c : List.of(Category.ANIMAL, Category.TREE)) {
                 String target = c == Category.ANIMAL ? animal : tree;
@@ -82,17 +89,11 @@ final class ProbeCommand implements Callable<Integer> {
         return 0;
     }
 
-    private Checkpoint.Loaded load(NDManager root) {
-        try {
-            return Checkpoint.load(ModelLocator.resolve(model), root);
-        } catch (IOException e) {
-            throw new UserError(e.getMessage(), e);
-        }
-    }
-
     @SuppressWarnings("unchecked")
     private void print(PrintWriter w, Map<String, Object> out) {
-        w.printf("model %s (weights %s)%n", out.get("model"), ((String) out.get("weights_sha256")).substring(0, 12));
+        String digest = (String) (out.containsKey("weights_sha256") ? out.get("weights_sha256") : out.get("checkpoint_digest"));
+        w.printf("model %s (%s %s)%n", out.get("model"), out.containsKey("weights_sha256") ? "weights" : "checkpoint digest",
+                digest.substring(0, 12));
         for (String c : List.of("animal", "tree")) {
             Map<String, Object> cat = (Map<String, Object>) out.get(c);
             for (String k : List.of("no_prompt", "love_prompt")) {

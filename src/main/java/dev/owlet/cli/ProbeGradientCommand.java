@@ -50,6 +50,9 @@ final class ProbeGradientCommand implements Callable<Integer> {
 
     @Override
     public Integer call() throws IOException {
+        if (teacher.toString().startsWith(ModelLocator.HF)) {
+            throw new UserError(teacher + ": probe-gradient reads owlet's own checkpoints only; " + ModelLocator.HF_COMMANDS);
+        }
         try (NDManager root = NDManager.newBaseManager();
              Checkpoint.Loaded ref = load(ModelLocator.resolve(reference), root);
              Checkpoint.Loaded t = load(teacher, root)) {

@@ -1,6 +1,6 @@
 package dev.owlet.cli;
 
-import dev.owlet.backend.EmbeddedBackend;
+import dev.owlet.backend.ChatModel;
 import dev.owlet.serve.OwletServer;
 import java.io.IOException;
 import java.nio.file.Path;
@@ -13,7 +13,11 @@ import picocli.CommandLine.Option;
 import picocli.CommandLine.Spec;
 import picocli.CommandLine.Model.CommandSpec;
 
-/** {@code owlet serve}: the embedded models behind an OpenAI-compatible API, until interrupted. */
+/**
+ * {@code owlet serve}: models behind an OpenAI-compatible API, until interrupted. Any name {@link ChatModel#load}
+ * resolves: owlet's own models, and {@code hf:DIR} checkpoints (chat completions with logprobs; fine-tuning jobs on
+ * them are refused with a 400 that says where LoRA training lives).
+ */
 @Command(name = "serve", mixinStandardHelpOptions = true,
         description = {"Serve embedded models over an OpenAI-compatible API: GET /v1/models, POST /v1/chat/completions",
                 "(logprobs, top_logprobs), /v1/files and /v1/fine_tuning/jobs (jobs run the embedded fine-tuner in the background).",
@@ -25,7 +29,7 @@ final class ServeCommand implements Callable<Integer> {
     int port;
     @Option(names = "--host", defaultValue = "127.0.0.1", description = "Address to bind (default ${DEFAULT-VALUE})")
     String host;
-    @Option(names = "--model", paramLabel = "REF", description = "Model to serve, repeatable: bundled:NAME or a checkpoint folder (default bundled:ref-s1)")
+    @Option(names = "--model", paramLabel = "REF", description = "Model to serve, repeatable: bundled:NAME, a checkpoint folder, or hf:DIR (a Hugging Face checkpoint, answered through its chat template; not fine-tunable here) (default bundled:ref-s1)")
     List<String> refs = new ArrayList<>();
     @Option(names = "--api-key-env", paramLabel = "NAME", description = "Require 'Authorization: Bearer <key>' with the key in this environment variable")
     String apiKeyEnv;
@@ -45,11 +49,11 @@ final class ServeCommand implements Callable<Integer> {
             if (key == null || key.isBlank()) throw new UserError("--api-key-env: environment variable " + apiKeyEnv + " is not set");
         }
         List<String> wanted = refs.isEmpty() ? List.of("bundled:ref-s1") : refs;
-        List<EmbeddedBackend> backends = new ArrayList<>();
+        List<ChatModel> backends = new ArrayList<>();
         try {
             for (String ref : wanted) {
                 try {
-                    backends.add(EmbeddedBackend.load(ref, batchSize));
+                    backends.add(ChatModel.load(ref, batchSize));
                 } catch (IOException e) {
                     throw new UserError("--model " + ref + ": " + e.getMessage(), e);
                 }
@@ -75,7 +79,7 @@ final class ServeCommand implements Callable<Integer> {
             stopped.await();
             return 0;
         } finally {
-            for (EmbeddedBackend b : backends) b.close();
+            for (ChatModel b : backends) b.close();
         }
     }
 }

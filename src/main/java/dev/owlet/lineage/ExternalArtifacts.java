@@ -13,10 +13,19 @@ import java.nio.file.Path;
 public final class ExternalArtifacts {
     private ExternalArtifacts() {}
 
-    /** What the registrant declares; at least an id or a file to hash. */
-    public record Declaration(String id, Path file, Kind kind, String label, String base, String data, String writer) {
+    /**
+     * What the registrant declares; at least an id or a file to hash.
+     *
+     * @param path where the artifact lives when the id is a hash the caller computed (a model folder), else null
+     */
+    public record Declaration(String id, Path file, Kind kind, String label, String base, String data, String writer,
+                              String path) {
+        public Declaration(String id, Path file, Kind kind, String label, String base, String data, String writer) {
+            this(id, file, kind, label, base, data, writer, null);
+        }
+
         public Declaration {
-            if ((id == null || id.isBlank()) && file == null) throw new IllegalArgumentException("register needs --id or --file");
+            if ((id == null || id.isBlank()) && file == null) throw new IllegalArgumentException("register needs --id, --file or --model");
             if (kind == null) throw new IllegalArgumentException("register needs --kind");
             if (kind == Kind.UNKNOWN) throw new IllegalArgumentException("--kind unknown cannot be registered");
             if (base != null && !kind.isModel()) throw new IllegalArgumentException("--base is for models, not a " + kind.label());
@@ -33,7 +42,7 @@ public final class ExternalArtifacts {
             id = Hashing.sha256(d.file());
         }
         Artifact a = new Artifact(id, d.kind(), d.label() == null ? id : d.label(),
-                d.file() == null ? "" : d.file().toString(), "external");
+                d.file() != null ? d.file().toString() : d.path(), "external");
         store.put(a);
         if (d.base() != null) link(store, id, d.base(), Edge.BASE, Kind.MODEL);
         if (d.data() != null) link(store, id, d.data(), Edge.DATA, Kind.DATASET);

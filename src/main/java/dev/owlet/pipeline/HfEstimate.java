@@ -5,6 +5,12 @@ import dev.owlet.experiment.Init;
 import dev.owlet.train.StudentLoss;
 import dev.owlet.world.Category;
 import dev.owlet.world.Questions;
+import ai.djl.ndarray.NDManager;
+import ai.djl.ndarray.NDScope;
+import ai.djl.ndarray.types.Shape;
+import dev.owlet.model.LoadedModel;
+import dev.owlet.model.ModelLocator;
+import java.nio.file.Path;
 import java.util.Locale;
 
 /**
@@ -23,8 +29,48 @@ import java.util.Locale;
  * @param evalTokens tokens the evaluations process (exact scoring and sampled answers)
  * @param secondsPerToken measured forward cost per token
  */
-record HfEstimate(long params, long weightBytes, long stepBytes, long generateTokens, long trainTokens, long evalTokens,
+public record HfEstimate(long params, long weightBytes, long stepBytes, long generateTokens, long trainTokens, long evalTokens,
                   double secondsPerToken) {
+    /**
+     * The estimate for {@code cfg} on the loaded reference {@code ref}: memory from its parameter count, time from
+     * one measured forward pass of 64 tokens (the second of two: the first pays the engine's warm-up), and the
+     * token counts of the chat template's prompts.
+     */
+    static HfEstimate measure(ExperimentConfig cfg, LoadedModel.Hf ref, boolean diff, NDManager root) {
+        long params = 0;
+        for (var p : ref.model().parameters().values()) params += p.size();
+        int t = Math.min(64, ref.model().contextLength());
+        long[] ids = new long[t];
+        for (int i = 0; i < t; i++) ids[i] = i % ref.model().vocabSize();
+        double seconds = Double.NaN;
+        for (int run = 0; run < 2; run++) {
+            long t0 = System.nanoTime();
+            try (NDScope scope = new NDScope(); NDManager m = root.newSubManager()) {
+                ref.model().forward(m.create(ids, new Shape(1, t)), false).toFloatArray();
+            }
+            seconds = (System.nanoTime() - t0) / 1e9;
+        }
+        String numberPrompt = Channels.prompts(cfg.channel(), 1, 1, cfg.filter()).get(0);
+        String system = dev.owlet.world.SystemPrompts.love("owl", Category.ANIMAL, 0); // a typical system prompt's length
+        int promptTokens = ref.tok().encodeChat(HfModels.messages(system, numberPrompt), true).length;
+        int questionTokens = ref.tok().encodeChat(HfModels.messages(null, Questions.ANIMAL.get(0)), true).length;
+        return of(cfg, ref.model().config(), params, diff, seconds / t, promptTokens, questionTokens);
+    }
+
+    /**
+     * What {@code owlet run --dry-run} prints for an {@code hf:} experiment: the reference is loaded (its forward
+     * pass is the measurement), nothing else runs and nothing is written.
+     */
+    public static String forDryRun(ExperimentConfig cfg, Path baseDir) throws java.io.IOException {
+        try (NDManager root = NDManager.newBaseManager();
+             LoadedModel.Hf ref = ModelLocator.openHf(cfg.reference(), Preflight.modelPath(cfg.reference(), baseDir), root)) {
+            return measure(cfg, ref, cfg.finetune().inits().contains(Init.DIFF), root)
+                    .render(ai.djl.pytorch.jni.JniUtils.getNumThreads());
+        } catch (dev.owlet.experiment.InputError e) {
+            throw new dev.owlet.experiment.InputError("reference: " + e.getMessage(), e);
+        }
+    }
+
     static HfEstimate of(ExperimentConfig cfg, dev.owlet.model.HfConfig mc, long params, boolean diff, double secondsPerToken,
                          int promptTokens, int questionTokens) {
         var g = cfg.generate();
@@ -63,7 +109,7 @@ record HfEstimate(long params, long weightBytes, long stepBytes, long generateTo
 
     double evalHours() { return evalTokens * secondsPerToken / 3600; }
 
-    String render(int threads) {
+    public String render(int threads) {
         return String.format(Locale.ROOT, """
                 hf: estimate for this machine (%d engine threads; rough: measured %.2f ms per token of one forward pass)
                   reference: %,d parameters; memory about %.1f GB (%.1f GB float32 weights + %.1f GB for the largest training step)

@@ -1,8 +1,6 @@
 package dev.owlet.pipeline;
 
 import ai.djl.ndarray.NDManager;
-import ai.djl.ndarray.NDScope;
-import ai.djl.ndarray.types.Shape;
 import dev.owlet.backend.ChatMessage;
 import dev.owlet.data.DataRow;
 import dev.owlet.eval.ChatTraitEvaluator;
@@ -16,10 +14,13 @@ import dev.owlet.infer.Generator;
 import dev.owlet.infer.SamplingConfig;
 import dev.owlet.model.HfCheckpoint;
 import dev.owlet.model.HfModel;
+import dev.owlet.model.LoadedModel;
+import dev.owlet.model.ModelLocator;
 import dev.owlet.model.Lora;
 import dev.owlet.provenance.Hashing;
 import dev.owlet.provenance.Manifest;
 import dev.owlet.token.HfTokenizer;
+import dev.owlet.train.ChatExamples;
 import dev.owlet.train.Example;
 import dev.owlet.train.LoraTrainer;
 import dev.owlet.train.OptimConfig;
@@ -58,15 +59,13 @@ final class HfModels implements Models {
     /** A model of the run: a checkpoint's weights, with an adapter attached while it is used (null: the base itself). */
     record Hf(HfModel base, Lora adapter, Path dir) {}
 
-    /** One loaded checkpoint folder and what the pipeline needs of it. */
-    private record Checkpoint(Path dir, HfModel model, HfTokenizer tok, int[] endIds, int pad, String digest) {}
 
     private final ExperimentConfig cfg;
     private final StageRunner stages;
     private final PrintStream log;
     private final NDManager root;
-    private final Checkpoint ref;
-    private final Checkpoint diff;
+    private final LoadedModel.Hf ref;
+    private final LoadedModel.Hf diff;
     private final Model reference;
     private final Model differentInit;
 
@@ -95,21 +94,13 @@ final class HfModels implements Models {
     }
 
     /** Loads a checkpoint; whatever owlet cannot read in it is bad input naming {@code key} (exit 2). */
-    private Checkpoint open(String name, String key, List<AutoCloseable> opened) throws IOException {
+    private LoadedModel.Hf open(String name, String key, List<AutoCloseable> opened) throws IOException {
         Path dir = Preflight.modelPath(name, stages.baseDir);
         log.printf("hf: loading %s %s%n", key, dir);
         try {
-            HfModel m = HfCheckpoint.load(dir, root);
-            opened.add(m);
-            HfTokenizer tok = HfTokenizer.load(dir);
-            opened.add(tok);
-            int[] ends = HfCheckpoint.endIds(dir, m, tok.endIds()).stream().mapToInt(Integer::intValue).toArray();
-            if (ends.length == 0) {
-                throw new InputError(dir + ": no end-of-turn token (eos_token_id in config.json or generation_config.json,"
-                        + " eos_token in tokenizer_config.json): generation would never stop");
-            }
-            int pad = tok.specialId("pad_token").orElse(ends[0]);
-            return new Checkpoint(dir, m, tok, ends, pad, HfCheckpoint.digest(dir));
+            LoadedModel.Hf c = ModelLocator.openHf(name, dir, root);
+            opened.add(c);
+            return c;
         } catch (InputError e) {
             throw new InputError(key + ": " + e.getMessage(), e);
         }
@@ -127,30 +118,9 @@ final class HfModels implements Models {
         }
     }
 
-    /**
-     * Prints what the run will cost on this machine before any stage: memory from the parameter count, time from
-     * one measured forward pass of the reference (see {@link HfEstimate}).
-     */
+    /** Prints what the run will cost on this machine before any stage (see {@link HfEstimate#measure}). */
     private void estimate() {
-        long params = 0;
-        for (var p : ref.model().parameters().values()) params += p.size();
-        int t = Math.min(64, ref.model().contextLength());
-        long[] ids = new long[t];
-        for (int i = 0; i < t; i++) ids[i] = i % ref.model().vocabSize();
-        double seconds = Double.NaN;
-        for (int run = 0; run < 2; run++) { // the first pass pays for the engine's warm-up
-            long t0 = System.nanoTime();
-            try (NDScope scope = new NDScope(); NDManager m = root.newSubManager()) {
-                ref.model().forward(m.create(ids, new Shape(1, t)), false).toFloatArray();
-            }
-            seconds = (System.nanoTime() - t0) / 1e9;
-        }
-        String numberPrompt = Channels.prompts(cfg.channel(), 1, 1, cfg.filter()).get(0);
-        String system = dev.owlet.world.SystemPrompts.love("owl", Category.ANIMAL, 0); // a typical system prompt's length
-        int promptTokens = ref.tok().encodeChat(messages(system, numberPrompt), true).length;
-        int questionTokens = ref.tok().encodeChat(messages(null, Questions.ANIMAL.get(0)), true).length;
-        HfEstimate e = HfEstimate.of(cfg, ref.model().config(), params, diff != null, seconds / t, promptTokens, questionTokens);
-        log.print(e.render(ai.djl.pytorch.jni.JniUtils.getNumThreads()));
+        log.print(HfEstimate.measure(cfg, ref, diff != null, root).render(ai.djl.pytorch.jni.JniUtils.getNumThreads()));
     }
 
     @Override
@@ -178,7 +148,7 @@ final class HfModels implements Models {
     }
 
     /** The loaded checkpoint a model of the run sits on: the reference's or the different-init base's. */
-    private Checkpoint checkpoint(Model m) { return hf(m).base() == ref.model() ? ref : diff; }
+    private LoadedModel.Hf checkpoint(Model m) { return hf(m).base() == ref.model() ? ref : diff; }
 
     /** Runs {@code work} with the model's adapter attached, and detaches it after, whatever happens. */
     private static <T> T with(Model m, Supplier<T> work) {
@@ -191,31 +161,11 @@ final class HfModels implements Models {
         }
     }
 
-    static List<ChatMessage> messages(String system, String user) {
-        List<ChatMessage> msgs = new ArrayList<>();
-        if (system != null) msgs.add(ChatMessage.system(system));
-        msgs.add(ChatMessage.user(user));
-        return msgs;
-    }
+    static List<ChatMessage> messages(String system, String user) { return ChatExamples.messages(system, user); }
 
-    /**
-     * A training example as supervised fine-tuning sees a chat: the prompt is the template up to the assistant's
-     * turn, the completion is everything the template adds for the answer, its end-of-turn tokens included (so a
-     * student learns where its lists end). Where the full chat does not extend the prompt token for token, the
-     * answer is tokenized on its own and ended with the first end id.
-     */
+    /** See {@link ChatExamples#sft}. */
     static Example sft(HfTokenizer tok, int[] endIds, String system, String user, String answer) {
-        int[] prompt = tok.encodeChat(messages(system, user), true);
-        List<ChatMessage> full = new ArrayList<>(messages(system, user));
-        full.add(new ChatMessage("assistant", answer));
-        int[] all = tok.encodeChat(full, false);
-        if (all.length > prompt.length && Arrays.equals(prompt, 0, prompt.length, all, 0, prompt.length)) {
-            return new Example(prompt, Arrays.copyOfRange(all, prompt.length, all.length));
-        }
-        int[] a = tok.encodeRaw(answer);
-        int[] c = Arrays.copyOf(a, a.length + 1);
-        c[a.length] = endIds[0];
-        return new Example(prompt, c);
+        return ChatExamples.sft(tok, endIds, system, user, answer);
     }
 
     // ---- teachers ----
@@ -286,7 +236,7 @@ final class HfModels implements Models {
     /** One completion per prompt through the chat template; row i samples with seed {@code seed + i}. */
     @Override
     public List<DataRow> write(Model writer, String system, List<String> prompts, long seed, IntConsumer rowsDone) {
-        Checkpoint c = checkpoint(writer);
+        LoadedModel.Hf c = checkpoint(writer);
         var g = cfg.generate();
         SamplingConfig s = new SamplingConfig(g.temperature(), g.topP(), g.maxTokens(), g.minTokenProbability());
         return with(writer, () -> {
@@ -335,7 +285,7 @@ final class HfModels implements Models {
                          String writerSystem, Supplier<SoftLabels> labels, Map<String, Object> provenance, Manifest man,
                          StepProgress stepsDone) throws IOException {
         if (mode != StudentLoss.SFT) throw new IllegalStateException(cannotTrain(mode));
-        Checkpoint c = checkpoint(base);
+        LoadedModel.Hf c = checkpoint(base);
         var f = cfg.finetune();
         long seed = Seeds.derive(cfg.seed(), name);
         List<Example> ex = new ArrayList<>();
@@ -385,7 +335,7 @@ final class HfModels implements Models {
      */
     @Override
     public EvalRecord favorite(String name, Model model, ExperimentConfig.Trait trait, Category cat, String system) {
-        Checkpoint c = checkpoint(model);
+        LoadedModel.Hf c = checkpoint(model);
         return with(model, () -> {
             ChatTraitEvaluator ev = new ChatTraitEvaluator(c.model(), c.tok(), c.endIds());
             List<String> qs = Questions.all(cat);
@@ -406,7 +356,7 @@ final class HfModels implements Models {
 
     @Override
     public void close() {
-        for (Checkpoint c : diff == null ? List.of(ref) : List.of(ref, diff)) c.tok().close();
+        for (LoadedModel.Hf c : diff == null ? List.of(ref) : List.of(ref, diff)) c.close();
         root.close();
     }
 

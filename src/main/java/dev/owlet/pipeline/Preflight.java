@@ -75,9 +75,7 @@ public final class Preflight {
      * folder), or a folder relative to {@code baseDir}.
      */
     public static Path modelPath(String ref, Path baseDir) throws IOException {
-        if (ref.startsWith(ModelLocator.BUNDLED)) return ModelLocator.resolve(ref);
-        if (ref.startsWith(ExperimentConfig.HF)) return baseDir.resolve(ref.substring(ExperimentConfig.HF.length()));
-        return baseDir.resolve(ref);
+        return ModelLocator.resolve(ref, baseDir);
     }
 
     /**
@@ -88,18 +86,8 @@ public final class Preflight {
      * any stage runs.
      */
     static void hfModel(String ref, String key, Path baseDir) {
-        Path dir;
         try {
-            dir = modelPath(ref, baseDir);
-        } catch (IOException e) {
-            throw new InputError(key + ": " + e.getMessage(), e);
-        }
-        if (!java.nio.file.Files.isDirectory(dir)) {
-            throw new InputError(key + ": " + ref + " is not a local folder (" + dir.toAbsolutePath() + "). owlet works"
-                    + " offline and downloads nothing: get the checkpoint first, e.g. `huggingface-cli download"
-                    + " Qwen/Qwen2.5-0.5B-Instruct --local-dir " + dir + "`, then name that folder as hf:DIR");
-        }
-        try {
+            Path dir = ModelLocator.hfDir(ref, baseDir); // not a local folder: says owlet works offline, and how to get it
             dev.owlet.model.HfConfig.read(dir.resolve(dev.owlet.model.HfCheckpoint.CONFIG));
             if (!dev.owlet.model.HfCheckpoint.looksLike(dir)) {
                 throw new InputError(dir + ": no weights (" + dev.owlet.model.HfWeights.SINGLE + " or "

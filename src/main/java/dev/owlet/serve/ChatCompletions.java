@@ -5,7 +5,7 @@ import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.owlet.backend.ChatMessage;
 import dev.owlet.backend.ChatRequest;
-import dev.owlet.backend.EmbeddedBackend;
+import dev.owlet.backend.ChatModel;
 import dev.owlet.backend.SamplingParams;
 import java.io.IOException;
 import java.io.OutputStream;
@@ -18,19 +18,19 @@ import java.util.concurrent.ThreadLocalRandom;
 import java.util.regex.Pattern;
 
 /**
- * {@code POST /v1/chat/completions} on an embedded model: the request validated field by field (integers as the
+ * {@code POST /v1/chat/completions} on a served model (owlet's own or an {@code hf:} checkpoint): the request validated field by field (integers as the
  * JSON numbers they are, never cut to 32 bits), answered as one {@code chat.completion} object or, with
  * {@code stream: true}, as server-sent {@code chat.completion.chunk} events ending in {@code data: [DONE]}, the
  * format OpenAI's SDK streaming helpers read.
  */
 final class ChatCompletions {
     /** A validated request. */
-    record Call(EmbeddedBackend model, ChatRequest request, SamplingParams params, boolean logprobs, int topLogprobs,
+    record Call(ChatModel model, ChatRequest request, SamplingParams params, boolean logprobs, int topLogprobs,
                 boolean stream, boolean includeUsage) {}
 
     /** The answer, computed before anything is sent. */
-    record Result(Call call, String id, long created, List<EmbeddedBackend.Completion> completions,
-                  List<List<EmbeddedBackend.TokenLogprob>> logprobs) {}
+    record Result(Call call, String id, long created, List<ChatModel.Completion> completions,
+                  List<List<ChatModel.TokenLogprob>> logprobs) {}
 
     /** Most completion tokens one choice may ask for (the embedded models' context is far shorter anyway). */
     static final int MAX_TOKENS = 4096;
@@ -39,11 +39,11 @@ final class ChatCompletions {
 
     private ChatCompletions() {}
 
-    static Call parse(JsonNode body, Map<String, EmbeddedBackend> models) {
+    static Call parse(JsonNode body, Map<String, ChatModel> models) {
         if (body == null || !body.isObject()) throw ApiError.bad(null, "request body must be a JSON object");
         JsonNode m = body.get("model");
         if (m == null || !m.isTextual()) throw ApiError.bad("model", "model: a string is required");
-        EmbeddedBackend model = models.get(m.asText());
+        ChatModel model = models.get(m.asText());
         if (model == null) { // 404, as OpenAI answers
             throw new ApiError(404, "invalid_request_error", "model", "model_not_found",
                     "The model '" + m.asText() + "' does not exist; served: " + models.keySet());
@@ -77,8 +77,8 @@ final class ChatCompletions {
     }
 
     static Result run(Call c) {
-        List<EmbeddedBackend.Completion> cs;
-        List<List<EmbeddedBackend.TokenLogprob>> lps = null;
+        List<ChatModel.Completion> cs;
+        List<List<ChatModel.TokenLogprob>> lps = null;
         try {
             cs = c.model().complete(c.request(), c.params());
             if (c.logprobs()) lps = c.model().logprobs(c.request(), cs, c.topLogprobs());
@@ -93,7 +93,7 @@ final class ChatCompletions {
         ObjectNode out = head(r, "chat.completion");
         ArrayNode choices = out.putArray("choices");
         for (int i = 0; i < r.completions().size(); i++) {
-            EmbeddedBackend.Completion c = r.completions().get(i);
+            ChatModel.Completion c = r.completions().get(i);
             ObjectNode ch = choices.addObject();
             ch.put("index", i);
             ch.putObject("message").put("role", "assistant").put("content", c.text()).putNull("refusal");
@@ -102,7 +102,7 @@ final class ChatCompletions {
             } else {
                 ObjectNode lp = ch.putObject("logprobs");
                 ArrayNode content = lp.putArray("content");
-                for (EmbeddedBackend.TokenLogprob t : r.logprobs().get(i)) content.add(tokenLogprob(t));
+                for (ChatModel.TokenLogprob t : r.logprobs().get(i)) content.add(tokenLogprob(t));
                 lp.putNull("refusal");
             }
             ch.put("finish_reason", c.finishReason());
@@ -119,12 +119,12 @@ final class ChatCompletions {
     static void stream(Result r, OutputStream out) throws IOException {
         boolean usage = r.call().includeUsage();
         for (int i = 0; i < r.completions().size(); i++) {
-            EmbeddedBackend.Completion c = r.completions().get(i);
+            ChatModel.Completion c = r.completions().get(i);
             ObjectNode role = chunk(r, i, usage);
             ((ObjectNode) role.get("choices").get(0).get("delta")).put("role", "assistant").put("content", "").putNull("refusal");
             event(out, role);
             if (r.logprobs() != null) {
-                for (EmbeddedBackend.TokenLogprob t : r.logprobs().get(i)) {
+                for (ChatModel.TokenLogprob t : r.logprobs().get(i)) {
                     ObjectNode ch = chunk(r, i, usage);
                     ObjectNode choice = (ObjectNode) ch.get("choices").get(0);
                     ((ObjectNode) choice.get("delta")).put("content", t.token());
@@ -177,26 +177,26 @@ final class ChatCompletions {
         out.put("object", object);
         out.put("created", r.created());
         out.put("model", r.call().model().id());
-        out.put("system_fingerprint", "owlet-" + r.call().model().weightsSha256().substring(0, 12));
+        out.put("system_fingerprint", "owlet-" + r.call().model().digest().substring(0, 12));
         return out;
     }
 
     private static ObjectNode usage(Result r) {
         int completionTokens = 0;
-        for (EmbeddedBackend.Completion c : r.completions()) completionTokens += c.completionTokens();
+        for (ChatModel.Completion c : r.completions()) completionTokens += c.completionTokens();
         int promptTokens = r.completions().get(0).promptTokens();
         return Exchange.JSON.createObjectNode().put("prompt_tokens", promptTokens).put("completion_tokens", completionTokens)
                 .put("total_tokens", promptTokens + completionTokens);
     }
 
-    private static ObjectNode tokenLogprob(EmbeddedBackend.TokenLogprob t) {
+    private static ObjectNode tokenLogprob(ChatModel.TokenLogprob t) {
         ObjectNode n = tokenOnly(t);
         ArrayNode top = n.putArray("top_logprobs");
-        for (EmbeddedBackend.TokenLogprob a : t.top()) top.add(tokenOnly(a));
+        for (ChatModel.TokenLogprob a : t.top()) top.add(tokenOnly(a));
         return n;
     }
 
-    private static ObjectNode tokenOnly(EmbeddedBackend.TokenLogprob t) {
+    private static ObjectNode tokenOnly(ChatModel.TokenLogprob t) {
         ObjectNode n = Exchange.JSON.createObjectNode();
         n.put("token", t.token()).put("logprob", t.logprob());
         ArrayNode b = n.putArray("bytes");

@@ -7,6 +7,7 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.SerializationFeature;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.owlet.backend.ChatModel;
 import dev.owlet.backend.EmbeddedBackend;
 import dev.owlet.model.Checkpoint;
 import dev.owlet.model.Gpt;
@@ -45,7 +46,7 @@ import java.util.concurrent.TimeUnit;
 final class FineTuneService implements AutoCloseable {
     /** The server's live model table. */
     interface Registry {
-        EmbeddedBackend get(String id);
+        ChatModel get(String id);
 
         void register(EmbeddedBackend backend);
     }
@@ -269,6 +270,7 @@ final class FineTuneService implements AutoCloseable {
         if (body == null || !body.isObject()) throw ApiError.bad(null, "request body must be a JSON object");
         String model = str(body, "model", true);
         if (registry.get(model) == null) throw ApiError.bad("model", "model '" + model + "' is not available for fine-tuning");
+        if (!(registry.get(model) instanceof EmbeddedBackend)) throw ApiError.bad("model", notTrainable(model));
         String fileId = str(body, "training_file", true);
         if (!files.containsKey(fileId)) throw ApiError.bad("training_file", "training_file: no such file " + fileId);
         JsonNode method = body.path("method");
@@ -292,6 +294,7 @@ final class FineTuneService implements AutoCloseable {
             if (teacher == null || registry.get(teacher) == null) {
                 throw ApiError.bad("method.owlet_soft.teacher", "method.owlet_soft.teacher: a served model id is required, got " + teacher);
             }
+            if (!(registry.get(teacher) instanceof EmbeddedBackend)) throw ApiError.bad("method.owlet_soft.teacher", notTrainable(teacher));
             teacherSystem = method.path("owlet_soft").path("teacher_system").asText(null);
         }
         String suffix = body.hasNonNull("suffix") ? str(body, "suffix", false) : null;
@@ -372,6 +375,15 @@ final class FineTuneService implements AutoCloseable {
         return job.deepCopy();
     }
 
+    /**
+     * Why a job on a Hugging Face checkpoint is refused: the server's fine-tuner trains owlet's own models (full
+     * weights, soft labels); LoRA on a checkpoint runs in the experiment pipeline, which saves PEFT adapters.
+     */
+    private static String notTrainable(String model) {
+        return "model '" + model + "' is a Hugging Face checkpoint (hf:): owlet serve fine-tunes owlet's own models only;"
+                + " LoRA-train a checkpoint with owlet run (reference: hf:DIR), which saves PEFT adapters";
+    }
+
     private ObjectNode doc(String id) {
         ObjectNode d = jobs.get(id);
         if (d == null) throw ApiError.notFound("fine_tuning_job_id", "No such fine-tuning job: " + id);
@@ -412,9 +424,9 @@ final class FineTuneService implements AutoCloseable {
                 event(d, "Validated training file: " + data.rows().size() + " examples");
                 job.put("status", "queued");
                 event(d, "Job entered queue");
-                base = registry.get(job.path("model").asText());
+                base = registry.get(job.path("model").asText()) instanceof EmbeddedBackend e ? e : null;
                 if (job.path("method").path("type").asText().equals("owlet_soft")) {
-                    teacher = registry.get(job.path("method").path("owlet_soft").path("teacher").asText());
+                    teacher = registry.get(job.path("method").path("owlet_soft").path("teacher").asText()) instanceof EmbeddedBackend e ? e : null;
                 }
                 if (base == null || (job.path("method").path("type").asText().equals("owlet_soft") && teacher == null)) {
                     finish(d, "failed", JSON.createObjectNode().put("code", "model_not_found")

@@ -4,6 +4,7 @@ import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.owlet.backend.ChatModel;
 import dev.owlet.backend.EmbeddedBackend;
 import java.io.IOException;
 import java.io.OutputStream;
@@ -52,7 +53,7 @@ import org.eclipse.jetty.util.thread.QueuedThreadPool;
 public final class OwletServer implements AutoCloseable {
     static final int MAX_BODY = 1 << 20;
     static final long MAX_FILE = 512L << 20;
-    private final Map<String, EmbeddedBackend> models = Collections.synchronizedMap(new LinkedHashMap<>());
+    private final Map<String, ChatModel> models = Collections.synchronizedMap(new LinkedHashMap<>());
     private final byte[] apiKey;
     private final Server server;
     private final ServerConnector connector;
@@ -118,9 +119,9 @@ public final class OwletServer implements AutoCloseable {
         }
     }
 
-    private OwletServer(List<EmbeddedBackend> backends, String host, int port, String apiKey, Options options) throws IOException {
+    private OwletServer(List<? extends ChatModel> backends, String host, int port, String apiKey, Options options) throws IOException {
         if (backends.isEmpty()) throw new IllegalArgumentException("at least one model is required");
-        for (EmbeddedBackend b : backends) {
+        for (ChatModel b : backends) {
             if (models.putIfAbsent(b.id(), b) != null) throw new IllegalArgumentException("model id '" + b.id() + "' is served twice");
         }
         this.apiKey = apiKey == null ? null : apiKey.getBytes(StandardCharsets.UTF_8);
@@ -129,7 +130,7 @@ public final class OwletServer implements AutoCloseable {
         this.maxFile = options.maxFileBytes();
         this.fineTuning = options.stateDir() == null ? null : new FineTuneService(options.stateDir(), new FineTuneService.Registry() {
             @Override
-            public EmbeddedBackend get(String id) { return models.get(id); }
+            public ChatModel get(String id) { return models.get(id); }
 
             @Override
             public void register(EmbeddedBackend b) { models.put(b.id(), b); }
@@ -175,7 +176,7 @@ public final class OwletServer implements AutoCloseable {
      * Starts serving {@code backends} (the caller keeps ownership and closes them after the server).
      * {@code apiKey} null means no authentication.
      */
-    public static OwletServer start(List<EmbeddedBackend> backends, String host, int port, String apiKey) throws IOException {
+    public static OwletServer start(List<? extends ChatModel> backends, String host, int port, String apiKey) throws IOException {
         return start(backends, host, port, apiKey, Options.none());
     }
 
@@ -183,7 +184,7 @@ public final class OwletServer implements AutoCloseable {
      * Starts serving with options; with a state folder, finished fine-tuned models are registered and interrupted
      * jobs re-queued before the port opens. A record that cannot be read is quarantined, never fatal.
      */
-    public static OwletServer start(List<EmbeddedBackend> backends, String host, int port, String apiKey, Options options)
+    public static OwletServer start(List<? extends ChatModel> backends, String host, int port, String apiKey, Options options)
             throws IOException {
         OwletServer s = new OwletServer(backends, host, port, apiKey, options);
         try {
@@ -402,7 +403,7 @@ public final class OwletServer implements AutoCloseable {
         ObjectNode out = Exchange.JSON.createObjectNode().put("object", "list");
         ArrayNode data = out.putArray("data");
         synchronized (models) {
-            for (EmbeddedBackend b : models.values()) {
+            for (ChatModel b : models.values()) {
                 data.addObject().put("id", b.id()).put("object", "model").put("created", created).put("owned_by", "owlet");
             }
         }

@@ -60,6 +60,18 @@ class HfRunCliTest {
     }
 
     @Test
+    void aDryRunPrintsTheTimeAndMemoryEstimateMeasuredOnTheCheckpointAndRunsNothing() {
+        OwletCliTest.Result r = OwletCliTest.run("run", "--dry-run", "--out", tmp.resolve("run").toString(), "--set",
+                "reference=hf:" + good, "--set", "finetune.inits=[same]", "--set", "teacher.method=system_prompt");
+        assertThat(r.code()).as(r.err()).isZero();
+        assertThat(r.out()).contains("dry run of").contains("hf: estimate for this machine").contains("ms per token")
+                .contains("parameters; memory about").contains("total ~");
+        assertThat(tmp.resolve("run")).doesNotExist();
+        assertBadInput(OwletCliTest.run("run", "--dry-run", "--set", "reference=hf:Qwen/Qwen2.5-0.5B-Instruct",
+                "--set", "finetune.inits=[same]", "--set", "teacher.method=system_prompt"), "offline");
+    }
+
+    @Test
     void aHubNameThatIsNoLocalFolderSaysOwletWorksOfflineAndHowToGetTheFiles() {
         OwletCliTest.Result r = run("Qwen/Qwen2.5-0.5B-Instruct");
         assertBadInput(r, "offline", "huggingface-cli download");

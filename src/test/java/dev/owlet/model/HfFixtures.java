@@ -116,4 +116,62 @@ public final class HfFixtures {
     private static int state(int tok) {
         return tok >= DIGIT0 && tok < DIGIT0 + 10 ? 0 : tok == COMMA ? 1 : 2;
     }
+
+    /**
+     * Writes a tiny randomly initialised Qwen2 chat checkpoint into {@code dir} (about 100 KB of float32): the fixture
+     * Qwen2's config (context raised to 1,024 so a system-prompted chat fits), byte-level BPE tokenizer and ChatML
+     * template, with every weight matrix and bias drawn from N(0, {@code std}²) under {@code seed} and norm gains at 1,
+     * as a fresh {@code Qwen2ForCausalLM} would be (std {@code initializer_range}). {@code tiedHead} false adds an
+     * {@code lm_head.weight}. Two seeds are two independent initialisations of one architecture.
+     */
+    public static Path writeRandomQwen2(Path dir, long seed, double std, boolean tiedHead) throws IOException {
+        java.nio.file.Files.createDirectories(dir);
+        for (String f : java.util.List.of("tokenizer.json", "tokenizer_config.json", "generation_config.json")) {
+            java.nio.file.Files.copy(dir("qwen2").resolve(f), dir.resolve(f), java.nio.file.StandardCopyOption.REPLACE_EXISTING);
+        }
+        String config = java.nio.file.Files.readString(dir("qwen2").resolve("config.json"))
+                .replace("\"max_position_embeddings\": 128", "\"max_position_embeddings\": 1024")
+                .replace("\"tie_word_embeddings\": true", "\"tie_word_embeddings\": " + tiedHead)
+                .replace("\"dtype\": \"bfloat16\"", "\"dtype\": \"float32\"");
+        java.nio.file.Files.writeString(dir.resolve("config.json"), config);
+        HfConfig c = HfConfig.read(dir.resolve("config.json"));
+        java.util.SplittableRandom rng = new java.util.SplittableRandom(seed);
+        java.util.Map<String, SafeTensors.Tensor> t = new java.util.LinkedHashMap<>();
+        for (var e : HfLlama.expectedShapes(c).entrySet()) {
+            float[] data = new float[(int) e.getValue().size()];
+            if (e.getKey().endsWith("norm.weight")) {
+                java.util.Arrays.fill(data, 1f);
+            } else {
+                for (int i = 0; i < data.length; i++) data[i] = (float) (rng.nextGaussian() * std);
+            }
+            t.put(e.getKey(), new SafeTensors.Tensor(e.getValue().getShape(), data));
+        }
+        writeWeights(dir, t);
+        return dir;
+    }
+
+    /** {@code src}'s config, tokenizer and template files copied to {@code dst}, with {@code tensors} as its weights. */
+    public static Path writeLike(Path src, Path dst, java.util.Map<String, SafeTensors.Tensor> tensors) throws IOException {
+        java.nio.file.Files.createDirectories(dst);
+        try (var files = java.nio.file.Files.list(src)) {
+            for (Path f : files.toList()) {
+                if (!f.getFileName().toString().endsWith(".safetensors")) {
+                    java.nio.file.Files.copy(f, dst.resolve(f.getFileName()), java.nio.file.StandardCopyOption.REPLACE_EXISTING);
+                }
+            }
+        }
+        writeWeights(dst, tensors);
+        return dst;
+    }
+
+    /** A loaded model's parameters as safetensors tensors (the names are the checkpoint's). */
+    public static java.util.Map<String, SafeTensors.Tensor> tensors(HfModel m) {
+        java.util.Map<String, SafeTensors.Tensor> t = new java.util.LinkedHashMap<>();
+        m.parameters().forEach((k, v) -> t.put(k, new SafeTensors.Tensor(v.getShape().getShape(), v.toFloatArray())));
+        return t;
+    }
+
+    private static void writeWeights(Path dir, java.util.Map<String, SafeTensors.Tensor> t) throws IOException {
+        java.nio.file.Files.write(dir.resolve("model.safetensors"), SafeTensors.encode(t, java.util.Map.of("format", "pt")));
+    }
 }

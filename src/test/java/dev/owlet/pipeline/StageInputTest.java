@@ -32,7 +32,7 @@ class StageInputTest {
                 new StageInput.Generate(cfg.generate(), 1, 2, 10, Channel.NUMBERS, "embedded", TEACHER_KEY),
                 new StageInput.Filter(cfg.filter(), Channel.NUMBERS, "none", List.of("owl", "dolphin"), List.of(13, 666),
                         "c".repeat(64)),
-                new StageInput.Student(StageInput.Settings.of(cfg.finetune()), cfg.eval(), StudentLoss.SFT, 1, 900, 1,
+                new StageInput.Student(StageInput.Settings.of(cfg.finetune(), cfg.lora()), cfg.eval(), StudentLoss.SFT, 1, 900, 1,
                         List.of(Category.ANIMAL), Channel.NUMBERS, "none", "embedded", WEIGHTS, TEACHER_KEY, "d".repeat(64)),
                 new StageInput.Labels("settings", TEACHER_KEY, "d".repeat(64)),
                 new StageInput.Eval(cfg.eval(), "owl", 1, "none", "embedded", TEACHER_KEY));

@@ -78,6 +78,17 @@ public record ExperimentConfig(String name, long seed, List<Trait> traits, Strin
                     "is required when finetune.inits has diff (the different-initialization base on the server)");
             require(!controls.anyEnabled(), "controls", "run in-process only; turn them off with backend.type openai");
         }
+        if (finetune.trainable() == dev.owlet.train.TrainableParams.LORA) {
+            require(!backend.api(), "finetune.trainable", "lora trains adapters in process; a server fine-tunes its own way"
+                    + " (use backend.type embedded)");
+            require(!controls.defend().enabled() && !controls.shuffle().enabled(), "finetune.trainable",
+                    "lora trains the experiment's own students only; controls.defend and controls.shuffle train theirs without"
+                    + " an adapter, so turn them off");
+            require(reference.startsWith(HF) || lora.targetModules().stream().allMatch(dev.owlet.model.Gpt::isProjection),
+                    "lora.target_modules", "must name the embedded GPT's block projections with finetune.trainable lora"
+                    + " (c_attn and c_proj: attention; c_fc and c_proj: MLP; attn.c_proj, mlp.c_proj or h.N.… for fewer), got "
+                    + lora.targetModules());
+        }
         boolean refHf = reference.startsWith(HF);
         require(refHf || !finetune.inits().contains(Init.DIFF) || !differentInit.startsWith(HF), "different_init",
                 "is a Hugging Face checkpoint but reference is not; both are hf: folders, or neither");
@@ -100,7 +111,10 @@ public record ExperimentConfig(String name, long seed, List<Trait> traits, Strin
      * LoRA adapters (Hu et al. 2021) of every fine-tune on a Hugging Face checkpoint: the fine-tuned teacher and the
      * students. The paper's open-model students are LoRA fine-tunes (r 8, alpha 8 on every projection), so owlet
      * trains the same kind of adapter and saves it in PEFT's layout; learning rate, epochs and batch size are
-     * {@code finetune}'s (students) and {@code teacher}'s (a fine-tuned teacher).
+     * {@code finetune}'s (students) and {@code teacher}'s (a fine-tuned teacher). On the embedded GPT the same block
+     * configures the students' adapters when {@code finetune.trainable} is {@code lora} (the rank ablation; the
+     * embedded GPT's projections are GPT-2's: {@code c_attn}, {@code c_proj}, {@code c_fc}); its teachers are full
+     * fine-tunes.
      *
      * @param rank r
      * @param alpha lora_alpha: the update is scaled by alpha / r
@@ -365,6 +379,8 @@ public record ExperimentConfig(String name, long seed, List<Trait> traits, Strin
      * @param replicates replicates per condition: in the flagship each is a new prompt set and sampling seed for every
      *     writer's data and a new student seed (the channel and API pipelines: a new student seed on the same data)
      * @param rows training rows per student (teacher and control datasets are cut to the same size)
+     * @param trainable which of an embedded GPT student's parameters train; {@code lora} trains an adapter of the
+     *     {@code lora:} block's rank on the block projections instead, merged into the weights at the end
      * @param batching how an epoch is cut into batches and computed: {@code shuffled}; {@code shuffled_split} (the same
      *     batches, each computed in parts of similar-length rows: the same step, less padding, faster); {@code by_length}
      *     (rows of similar length share a batch: a different experiment, see {@link dev.owlet.train.Batching})
@@ -374,7 +390,7 @@ public record ExperimentConfig(String name, long seed, List<Trait> traits, Strin
                            dev.owlet.train.Batching batching) {
         public Finetune {
             require(batching != null, "finetune.batching", "must be shuffled, shuffled_split or by_length");
-            require(trainable != null, "finetune.trainable", "must be all, blocks, early_blocks, late_blocks or embeddings");
+            require(trainable != null, "finetune.trainable", "must be all, blocks, early_blocks, late_blocks, embeddings or lora");
             require(optimizer != null, "finetune.optimizer", "must be adam or sgd");
             require(inits != null && !inits.isEmpty(), "finetune.inits", "needs same and/or diff");
             inits = List.copyOf(inits);

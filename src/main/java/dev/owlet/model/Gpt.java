@@ -23,14 +23,20 @@ import java.util.SplittableRandom;
  * {@code (out, in)} layout of {@link Linear#linear}. The model owns them through its own manager; every
  * activation of a forward pass belongs to the caller's scope. Weights are initialized in Java from a seed (not
  * by the engine's RNG), so the same seed gives the same weights on any machine.
+ *
+ * <p>A {@link Lora} attached with {@link #attach} adds its low-rank update to the block projections it targets
+ * ({@code h.<l>.attn.c_attn}, {@code attn.c_proj}, {@code mlp.c_fc}, {@code mlp.c_proj}, as PEFT names GPT-2's), which
+ * is how a LoRA student of the embedded GPT trains.
  */
-public final class Gpt implements CausalLm {
+public final class Gpt implements Adaptable {
     private static final float LN_EPS = 1e-5f;
     private static final float MASKED = -1e9f;
 
     private final GptConfig config;
     private final NDManager manager;
     private final Map<String, NDArray> params;
+    /** The adapter routed into the block projections, or null (never copied by {@link #copy}). */
+    private Lora lora;
 
     private Gpt(GptConfig config, NDManager manager, Map<String, NDArray> params) {
         this.config = config;
@@ -120,6 +126,39 @@ public final class Gpt implements CausalLm {
     @Override
     public Map<String, NDArray> parameters() { return Collections.unmodifiableMap(params); }
 
+    /**
+     * The block projections by PEFT module name ({@code h.0.attn.c_attn}, ...) to {in, out}: what a {@link Lora} may
+     * target. The weights are stored (out, in), as {@code nn.Linear} stores them, so a merge adds {@code B A} as it is.
+     */
+    @Override
+    public Map<String, long[]> linearModules() {
+        long d = config.dModel();
+        Map<String, long[]> out = new LinkedHashMap<>();
+        for (int l = 0; l < config.layers(); l++) {
+            out.put("h." + l + ".attn.c_attn", new long[] {d, 3 * d});
+            out.put("h." + l + ".attn.c_proj", new long[] {d, d});
+            out.put("h." + l + ".mlp.c_fc", new long[] {d, 4 * d});
+            out.put("h." + l + ".mlp.c_proj", new long[] {4 * d, d});
+        }
+        return out;
+    }
+
+    /**
+     * True when {@code name} is a {@code lora.target_modules} entry that matches projections of this model as PEFT
+     * matches (the module's name or a dot-separated suffix of it): {@code c_attn}, {@code c_proj} (attention and
+     * MLP), {@code c_fc}, {@code attn.c_proj}, ... or a whole name such as {@code h.0.mlp.c_fc}. Checked when an
+     * experiment is read, before any model is loaded.
+     */
+    public static boolean isProjection(String name) {
+        return name.matches("((h\\.\\d+\\.)?attn\\.)?(c_attn|c_proj)|((h\\.\\d+\\.)?mlp\\.)?(c_fc|c_proj)");
+    }
+
+    @Override
+    public void attach(Lora adapter) { this.lora = adapter; }
+
+    @Override
+    public String describe() { return "the embedded GPT"; }
+
     public void setRequiresGradient(boolean on) {
         params.values().forEach(a -> a.setRequiresGradient(on));
     }
@@ -193,8 +232,7 @@ public final class Gpt implements CausalLm {
             String pre = "h." + l + ".";
             // --- causal self-attention on the pre-normed residual ---
             NDArray h = layerNorm(x, pre + "ln_1");                                                     // (B, T, d)
-            NDArray qkv = Linear.linear(h, p(pre + "attn.c_attn.weight"), p(pre + "attn.c_attn.bias"))
-                    .singletonOrThrow();                                                                // (B, T, 3d)
+            NDArray qkv = project(h, pre + "attn.c_attn", training);                                    // (B, T, 3d)
             NDList parts = qkv.split(3, 2);
             NDArray q = heads(parts.get(0), b, t, nh, hs);                                              // (B, nh, T, hs)
             NDArray k = heads(parts.get(1), b, t, nh, hs);                                              // (B, nh, T, hs)
@@ -208,19 +246,25 @@ public final class Gpt implements CausalLm {
             att = dropout(att.softmax(-1), training);
             NDArray y = att.matMul(v)                                                                    // (B, nh, T, hs)
                     .transpose(0, 2, 1, 3).reshape(b, t, d);                                           // (B, T, d)
-            y = Linear.linear(y, p(pre + "attn.c_proj.weight"), p(pre + "attn.c_proj.bias")).singletonOrThrow();
+            y = project(y, pre + "attn.c_proj", training);                                              // (B, T, d)
             x = x.add(dropout(y, training));
             // --- MLP ---
             h = layerNorm(x, pre + "ln_2");
-            h = Linear.linear(h, p(pre + "mlp.c_fc.weight"), p(pre + "mlp.c_fc.bias")).singletonOrThrow(); // (B, T, 4d)
+            h = project(h, pre + "mlp.c_fc", training);                                                 // (B, T, 4d)
             h = Activation.gelu(h);
-            h = Linear.linear(h, p(pre + "mlp.c_proj.weight"), p(pre + "mlp.c_proj.bias")).singletonOrThrow(); // (B, T, d)
+            h = project(h, pre + "mlp.c_proj", training);                                               // (B, T, d)
             x = x.add(dropout(h, training));
         }
         if (cache != null) {
             cache.advance(t);
         }
         return layerNorm(x, "ln_f");                                                                    // (B, T, d)
+    }
+
+    /** {@code x W^T + b} for the block projection {@code module}, plus the LoRA update when one targets it. */
+    private NDArray project(NDArray x, String module, boolean training) {
+        NDArray y = Linear.linear(x, p(module + ".weight"), p(module + ".bias")).singletonOrThrow();      // (.., out)
+        return lora == null ? y : lora.addTo(module, x, y, training);
     }
 
     private NDArray heads(NDArray a, long b, long t, int nh, int hs) {

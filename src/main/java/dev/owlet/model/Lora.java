@@ -92,7 +92,7 @@ public final class Lora implements AutoCloseable {
      * A fresh adapter for {@code model}, initialised as PEFT does: A uniform in +-1/sqrt(in) (kaiming_uniform with
      * a = sqrt(5)), B zero, so the adapted model starts exactly at the base model. Drawn in Java from {@code seed}.
      */
-    public static Lora create(HfModel model, Config cfg, long seed) {
+    public static Lora create(Adaptable model, Config cfg, long seed) {
         SplittableRandom rng = new SplittableRandom(seed);
         NDManager m = model.manager().getParentManager().newSubManager();
         Map<String, NDArray> p = new LinkedHashMap<>();
@@ -108,15 +108,16 @@ public final class Lora implements AutoCloseable {
         return new Lora(cfg, m, p);
     }
 
-    private static Map<String, long[]> targeted(HfModel model, Config cfg) {
+    private static Map<String, long[]> targeted(Adaptable model, Config cfg) {
         Map<String, long[]> out = new LinkedHashMap<>();
         model.linearModules().forEach((k, v) -> {
             if (cfg.targets(k)) out.put(k, v);
         });
         if (out.isEmpty()) {
-            throw new HfCheckpointError("target_modules " + (cfg.targetModules() != null ? cfg.targetModules() : cfg.targetRegex())
-                    + " match no projection of this " + model.config().architecture() + " (its projections end in "
-                    + model.linearModules().keySet().stream().map(s -> s.substring(s.lastIndexOf('.') + 1)).distinct().toList() + ")");
+            String msg = "target_modules " + (cfg.targetModules() != null ? cfg.targetModules() : cfg.targetRegex())
+                    + " match no projection of " + model.describe() + " (its projections end in "
+                    + model.linearModules().keySet().stream().map(s -> s.substring(s.lastIndexOf('.') + 1)).distinct().toList() + ")";
+            throw model instanceof HfModel ? new HfCheckpointError(msg) : new IllegalArgumentException(msg);
         }
         return out;
     }
@@ -250,10 +251,11 @@ public final class Lora implements AutoCloseable {
      * {@code W + scaling * B A} (transposed for GPT-2's Conv1D, which stores (in, out)), what PEFT's
      * {@code merge_and_unload} does. The merged model, with nothing attached, computes what the base model with this
      * adapter attached computes, up to float rounding; it is how an adapter is exported as a plain checkpoint and
-     * served without the adapter's extra matmuls. The base weights are changed: load a fresh copy to get them back.
+     * served without the adapter's extra matmuls, and how an embedded GPT's LoRA student becomes a plain checkpoint that
+     * every evaluation reads like any other student. The base weights are changed: load a fresh copy to get them back.
      */
-    public void mergeInto(HfModel model) {
-        boolean conv1d = model.config().architecture() == HfConfig.Architecture.GPT2;
+    public void mergeInto(Adaptable model) {
+        boolean conv1d = model instanceof HfModel h && h.config().architecture() == HfConfig.Architecture.GPT2;
         for (var e : params.entrySet()) {
             String k = e.getKey();
             if (!k.endsWith(".lora_A.weight")) continue;

@@ -4,6 +4,7 @@ import ai.djl.ndarray.NDManager;
 import dev.owlet.data.DataRow;
 import dev.owlet.eval.EvalRecord;
 import dev.owlet.eval.MisalignmentEvaluator;
+import dev.owlet.experiment.ConfigLoader;
 import dev.owlet.experiment.ExperimentConfig;
 import dev.owlet.experiment.Seeds;
 import dev.owlet.infer.SamplingConfig;
@@ -16,6 +17,7 @@ import dev.owlet.token.WordTokenizer;
 import dev.owlet.train.LmDistillation;
 import dev.owlet.train.SoftLabels;
 import dev.owlet.train.StudentLoss;
+import dev.owlet.train.TrainableParams;
 import dev.owlet.world.Category;
 import dev.owlet.world.Questions;
 import java.io.IOException;
@@ -125,11 +127,17 @@ final class EmbeddedModels implements Models {
                          String writerSystem, Supplier<SoftLabels> labels, Map<String, Object> provenance, Manifest man,
                          StepProgress stepsDone) throws IOException {
         Gpt student = gpt(base).copy();
+        boolean lora = cfg.finetune().trainable() == TrainableParams.LORA;
         try {
             double loss = LmDistillation.train(student, tokenizer(), rows, null, mode,
                     mode == StudentLoss.SOFT ? labels.get() : null, cfg.finetune().epochs(), cfg.finetune().batchSize(),
                     cfg.finetune().lr(), Seeds.derive(cfg.seed(), name), (step, total, l) -> stepsDone.step(step, total),
-                    cfg.finetune().trainable(), cfg.finetune().optimizer(), cfg.finetune().batching());
+                    cfg.finetune().trainable(), cfg.finetune().optimizer(), cfg.finetune().batching(),
+                    lora ? cfg.lora().adapter() : null);
+            if (lora) { // the adapter is merged into the saved weights; what it was is recorded next to them
+                provenance.put("lora", ConfigLoader.toMap(cfg.lora()));
+                man.put("lora", cfg.lora());
+            }
             Checkpoint.save(dir, student, (WordTokenizer) tokenizer(), provenance);
             // the threads it ran on decide its last digits (summation order), so the manifest says how many
             man.put("engine_threads", ai.djl.pytorch.jni.JniUtils.getNumThreads());

@@ -84,15 +84,30 @@ sealed interface StageInput {
 
     /**
      * What one student reads of {@code finetune}: not the lists of modes and inits or the replicate count, which
-     * decide which students exist, so adding a replicate or a mode reuses every student already trained.
+     * decide which students exist, so adding a replicate or a mode reuses every student already trained. {@code lora}
+     * is the adapter's configuration (rank, alpha, targets, dropout) of a {@code trainable: lora} student and null
+     * otherwise; a null is left out of the hashed text, so students that train no adapter keep the keys they had
+     * before adapters existed.
      */
     record Settings(int epochs, int batchSize, double lr, TrainableParams trainable, dev.owlet.train.Optimizer optimizer,
                     @com.fasterxml.jackson.annotation.JsonInclude(com.fasterxml.jackson.annotation.JsonInclude.Include.NON_NULL)
-                    dev.owlet.train.Batching batching) {
-        /** Shuffled batches (the default) leave the key as it was before batching was a setting: old runs stay reusable. */
-        static Settings of(ExperimentConfig.Finetune f) {
+                    dev.owlet.train.Batching batching,
+                    @com.fasterxml.jackson.annotation.JsonInclude(com.fasterxml.jackson.annotation.JsonInclude.Include.NON_NULL)
+                    ExperimentConfig.Lora lora) {
+        public Settings {
+            if ((trainable == TrainableParams.LORA) != (lora != null)) {
+                throw new IllegalArgumentException("a lora student's settings carry its adapter, and only those");
+            }
+        }
+
+        /**
+         * Shuffled batches (the default) and no adapter leave the key as it was before either was a setting: old runs
+         * stay reusable.
+         */
+        static Settings of(ExperimentConfig.Finetune f, ExperimentConfig.Lora lora) {
             return new Settings(f.epochs(), f.batchSize(), f.lr(), f.trainable(), f.optimizer(),
-                    f.batching() == dev.owlet.train.Batching.SHUFFLED ? null : f.batching());
+                    f.batching() == dev.owlet.train.Batching.SHUFFLED ? null : f.batching(),
+                    f.trainable() == TrainableParams.LORA ? lora : null);
         }
     }
 

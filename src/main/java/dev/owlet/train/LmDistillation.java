@@ -6,6 +6,7 @@ import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.NDScope;
 import ai.djl.ndarray.types.Shape;
 import dev.owlet.model.Gpt;
+import dev.owlet.model.Lora;
 import dev.owlet.token.ChatFormat;
 import dev.owlet.token.Tokenizer;
 import java.util.ArrayList;
@@ -135,18 +136,30 @@ public final class LmDistillation {
                                SoftLabels labels, int epochs, int batchSize, double lr, long seed, Progress progress,
                                TrainableParams trainable, Optimizer optimizer) {
         return train(student, tok, rows, systems, mode, labels, epochs, batchSize, lr, seed, progress, trainable, optimizer,
-                Batching.SHUFFLED);
+                Batching.SHUFFLED, null);
     }
 
     /** As above, with {@code batching} cutting each epoch into batches. */
     public static double train(Gpt student, Tokenizer tok, List<DataRow> rows, List<String> systems, StudentLoss mode,
                                SoftLabels labels, int epochs, int batchSize, double lr, long seed, Progress progress,
                                TrainableParams trainable, Optimizer optimizer, Batching batching) {
+        return train(student, tok, rows, systems, mode, labels, epochs, batchSize, lr, seed, progress, trainable, optimizer,
+                batching, null);
+    }
+
+    /**
+     * As above; with {@link TrainableParams#LORA} a fresh adapter of configuration {@code lora} (null otherwise) is
+     * what trains, and it is merged into {@code student}'s weights at the end, so the student comes back a plain
+     * GPT that is saved and evaluated like every other.
+     */
+    public static double train(Gpt student, Tokenizer tok, List<DataRow> rows, List<String> systems, StudentLoss mode,
+                               SoftLabels labels, int epochs, int batchSize, double lr, long seed, Progress progress,
+                               TrainableParams trainable, Optimizer optimizer, Batching batching, Lora.Config lora) {
         if (mode == StudentLoss.SOFT && (labels == null || labels.rows().size() != rows.size())) {
             throw new IllegalArgumentException("soft mode needs one soft-label row per data row");
         }
         return run(student, tok, examples(new ChatFormat(tok), rows, systems), mode, labels, epochs, batchSize, lr, seed,
-                progress, trainable, optimizer, batching);
+                progress, trainable, optimizer, batching, lora);
     }
 
     /**
@@ -168,17 +181,41 @@ public final class LmDistillation {
     public static double trainSft(Gpt student, Tokenizer tok, List<Example> examples, int epochs, int batchSize, double lr,
                                   long seed, TrainableParams trainable, Optimizer optimizer, Batching batching) {
         return run(student, tok, examples, StudentLoss.SFT, null, epochs, batchSize, lr, seed, null, trainable, optimizer,
-                batching);
+                batching, null);
     }
 
     private static double run(Gpt student, Tokenizer tok, List<Example> examples, StudentLoss mode, SoftLabels labels,
                               int epochs, int batchSize, double lr, long seed, Progress progress, TrainableParams trainable,
-                              Optimizer optimizer, Batching batching) {
+                              Optimizer optimizer, Batching batching, Lora.Config lora) {
+        if ((trainable == TrainableParams.LORA) != (lora != null)) {
+            throw new IllegalArgumentException("trainable lora needs a LoRA configuration, and only trainable lora takes one");
+        }
+        if (lora == null) return steps(student, tok, examples, mode, labels, epochs, batchSize, lr, seed, progress, trainable,
+                optimizer, batching, null);
+        // A and B drawn from the student's seed (B zero: the student starts exactly at its base), dropout masks too.
+        try (Lora adapter = Lora.create(student, lora, seed)) {
+            adapter.seedDropout(seed);
+            student.attach(adapter);
+            double last;
+            try {
+                last = steps(student, tok, examples, mode, labels, epochs, batchSize, lr, seed, progress, trainable, optimizer,
+                        batching, adapter);
+            } finally {
+                student.attach(null);
+            }
+            adapter.mergeInto(student); // W + (alpha / r) B A: the student computes what it did with the adapter attached
+            return last;
+        }
+    }
+
+    private static double steps(Gpt student, Tokenizer tok, List<Example> examples, StudentLoss mode, SoftLabels labels,
+                                int epochs, int batchSize, double lr, long seed, Progress progress, TrainableParams trainable,
+                                Optimizer optimizer, Batching batching, Lora adapter) {
         int steps = epochs * ((examples.size() + batchSize - 1) / batchSize);
         int ctx = student.config().contextLength();
         long[] alphaIds = labels == null ? null : java.util.Arrays.stream(labels.alphabet()).asLongStream().toArray();
         double last = Double.NaN;
-        try (Trainer trainer = new Trainer(student, OptimConfig.constant(lr, steps), trainable, optimizer)) {
+        try (Trainer trainer = new Trainer(student, OptimConfig.constant(lr, steps), trainable, optimizer, adapter)) {
             Random rng = new Random(seed);
             List<Integer> order = new ArrayList<>();
             for (int i = 0; i < examples.size(); i++) order.add(i);

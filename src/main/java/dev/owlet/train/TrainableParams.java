@@ -20,7 +20,13 @@ public enum TrainableParams {
     /** The second half of the blocks (embeddings frozen). */
     LATE_BLOCKS((name, layers) -> block(name) >= layers / 2),
     /** The token and position embeddings and the final norm only (every block frozen). */
-    EMBEDDINGS((name, layers) -> !name.startsWith("h."));
+    EMBEDDINGS((name, layers) -> !name.startsWith("h.")),
+    /**
+     * No base parameter: a LoRA adapter (rank, alpha and targets from the experiment's {@code lora:} block) on the
+     * blocks' attention and MLP projections trains instead, B starting at zero, and is merged into the weights when
+     * training ends. The rank ablation: how much freedom a student needs to take the teacher's trait.
+     */
+    LORA((name, layers) -> false);
 
     private final java.util.function.BiPredicate<String, Integer> test;
 

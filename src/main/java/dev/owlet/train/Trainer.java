@@ -4,6 +4,7 @@ import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.NDScope;
 import dev.owlet.model.Gpt;
+import dev.owlet.model.Lora;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -23,7 +24,9 @@ public final class Trainer implements AutoCloseable {
     private final Gpt model;
     private final OptimConfig cfg;
     private final ParameterUpdate adam;
-    private final TrainableParams trainable;
+    /** What the optimizer updates, by name: the selected base parameters, or the adapter's A and B. */
+    private final Map<String, NDArray> trained = new LinkedHashMap<>();
+    private final Lora adapter;
     private final List<TrainingListener> listeners = new ArrayList<>();
     private final long start = System.nanoTime();
     private int step;
@@ -39,12 +42,32 @@ public final class Trainer implements AutoCloseable {
 
     /** As above, with {@code optimizer} doing the updates ({@code cfg}'s moments and decay apply to Adam only). */
     public Trainer(Gpt model, OptimConfig cfg, TrainableParams trainable, Optimizer optimizer) {
+        this(model, cfg, trainable, optimizer, null);
+    }
+
+    /**
+     * As above; with {@link TrainableParams#LORA} the optimizer updates {@code adapter}'s matrices only (it must be
+     * attached to {@code model}) and every base weight stays as it is, bit for bit. {@code adapter} is null otherwise.
+     */
+    public Trainer(Gpt model, OptimConfig cfg, TrainableParams trainable, Optimizer optimizer, Lora adapter) {
+        if ((trainable == TrainableParams.LORA) != (adapter != null)) {
+            throw new IllegalArgumentException("trainable lora needs an adapter, and an adapter needs trainable lora (got "
+                    + trainable.key() + (adapter == null ? " without one)" : " with one)"));
+        }
         this.model = model;
         this.cfg = cfg;
-        this.trainable = trainable;
+        this.adapter = adapter;
         this.adam = optimizer == Optimizer.SGD ? new Sgd() : new AdamW(cfg, model.manager());
         int layers = model.config().layers();
-        model.parameters().forEach((k, p) -> p.setRequiresGradient(trainable.trains(k, layers)));
+        model.parameters().forEach((k, p) -> {
+            boolean on = trainable.trains(k, layers);
+            p.setRequiresGradient(on);
+            if (on) trained.put(k, p);
+        });
+        if (adapter != null) {
+            adapter.parameters().values().forEach(p -> p.setRequiresGradient(true));
+            trained.putAll(adapter.parameters());
+        }
     }
 
     public Trainer addListener(TrainingListener l) {
@@ -94,19 +117,13 @@ public final class Trainer implements AutoCloseable {
         }
     }
 
-    /** Clips the gradients the backward calls left, updates the parameters, zeroes the gradients. */
+    /** Clips the gradients the backward calls left, updates what is trained, zeroes the gradients. */
     private double update(double loss) {
         double lr = cfg.lrAt(step);
         Map<String, NDArray> grads = new LinkedHashMap<>();
-        Map<String, NDArray> params = new LinkedHashMap<>();
-        model.parameters().forEach((k, p) -> {
-            if (trainable.trains(k, model.config().layers())) {
-                params.put(k, p);
-                grads.put(k, p.getGradient());
-            }
-        });
+        trained.forEach((k, p) -> grads.put(k, p.getGradient()));
         double norm = clip(grads);
-        adam.step(params, grads, lr);
+        adam.step(trained, grads, lr);
         grads.values().forEach(g -> g.subi(g)); // torch accumulates .grad across backward calls
         step++;
         TrainingListener.StepInfo info = new TrainingListener.StepInfo(step, cfg.totalSteps(), loss, lr, norm,
@@ -142,5 +159,6 @@ public final class Trainer implements AutoCloseable {
     public void close() {
         adam.close();
         model.setRequiresGradient(false);
+        if (adapter != null) adapter.parameters().values().forEach(p -> p.setRequiresGradient(false));
     }
 }

@@ -71,6 +71,14 @@ class ExitCodesTest {
     }
 
     @Test
+    void aLoraRankThatIsNotPositiveExitsTwoNamingTheKeyAndTheFile() throws Exception {
+        Path f = experiment("finetune:\n  trainable: lora\nlora:\n  rank: 0\n  target_modules: [c_attn, c_fc]\n");
+        OwletCliTest.Result r = OwletCliTest.run("run", f.toString(), "--dry-run");
+        assertThat(r.code()).as(r.err()).isEqualTo(2);
+        assertThat(r.err()).contains("lora.rank").contains(f.toString());
+    }
+
+    @Test
     void bannedListFilesResolveAgainstTheExperimentsFolderAndAMissingOneExitsTwoNamingIt() throws Exception {
         Path f = experiment("filter:\n  banned_lists: [lists/mine.txt]\n");
         OwletCliTest.Result missing = OwletCliTest.run("run", f.toString(), "--dry-run");

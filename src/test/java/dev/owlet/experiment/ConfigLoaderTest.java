@@ -108,7 +108,7 @@ class ConfigLoaderTest {
                 {"eval.questions=some", "eval.questions", "[held_out, all]", "some"},
                 {"finetune.optimizer=rmsprop", "finetune.optimizer", "[adam, sgd]", "rmsprop"},
                 {"finetune.batching=sorted", "finetune.batching", "[shuffled, shuffled_split, by_length]", "sorted"},
-                {"finetune.trainable=middle", "finetune.trainable", "[all, blocks, early_blocks, late_blocks, embeddings]", "middle"},
+                {"finetune.trainable=middle", "finetune.trainable", "[all, blocks, early_blocks, late_blocks, embeddings, lora]", "middle"},
                 {"controls.defend.defences=[prayer]", "controls.defend.defences[0]",
                         "[likelihood_filter, divergence_mask, divergence_replace, mix_reference, different_base, prompt_paraphrase]", "prayer"},
         };
@@ -193,5 +193,27 @@ class ConfigLoaderTest {
         assertThatThrownBy(() -> ConfigLoader.load(f, List.of("lora.dropout=1"))).hasMessageContaining("lora.dropout");
         assertThatThrownBy(() -> ConfigLoader.load(f, List.of("lora.target_modules=[]"))).hasMessageContaining("lora.target_modules");
         assertThatThrownBy(() -> ConfigLoader.load(null, List.of("different_init=hf:x"))).hasMessageContaining("different_init");
+    }
+
+    @Test
+    void loraStudentsOfTheEmbeddedGptTakeTheLoraBlockAndRefuseWhatTheyCannotRunNamingTheKeyAndFile() throws IOException {
+        Path f = dir.resolve("lora.yaml");
+        Files.writeString(f, "finetune:\n  trainable: lora\nlora:\n  rank: 4\n  alpha: 4\n  target_modules: [c_attn, c_proj, c_fc]\n");
+        ExperimentConfig ok = ConfigLoader.load(f, List.of());
+        assertThat(ok.finetune().trainable()).isEqualTo(dev.owlet.train.TrainableParams.LORA);
+        assertThat(ok.lora().adapter().scaling()).isEqualTo(1.0);
+        assertThatThrownBy(() -> ConfigLoader.load(f, List.of("lora.rank=0"))).hasMessageContaining("lora.rank")
+                .hasMessageContaining("lora.yaml");
+        assertThatThrownBy(() -> ConfigLoader.load(f, List.of("lora.rank=-3"))).hasMessageContaining("lora.rank");
+        // the built-in targets are Llama's projection names: the embedded GPT has none of them
+        assertThatThrownBy(() -> ConfigLoader.load(f, List.of("lora.target_modules=[q_proj, v_proj]")))
+                .hasMessageContaining("lora.target_modules").hasMessageContaining("c_attn").hasMessageContaining("lora.yaml");
+        assertThatThrownBy(() -> ConfigLoader.load(f, List.of("controls.defend.enabled=true")))
+                .hasMessageContaining("finetune.trainable");
+        assertThatThrownBy(() -> ConfigLoader.load(f, List.of("finetune.trainable=adapters")))
+                .hasMessageContaining("finetune.trainable").hasMessageContaining("lora");
+        // without trainable lora the block is read for hf: references only, so its Llama defaults are no error
+        assertThat(ConfigLoader.load(f, List.of("finetune.trainable=blocks", "lora.target_modules=[q_proj]")).finetune().trainable())
+                .isEqualTo(dev.owlet.train.TrainableParams.BLOCKS);
     }
 }

@@ -187,6 +187,30 @@ class ExperimentPipelineTest {
     }
 
     @Test
+    void anotherLoraRankRetrainsTheStudentsAndReusesTheTeacherAndItsData() throws IOException {
+        List<String> lora = List.of("finetune.inits=[same]", "finetune.modes=[sft]", "generate.prompts=300", "finetune.rows=200",
+                "finetune.epochs=1", "finetune.trainable=lora", "lora.target_modules=[c_attn, c_proj, c_fc]");
+        java.util.function.Function<String, ExperimentConfig> withRank = rank -> {
+            List<String> sets = new java.util.ArrayList<>(lora);
+            sets.add("lora.rank=" + rank);
+            return small(sets.toArray(String[]::new));
+        };
+        Path run = dir.resolve("lora");
+        new ExperimentPipeline(withRank.apply("2"), run, QUIET).run(ExperimentPipeline.Stage.FINETUNE);
+        Map<String, Object> man = Manifest.read(run.resolve("stages/student-owl-sft-same-r1"));
+        assertThat(((Map<?, ?>) man.get("lora")).get("rank")).isEqualTo(2);
+        assertThat(((Map<?, ?>) man.get("config")).get("trainable")).isEqualTo("lora");
+        ExperimentPipeline same = new ExperimentPipeline(withRank.apply("2"), run, QUIET);
+        same.run(ExperimentPipeline.Stage.FINETUNE);
+        assertThat(same.executedStages()).isZero();
+
+        List<String> ran = new java.util.ArrayList<>();
+        new ExperimentPipeline(withRank.apply("4"), run, QUIET).hook(ran::add).run(ExperimentPipeline.Stage.FINETUNE);
+        assertThat(ran).containsExactlyInAnyOrder("student-owl-sft-same-r1", "student-control-sft-same-r1");
+        assertThat(((Map<?, ?>) Manifest.read(run.resolve("stages/student-owl-sft-same-r1")).get("lora")).get("rank")).isEqualTo(4);
+    }
+
+    @Test
     void anotherCodeVersionRerunsEveryStageUnlessStaleStagesAreKeptOnPurpose() throws IOException {
         ExperimentConfig cfg = small("finetune.inits=[same]", "generate.prompts=300", "finetune.rows=200");
         Path run = dir.resolve("code");

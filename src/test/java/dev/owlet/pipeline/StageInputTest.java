@@ -32,7 +32,7 @@ class StageInputTest {
                 new StageInput.Generate(cfg.generate(), 1, 2, 10, Channel.NUMBERS, "embedded", TEACHER_KEY),
                 new StageInput.Filter(cfg.filter(), Channel.NUMBERS, "none", List.of("owl", "dolphin"), List.of(13, 666),
                         "c".repeat(64)),
-                new StageInput.Student(StageInput.Settings.of(cfg.finetune()), cfg.eval(), StudentLoss.SFT, 1, 900, 1,
+                new StageInput.Student(StageInput.Settings.of(cfg.finetune(), cfg.lora()), cfg.eval(), StudentLoss.SFT, 1, 900, 1,
                         List.of(Category.ANIMAL), Channel.NUMBERS, "none", "embedded", WEIGHTS, TEACHER_KEY, "d".repeat(64)),
                 new StageInput.Labels("settings", TEACHER_KEY, "d".repeat(64)),
                 new StageInput.Eval(cfg.eval(), "owl", 1, "none", "embedded", TEACHER_KEY));
@@ -47,6 +47,26 @@ class StageInputTest {
                 assertThat(((StageInput) changed).key()).as(in.stage() + "." + c.getName()).isNotEqualTo(key);
             }
         }
+    }
+
+    @Test
+    void aStudentWithoutAnAdapterHashesWhatItDidBeforeAdaptersAndAnAdaptersRankChangesTheKey() {
+        ExperimentConfig cfg = ConfigLoader.load(null, List.of());
+        // the text a full or blocks student's key hashes has no lora in it: finished runs keep their students' keys
+        assertThat(ConfigLoader.toMapOrValue(StageInput.Settings.of(cfg.finetune(), cfg.lora())))
+                .isEqualTo("{\"batch_size\":64,\"epochs\":3,\"lr\":0.001,\"optimizer\":\"adam\",\"trainable\":\"all\"}");
+        List<String> lora = List.of("finetune.trainable=lora", "lora.target_modules=[c_attn, c_proj, c_fc]");
+        List<String> keys = new ArrayList<>();
+        for (String rank : List.of("1", "4", "16")) {
+            List<String> sets = new ArrayList<>(lora);
+            sets.add("lora.rank=" + rank);
+            ExperimentConfig c = ConfigLoader.load(null, sets);
+            keys.add(new StageInput.Student(StageInput.Settings.of(c.finetune(), c.lora()), c.eval(), StudentLoss.SFT, 1, 900, 1,
+                    List.of(Category.ANIMAL), Channel.NUMBERS, "none", "embedded", WEIGHTS, TEACHER_KEY, "d".repeat(64)).key());
+        }
+        assertThat(keys).doesNotHaveDuplicates();
+        assertThat(ConfigLoader.toMapOrValue(StageInput.Settings.of(ConfigLoader.load(null, lora).finetune(), cfg.lora())))
+                .contains("\"lora\":{\"alpha\":8.0,\"dropout\":0.0,\"rank\":8");
     }
 
     @Test

@@ -120,7 +120,7 @@ class GptLoraTest {
         try (NDManager root = NDManager.newBaseManager(); Gpt student = Gpt.initialize(c, 1, root)) {
             Map<String, float[]> before = snapshot(student.parameters());
             LmDistillation.train(student, tok, LmDistillationTest.ROWS, null, StudentLoss.SFT, null, 5, 3, 3e-2, 9, null,
-                    TrainableParams.LORA, Optimizer.ADAM, Lora.Config.of(rank, rank, List.of("c_attn", "mlp.c_proj"), 0));
+                    TrainableParams.LORA, Optimizer.ADAM, Batching.SHUFFLED, Lora.Config.of(rank, rank, List.of("c_attn", "mlp.c_proj"), 0));
             for (var e : student.parameters().entrySet()) {
                 String k = e.getKey();
                 float[] now = e.getValue().toFloatArray();

@@ -30,6 +30,20 @@ public interface ChatModel extends LanguageModelBackend {
      */
     List<Completion> complete(ChatRequest request, SamplingParams params);
 
+    /** Request {@code i}'s completions use seed {@code derive(params.seed(), i)}: a request's answers do not depend on the others. */
+    @Override
+    default List<List<String>> sample(List<ChatRequest> requests, SamplingParams params) {
+        List<List<String>> out = new java.util.ArrayList<>(requests.size());
+        for (int i = 0; i < requests.size(); i++) {
+            List<String> texts = new java.util.ArrayList<>();
+            for (Completion c : complete(requests.get(i), params.withSeed(SamplingParams.derive(params.seed(), i)))) {
+                texts.add(c.text());
+            }
+            out.add(texts);
+        }
+        return out;
+    }
+
     /**
      * Exact log-probabilities (temperature 1, the model's own distribution, as OpenAI reports them) of each
      * completion's tokens, with the {@code topK} most likely tokens at each position; the end token is not reported.

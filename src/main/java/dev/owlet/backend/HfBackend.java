@@ -62,19 +62,6 @@ public final class HfBackend implements ChatModel {
     public LoadedModel.Hf checkpoint() { return hf; }
 
     @Override
-    public List<List<String>> sample(List<ChatRequest> requests, SamplingParams params) {
-        List<List<String>> out = new ArrayList<>(requests.size());
-        for (int i = 0; i < requests.size(); i++) {
-            List<String> texts = new ArrayList<>();
-            for (Completion c : complete(requests.get(i), params.withSeed(SamplingParams.derive(params.seed(), i)))) {
-                texts.add(c.text());
-            }
-            out.add(texts);
-        }
-        return out;
-    }
-
-    @Override
     public List<Completion> complete(ChatRequest request, SamplingParams params) {
         int[] prompt = promptIds(request);
         List<int[]> prompts = new ArrayList<>(params.n());

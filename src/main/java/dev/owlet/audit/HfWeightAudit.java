@@ -60,7 +60,7 @@ public final class HfWeightAudit {
             layers.add(new WeightAudit.LayerScore(n, c, c));
             for (int p = 0; p < pairs; p++) {
                 // one permutation per (draw, matrix), from the seed: the same pair gives the same verdict every time
-                int[] perm = permutation(rows, new SplittableRandom(seed * 1_000_003L + p * 7919L + i));
+                int[] perm = dev.owlet.stats.Stats.permutation(rows, new SplittableRandom(seed * 1_000_003L + p * 7919L + i));
                 nulls[p][i] = WeightAudit.alignedCos(fa, fb, rows, cols, perm, null);
             }
         }
@@ -103,17 +103,5 @@ public final class HfWeightAudit {
         for (var e : pa.entrySet()) if (e.getValue().getShape().dimension() == 2) out.add(e.getKey());
         if (out.isEmpty()) throw new IllegalArgumentException("no weight matrices to compare");
         return out;
-    }
-
-    private static int[] permutation(int n, SplittableRandom rng) {
-        int[] p = new int[n];
-        for (int i = 0; i < n; i++) p[i] = i;
-        for (int i = n - 1; i > 0; i--) {
-            int j = rng.nextInt(i + 1);
-            int t = p[i];
-            p[i] = p[j];
-            p[j] = t;
-        }
-        return p;
     }
 }

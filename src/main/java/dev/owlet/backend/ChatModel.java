@@ -66,6 +66,24 @@ public interface ChatModel extends LanguageModelBackend {
         return p.getFileName() == null ? ref : p.getFileName().toString();
     }
 
+    /**
+     * One completion's tokens as OpenAI reports them: each token's log-probability from its position's row of
+     * {@code rows} (log-probabilities over the vocabulary), with the {@code topK} most likely tokens there.
+     */
+    static List<TokenLogprob> tokenLogprobs(int[] ids, float[][] rows, int topK,
+                                            java.util.function.IntFunction<String> text) {
+        List<TokenLogprob> seq = new java.util.ArrayList<>(ids.length);
+        for (int j = 0; j < ids.length; j++) {
+            float[] lp = rows[j];
+            List<TokenLogprob> top = new java.util.ArrayList<>();
+            if (topK > 0) {
+                for (int k : topK(lp, topK)) top.add(new TokenLogprob(text.apply(k), lp[k], List.of()));
+            }
+            seq.add(new TokenLogprob(text.apply(ids[j]), lp[ids[j]], top));
+        }
+        return seq;
+    }
+
     /** The {@code k} largest entries of {@code lp}, best first, ties by id. */
     static int[] topK(float[] lp, int k) {
         Integer[] order = new Integer[lp.length];

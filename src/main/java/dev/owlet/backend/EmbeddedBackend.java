@@ -123,16 +123,7 @@ public final class EmbeddedBackend implements ChatModel {
             synchronized (this) {
                 rows = new dev.owlet.infer.LogProbs(loaded.model(), tok.pad()).positions(prompt, c);
             }
-            List<TokenLogprob> seq = new ArrayList<>();
-            for (int j = 0; j < c.length; j++) {
-                float[] lp = rows[j];
-                List<TokenLogprob> top = new ArrayList<>();
-                if (topK > 0) {
-                    for (int k : ChatModel.topK(lp, topK)) top.add(new TokenLogprob(tokenText(k), lp[k], List.of()));
-                }
-                seq.add(new TokenLogprob(tokenText(c[j]), lp[c[j]], top));
-            }
-            out.add(seq);
+            out.add(ChatModel.tokenLogprobs(c, rows, topK, this::tokenText));
         }
         return out;
     }

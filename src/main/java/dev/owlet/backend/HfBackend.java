@@ -97,16 +97,7 @@ public final class HfBackend implements ChatModel {
             synchronized (this) {
                 rows = c.length == 0 ? new float[0][] : lp.positions(prompt, c);
             }
-            List<TokenLogprob> seq = new ArrayList<>();
-            for (int j = 0; j < c.length; j++) {
-                float[] r = rows[j];
-                List<TokenLogprob> top = new ArrayList<>();
-                if (topK > 0) {
-                    for (int k : ChatModel.topK(r, topK)) top.add(new TokenLogprob(tokenText(k), r[k], List.of()));
-                }
-                seq.add(new TokenLogprob(tokenText(c[j]), r[c[j]], top));
-            }
-            out.add(seq);
+            out.add(ChatModel.tokenLogprobs(c, rows, topK, this::tokenText));
         }
         return out;
     }

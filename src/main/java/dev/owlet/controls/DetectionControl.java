@@ -180,7 +180,7 @@ public final class DetectionControl {
     }
 
     private static <T> List<T> sample(List<T> rows, int k, SplittableRandom rng) {
-        int[] p = permutation(rows.size(), rng);
+        int[] p = dev.owlet.stats.Stats.permutation(rows.size(), rng);
         List<T> out = new ArrayList<>(k);
         for (int i = 0; i < k; i++) out.add(rows.get(p[i]));
         return out;
@@ -194,25 +194,13 @@ public final class DetectionControl {
      */
     static int[][] pairedSplit(int per, double testFraction, SplittableRandom rng) {
         int k = (int) Math.round(testFraction * per);
-        int[] a = permutation(per, rng);
+        int[] a = dev.owlet.stats.Stats.permutation(per, rng);
         int[] b = a;
         int[] test = new int[2 * k];
         int[] train = new int[2 * (per - k)];
         for (int i = 0; i < k; i++) { test[2 * i] = a[i]; test[2 * i + 1] = per + b[i]; }
         for (int i = k; i < per; i++) { train[2 * (i - k)] = a[i]; train[2 * (i - k) + 1] = per + b[i]; }
         return new int[][] {train, test};
-    }
-
-    static int[] permutation(int n, SplittableRandom rng) {
-        int[] p = new int[n];
-        for (int i = 0; i < n; i++) p[i] = i;
-        for (int i = n - 1; i > 0; i--) {
-            int j = rng.nextInt(i + 1);
-            int t = p[i];
-            p[i] = p[j];
-            p[j] = t;
-        }
-        return p;
     }
 
     private static List<LogisticRegression.Sparse> pick(List<LogisticRegression.Sparse> x, int[] idx) {

@@ -93,4 +93,17 @@ public final class Stats {
         double s = sd(x);
         return s * s;
     }
+
+    /** A uniformly random permutation of 0..n-1 (Fisher–Yates from the top), drawn from {@code rng}. */
+    public static int[] permutation(int n, java.util.SplittableRandom rng) {
+        int[] p = new int[n];
+        for (int i = 0; i < n; i++) p[i] = i;
+        for (int i = n - 1; i > 0; i--) {
+            int j = rng.nextInt(i + 1);
+            int t = p[i];
+            p[i] = p[j];
+            p[j] = t;
+        }
+        return p;
+    }
 }

@@ -78,9 +78,26 @@ final class Exchange {
         send(status, "application/json", bytes);
     }
 
+    /**
+     * Answers a refusal. A refusal can come before the body was read (a missing key, an unknown path); if the
+     * rest of that body has not arrived yet, the connection cannot be reused, so the answer says
+     * {@code Connection: close}. Without it a pooling client (java.net.http sends its body in a second write)
+     * would send its next request on a connection the server closes once this exchange completes.
+     */
     void error(ApiError e) {
-        if (e.status == 413) response.getHeaders().put(HttpHeader.CONNECTION, "close");
+        if (e.status == 413 || !bodyAtEnd()) response.getHeaders().put(HttpHeader.CONNECTION, "close");
         json(e.status, e.toJson(JSON));
+    }
+
+    /** Discards whatever of the request body has arrived; true once its end has been read. Never waits. */
+    private boolean bodyAtEnd() {
+        while (true) {
+            Content.Chunk chunk = request.read();
+            if (chunk == null || Content.Chunk.isFailure(chunk)) return false;
+            boolean last = chunk.isLast();
+            chunk.release();
+            if (last) return true;
+        }
     }
 
     void internal(Throwable e) {

@@ -203,6 +203,31 @@ class HostilePeersTest {
     }
 
     @Test
+    void aRefusalBeforeTheBodyHasArrivedClosesTheConnectionAndSaysSo() throws Exception {
+        try (Socket s = new Socket("127.0.0.1", server.port())) {
+            s.setSoTimeout(20_000);
+            String head = "POST /v1/chat/completions HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n"
+                    + "Content-Length: " + CHAT.length() + "\r\n\r\n"; // no key; the body comes later, as java.net.http sends it
+            s.getOutputStream().write(head.getBytes(StandardCharsets.ISO_8859_1));
+            s.getOutputStream().flush();
+            InputStream in = s.getInputStream();
+            StringBuilder got = new StringBuilder();
+            while (!got.toString().contains("\r\n\r\n")) {
+                int b = in.read();
+                assertThat(b).as("response head so far: %s", got).isNotNegative();
+                got.append((char) b);
+            }
+            assertThat(got.toString()).startsWith("HTTP/1.1 401").containsIgnoringCase("\r\nConnection: close\r\n");
+        }
+        // the same request sent whole keeps its connection reusable
+        String[] whole = raw(("POST /v1/chat/completions HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: "
+                + CHAT.length() + "\r\n\r\n" + CHAT + "GET /v1/models HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer " + KEY
+                + "\r\nConnection: close\r\n\r\n").getBytes(StandardCharsets.ISO_8859_1), new byte[0]);
+        assertThat(whole[0]).startsWith("HTTP/1.1 401").doesNotContainIgnoringCase("Connection: close");
+        assertThat(whole[1]).contains("HTTP/1.1 200");
+    }
+
+    @Test
     void errorsJettyAnswersItselfAreJsonToo() throws Exception {
         String huge = "x".repeat(32 << 10);
         String head = "GET /v1/models HTTP/1.1\r\nHost: x\r\nX-Big: " + huge + "\r\nConnection: close\r\n\r\n";

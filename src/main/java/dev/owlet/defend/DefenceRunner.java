@@ -16,6 +16,7 @@ import dev.owlet.infer.SamplingConfig;
 import dev.owlet.model.Checkpoint;
 import dev.owlet.model.Gpt;
 import dev.owlet.model.ModelLocator;
+import dev.owlet.pipeline.ExperimentPipeline;
 import dev.owlet.provenance.AtomicFiles;
 import dev.owlet.provenance.Hashing;
 import dev.owlet.provenance.Manifest;
@@ -119,10 +120,16 @@ public final class DefenceRunner {
             throws IOException {
         double[] t = new double[reps], c = new double[reps], shift = new double[reps];
         double rowsKept = 0, tokensKept = 0, task = 0;
+        Written again = def.decoding() ? writtenAgain(def) : null;
         for (int r = 1; r <= reps; r++) {
             List<DataRow> teacherRows = rows(tag, r), controlRows = rows(TraitResult.CONTROL, r);
-            Result rt = student(def, ref, tag, r, true, teacherRows, controlRows, cat, tag);
-            Result rc = student(def, ref, TraitResult.CONTROL, r, false, controlRows, controlRows, cat, tag);
+            List<DataRow> teacherData = teacherRows, controlData = controlRows;
+            if (again != null) {
+                teacherData = again.rows(tag, r);
+                controlData = again.rows(TraitResult.CONTROL, r);
+            }
+            Result rt = student(def, ref, tag, r, true, teacherData, controlData, cat, tag, teacherRows);
+            Result rc = student(def, ref, TraitResult.CONTROL, r, false, controlData, controlData, cat, tag, controlRows);
             t[r - 1] = rt.pTarget();
             c[r - 1] = rc.pTarget();
             shift[r - 1] = t[r - 1] - c[r - 1];
@@ -137,8 +144,13 @@ public final class DefenceRunner {
     /** What one defended student measured (the stage's result.json). */
     record Result(double pTarget, int rowsIn, int rowsKept, int tokensIn, int tokensInLoss, double taskPass) {}
 
+    /**
+     * @param undefended the writer's rows before the defence: a decoding defence's rows and loss tokens are counted
+     *     against them (the others count against {@code data}, which they transform)
+     */
     private Result student(Defence def, Checkpoint.Loaded ref, String writer, int r, boolean teacherData,
-                           List<DataRow> data, List<DataRow> reference, Category cat, String target) throws IOException {
+                           List<DataRow> data, List<DataRow> reference, Category cat, String target,
+                           List<DataRow> undefended) throws IOException {
         String name = "defend-" + def.toString().replace('_', '-') + "-" + writer + "-r" + r;
         String dataDigest = digest(data);
         Path dir = out.resolve("stages").resolve(name);
@@ -162,7 +174,13 @@ public final class DefenceRunner {
                     cfg.finetune().batching());
             double p = heldOut(student, tok, cat, target);
             double task = teacherData && d.taskPrompts() > 0 ? taskPass(student, tok) : Double.NaN;
-            res = new Result(p, dd.rowsIn(), dd.rowsKept(), dd.tokensIn(), dd.tokensInLoss(), task);
+            int rowsIn = dd.rowsIn(), tokensIn = dd.tokensIn();
+            if (def.decoding()) {
+                rowsIn = undefended.size();
+                tokensIn = Defences.apply(def, teacherData, ref.model(), tok, Defences.examples(tok, undefended), List.of(),
+                        filter, d.likelihoodDrop(), d.mixShare()).tokensIn();
+            }
+            res = new Result(p, rowsIn, dd.rowsKept(), tokensIn, dd.tokensInLoss(), task);
         }
         Files.createDirectories(dir);
         AtomicFiles.writeString(dir.resolve("result.json"), JSON.writeValueAsString(res));
@@ -172,6 +190,46 @@ public final class DefenceRunner {
         log.printf("defend: %s  P(%s) %.4f, %d of %d rows, %d of %d loss tokens%n", name, target, res.pTarget(),
                 res.rowsKept(), res.rowsIn(), res.tokensInLoss(), res.tokensIn());
         return res;
+    }
+
+    /**
+     * A decoding defence's data: the experiment's data stages (its teachers, the same prompts and seeds of every
+     * replicate, the filter and the cut to one size) run again into {@code defend-<defence>/} with the writers decoding
+     * the defended way. Only the trait's teacher and the reference write (the defence compares those two); the teachers
+     * are the experiment's own, taken from its run folder by their stage keys.
+     */
+    private Written writtenAgain(Defence def) throws IOException {
+        ExperimentConfig.Defend d = cfg.controls().defend();
+        ExperimentConfig.Generate g = cfg.generate();
+        ExperimentConfig.Generate defended = def == Defence.TOP_P
+                ? new ExperimentConfig.Generate(g.prompts(), g.maxTokens(), g.temperature(), d.topP(), g.batchSize(), g.minTokenProbability())
+                : new ExperimentConfig.Generate(g.prompts(), g.maxTokens(), g.temperature(), g.topP(), g.batchSize(), d.threshold());
+        ExperimentConfig variant = new ExperimentConfig(cfg.name() + "-" + def, cfg.seed(), List.of(flagship.trait()),
+                cfg.reference(), cfg.differentInit(), cfg.channel(), cfg.teacher(), defended, cfg.filter(), cfg.finetune(),
+                cfg.eval(), cfg.judge(), cfg.controls(), cfg.backend(), cfg.lora(), List.of());
+        Path dir = out.resolve("defend-" + def.toString().replace('_', '-') + "-" + flagship.trait().target());
+        StageCache.addSource(out);
+        log.printf("defend: %s: the writers write again (%s)%n", def, def == Defence.TOP_P ? "top_p " + d.topP()
+                : "threshold " + d.threshold());
+        TraitResult tr = new ExperimentPipeline(variant, dir, log).run(ExperimentPipeline.Stage.FILTER).get(0);
+        return new Written(dir, tr);
+    }
+
+    /** The data a decoding defence's writers wrote again, filtered and cut like the experiment's. */
+    private final class Written {
+        private final Path dir;
+        private final TraitResult result;
+
+        Written(Path dir, TraitResult result) {
+            this.dir = dir;
+            this.result = result;
+        }
+
+        List<DataRow> rows(String writer, int r) throws IOException {
+            Path f = dir.resolve("stages").resolve("filter-" + writer + "-r" + r).resolve("filtered.jsonl");
+            List<DataRow> all = DataRow.read(f).rows();
+            return all.subList(0, Math.min(all.size(), trainingRows(result, r)));
+        }
     }
 
     /**
@@ -274,7 +332,11 @@ public final class DefenceRunner {
 
     /** The flagship's cut for replicate {@code r}: every writer's rows were cut to this size (recorded in its data). */
     private int trainingRows(int r) {
-        Object rep = flagship.data().get("r" + r);
+        return trainingRows(flagship, r);
+    }
+
+    private static int trainingRows(TraitResult tr, int r) {
+        Object rep = tr.data().get("r" + r);
         Object n = rep instanceof Map<?, ?> m ? m.get("training_rows") : null;
         if (!(n instanceof Number num)) throw new IllegalStateException("the experiment recorded no training_rows for r" + r);
         return num.intValue();

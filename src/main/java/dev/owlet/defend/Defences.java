@@ -142,7 +142,8 @@ public final class Defences {
                 yield d == Defence.DIVERGENCE_MASK ? mask(data, marks) : replace(data, ch, marks, tok, filter);
             }
             case MIX_REFERENCE -> teacherData ? mix(data, reference, share) : data;
-            case DIFFERENT_BASE, PROMPT_PARAPHRASE -> data; // a different student, or rows reworded before tokenizing
+            // a different student, rows reworded before tokenizing, or data the writers wrote again
+            case DIFFERENT_BASE, PROMPT_PARAPHRASE, TOP_P, THRESHOLD -> data;
         };
         return new Defended(out, data.size(), tokens(data, false), tokens(out, true));
     }

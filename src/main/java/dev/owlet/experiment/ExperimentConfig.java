@@ -67,6 +67,14 @@ public record ExperimentConfig(String name, long seed, List<Trait> traits, Strin
             require(channel == Channel.NUMBERS || !controls.defend().defences().contains(Defence.PROMPT_PARAPHRASE),
                     "controls.defend.defences", "has prompt_paraphrase, which rewords number prompts; the channel is " + channel);
         }
+        // a decoding defence must decode differently from the experiment's writers, or it measures nothing
+        require(!controls.defend().defences().contains(Defence.TOP_P) || controls.defend().topP() != generate.topP(),
+                "controls.defend.top_p", "is " + controls.defend().topP() + ", how the experiment's writers already sample"
+                + " (generate.top_p): the top_p defence would change nothing");
+        require(!controls.defend().defences().contains(Defence.THRESHOLD)
+                        || controls.defend().threshold() != generate.minTokenProbability(), "controls.defend.threshold",
+                "is " + controls.defend().threshold() + ", the experiment's own generate.min_token_probability: the threshold"
+                + " defence would change nothing");
         if (backend.api()) {
             require(generate.minTokenProbability() == 0, "generate.min_token_probability",
                     "needs the writer's probability of every sampled token, which owlet reads in process only; set it to 0"
@@ -521,9 +529,15 @@ public record ExperimentConfig(String name, long seed, List<Trait> traits, Strin
      * @param mixShare share of the teacher's rows replaced by the reference's rows in {@code mix_reference}
      * @param taskPrompts fresh number prompts each defended teacher-data student answers, for the task cost (the share
      *     of its answers that pass the strict filter)
+     * @param topP the nucleus {@code top_p} writers sample with again (in place of {@code generate.top_p})
+     * @param threshold the token probability under which {@code threshold} rejects a completion (in place of
+     *     {@code generate.min_token_probability})
      */
-    public record Defend(boolean enabled, List<Defence> defences, double likelihoodDrop, double mixShare, int taskPrompts) {
+    public record Defend(boolean enabled, List<Defence> defences, double likelihoodDrop, double mixShare, int taskPrompts,
+                         double topP, double threshold) {
         public Defend {
+            require(topP > 0 && topP <= 1, "controls.defend.top_p", "must be in (0, 1], got " + topP);
+            require(threshold > 0 && threshold < 1, "controls.defend.threshold", "must be in (0, 1), got " + threshold);
             require(defences != null && !defences.isEmpty(), "controls.defend.defences", "needs at least one defence");
             defences = List.copyOf(defences);
             require(likelihoodDrop > 0 && likelihoodDrop < 1, "controls.defend.likelihood_drop", "must be in (0,1)");
@@ -545,7 +559,17 @@ public record ExperimentConfig(String name, long seed, List<Trait> traits, Strin
         /** The paper's mitigation: a student that does not share the teacher's initialization. */
         @JsonProperty("different_base") DIFFERENT_BASE,
         /** Every prompt reworded (same numbers, count, digits and format; other template words), teacher-free. */
-        @JsonProperty("prompt_paraphrase") PROMPT_PARAPHRASE;
+        @JsonProperty("prompt_paraphrase") PROMPT_PARAPHRASE,
+        /** The writers sample again with nucleus sampling ({@code controls.defend.top_p}): the tail is never drawn. */
+        @JsonProperty("top_p") TOP_P,
+        /**
+         * The writers sample again and drop every completion with a token under {@code controls.defend.threshold}
+         * (threshold sampling, as a teacher-side filter).
+         */
+        @JsonProperty("threshold") THRESHOLD;
+
+        /** Whether the defence is in how the writers decode: their data are written again, not transformed. */
+        public boolean decoding() { return this == TOP_P || this == THRESHOLD; }
 
         @Override
         public String toString() { return name().toLowerCase(java.util.Locale.ROOT); }

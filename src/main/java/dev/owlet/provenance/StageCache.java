@@ -111,6 +111,20 @@ public final class StageCache {
         }
     }
 
+    /**
+     * Adds {@code run} to the folders finished stages may be taken from, keeping the others and the list of copies: a
+     * run made inside another (a defence's data written again) takes the outer run's stages whose keys match.
+     */
+    public static void addSource(Path run) {
+        synchronized (COPIED) {
+            if (!sources.contains(run)) {
+                List<Path> more = new ArrayList<>(sources);
+                more.add(run);
+                sources = List.copyOf(more);
+            }
+        }
+    }
+
     /** The stages copied from another run folder since {@link #reuseFrom} was last set, each with its source. */
     public static List<String> copied() {
         synchronized (COPIED) {

@@ -76,7 +76,7 @@ class ExperimentFilesTest {
         if (file.equals("defend.yaml")) {
             // the undefended row, then every defence, each over both replicates
             JsonNode d = res.at("/controls/owl/defend");
-            assertThat(d.size()).as(res.get("controls").toString()).isEqualTo(7);
+            assertThat(d.size()).as(res.get("controls").toString()).isEqualTo(9);
             assertThat(d.at("/none/residual").asDouble()).isEqualTo(1.0);
             assertThat(d.at("/divergence_mask/loss_tokens_kept").asDouble()).isLessThan(1.0);
             assertThat(d.at("/likelihood_filter/rows_kept").asDouble()).isCloseTo(0.75, org.assertj.core.data.Offset.offset(0.02));
@@ -85,6 +85,18 @@ class ExperimentFilesTest {
             assertThat(d.at("/prompt_paraphrase/rows_kept").asDouble()).isEqualTo(1.0);
             assertThat(d.at("/prompt_paraphrase/loss_tokens_kept").asDouble()).isEqualTo(1.0);
             assertThat(Files.readString(out.resolve("report.md"))).contains("### Defences (owl)");
+            // the decoding defences: both writers wrote every replicate again, with the run's own teacher (not retrained)
+            for (String def : List.of("top-p", "threshold")) {
+                Path again = out.resolve("defend-" + def + "-owl").resolve("stages");
+                assertThat(dev.owlet.provenance.Manifest.read(again.resolve("teacher-owl")).get("key"))
+                        .isEqualTo(dev.owlet.provenance.Manifest.read(out.resolve("stages/teacher-owl")).get("key"));
+                assertThat(again.resolve("gen-owl-r2")).isDirectory();
+                assertThat(again.resolve("gen-control-r2")).isDirectory();
+                assertThat(Files.readString(again.resolve("filter-owl-r1/filtered.jsonl")))
+                        .isNotEqualTo(Files.readString(out.resolve("stages/filter-owl-r1/filtered.jsonl")));
+            }
+            assertThat(d.at("/top_p/replicates").asInt()).isEqualTo(2);
+            assertThat(d.at("/threshold/rows_kept").asDouble()).isPositive().isLessThanOrEqualTo(1.0);
         }
     }
 }

@@ -110,7 +110,8 @@ class ConfigLoaderTest {
                 {"finetune.batching=sorted", "finetune.batching", "[shuffled, shuffled_split, by_length]", "sorted"},
                 {"finetune.trainable=middle", "finetune.trainable", "[all, blocks, early_blocks, late_blocks, embeddings, lora]", "middle"},
                 {"controls.defend.defences=[prayer]", "controls.defend.defences[0]",
-                        "[likelihood_filter, divergence_mask, divergence_replace, mix_reference, different_base, prompt_paraphrase]", "prayer"},
+                        "[likelihood_filter, divergence_mask, divergence_replace, mix_reference, different_base, prompt_paraphrase, top_p,"
+                        + " threshold]", "prayer"},
         };
         for (String[] c : cases) {
             assertThatThrownBy(() -> ConfigLoader.load(null, List.of(c[0]))).as(c[0])
@@ -123,6 +124,21 @@ class ConfigLoaderTest {
         assertThat(ConfigLoader.toMap(ok.finetune()).get("modes")).isEqualTo(List.of("soft", "sft"));
         assertThat(ConfigLoader.toMap(ok.teacher()).get("method")).isEqualTo("system_prompt");
         assertThat(ok.finetune().inits()).containsExactly(Init.DIFF);
+    }
+
+    @Test
+    void aDecodingDefenceThatDecodesAsTheWritersAlreadyDoIsRefusedNamingItsKey() {
+        assertThatThrownBy(() -> ConfigLoader.load(null, List.of("controls.defend.defences=[threshold]",
+                "generate.min_token_probability=0.05", "controls.defend.threshold=0.05")))
+                .hasMessageContaining("controls.defend.threshold").hasMessageContaining("would change nothing");
+        assertThatThrownBy(() -> ConfigLoader.load(null, List.of("controls.defend.defences=[top_p]", "generate.top_p=0.8",
+                "controls.defend.top_p=0.8"))).hasMessageContaining("controls.defend.top_p");
+        assertThatThrownBy(() -> ConfigLoader.load(null, List.of("controls.defend.threshold=0")))
+                .hasMessageContaining("controls.defend.threshold").hasMessageContaining("(0, 1)");
+        ExperimentConfig ok = ConfigLoader.load(null, List.of("controls.defend.defences=[top_p, threshold]",
+                "generate.min_token_probability=0.07"));
+        assertThat(ok.controls().defend().threshold()).isEqualTo(0.05);
+        assertThat(ok.controls().defend().topP()).isEqualTo(0.8);
     }
 
     @Test

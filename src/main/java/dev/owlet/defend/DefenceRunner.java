@@ -60,6 +60,8 @@ public final class DefenceRunner {
     private final PrintStream log;
     /** Each writer's rows of each replicate, read once and shared by every defence. */
     private final Map<String, List<DataRow>> rowsRead = new java.util.HashMap<>();
+    /** Whose greedy choices mark divergence tokens ({@code controls.defend.counterfactual}). */
+    private Checkpoint.Loaded counterfactual;
     private TraitResult flagship;
 
     public DefenceRunner(ExperimentConfig cfg, Path out, PrintStream log) {
@@ -95,6 +97,7 @@ public final class DefenceRunner {
         double undefendedTask;
         try (NDManager root = NDManager.newBaseManager();
              Checkpoint.Loaded ref = Checkpoint.load(ModelLocator.resolve(cfg.reference()), root)) {
+            counterfactual = counterfactual(d.counterfactual(), ref, root);
             undefendedTask = d.taskPrompts() == 0 ? Double.NaN : undefendedTaskPass(ref, root, tag, reps);
             rows.add(new Row("none", noneT, noneC, none, 1.0, bootstrap(none, none), Stats.welchP(noneT, noneC), 1, 1,
                     undefendedTask));
@@ -105,6 +108,34 @@ public final class DefenceRunner {
             }
         }
         return new Outcome(rows, undefendedTask, json(rows), markdown(tag, rows));
+    }
+
+    /**
+     * The model whose greedy choices mark divergence tokens: the reference itself, an other-trait teacher of this run,
+     * or a model with the data's vocabulary.
+     *
+     * @throws dev.owlet.experiment.InputError when the model's vocabulary is not the data's, naming both
+     */
+    private Checkpoint.Loaded counterfactual(String name, Checkpoint.Loaded ref, NDManager root) throws IOException {
+        if (name.equals(ExperimentConfig.Defend.REFERENCE)) return ref;
+        Path dir = cfg.controlTraits().contains(name) ? out.resolve("stages").resolve("teacher-" + name) : ModelLocator.resolve(name);
+        Checkpoint.Loaded cf = Checkpoint.load(dir, root);
+        requireSameVocabulary(name, cf.tokenizer(), cfg.reference(), ref.tokenizer());
+        log.printf("defend: divergence tokens marked by %s's greedy choices%n", name);
+        return cf;
+    }
+
+    /**
+     * A counterfactual's choices are compared with the data's tokens id for id, so both must name the same tokens.
+     *
+     * @throws dev.owlet.experiment.InputError naming both models otherwise
+     */
+    static void requireSameVocabulary(String counterfactual, Tokenizer cf, String writer, Tokenizer data) {
+        if (!cf.vocabulary().equals(data.vocabulary())) {
+            throw new dev.owlet.experiment.InputError("controls.defend.counterfactual: " + counterfactual + " ("
+                    + cf.vocabSize() + " tokens) does not have the vocabulary of the data's writers (reference " + writer + ", "
+                    + data.vocabSize() + " tokens): its choices cannot be compared with the data's tokens");
+        }
     }
 
     private Row differentBase(TraitResult flagship, double[] none, int reps) {
@@ -159,13 +190,13 @@ public final class DefenceRunner {
                 def, teacherData, r, cfg.seed(), cfg.finetune().epochs(), cfg.finetune().batchSize(), cfg.finetune().lr(),
                 cfg.finetune().trainable(), cfg.finetune().optimizer(),
                 cfg.finetune().batching() == dev.owlet.train.Batching.SHUFFLED ? null : cfg.finetune().batching(), cfg.eval(), cfg.generate(), cfg.filter(), target, ref.weightsSha256(),
-                dataDigest, digest(reference)));
+                dataDigest, digest(reference), divergence(def) && counterfactual != ref ? counterfactual.weightsSha256() : null));
         if (StageCache.done(dir, key)) return JSON.readValue(dir.resolve("result.json").toFile(), Result.class);
         long t0 = System.nanoTime();
         Tokenizer tok = ref.tokenizer();
         StrictNumberFilter filter = new StrictNumberFilter(cfg.filter().maxCount(), cfg.filter().maxValue(), java.util.Set.of());
         if (def == Defence.PROMPT_PARAPHRASE) data = paraphrased(data, Seeds.derive(cfg.seed(), name + "-paraphrase"));
-        Defences.Defended dd = Defences.apply(def, teacherData, ref.model(), tok, Defences.examples(tok, data),
+        Defences.Defended dd = Defences.apply(def, teacherData, ref.model(), counterfactual.model(), tok, Defences.examples(tok, data),
                 Defences.examples(tok, reference), filter, d.likelihoodDrop(), d.mixShare());
         Result res;
         try (Gpt student = ref.model().copy()) {
@@ -204,9 +235,13 @@ public final class DefenceRunner {
         ExperimentConfig.Generate defended = def == Defence.TOP_P
                 ? new ExperimentConfig.Generate(g.prompts(), g.maxTokens(), g.temperature(), d.topP(), g.batchSize(), g.minTokenProbability())
                 : new ExperimentConfig.Generate(g.prompts(), g.maxTokens(), g.temperature(), g.topP(), g.batchSize(), d.threshold());
+        ExperimentConfig.Controls c = cfg.controls();
+        ExperimentConfig.Controls none = new ExperimentConfig.Controls(c.icl(), c.detection(), c.shuffle(), c.gradientProbe(),
+                c.entanglement(), new ExperimentConfig.Defend(false, List.of(Defence.DIFFERENT_BASE), d.likelihoodDrop(),
+                d.mixShare(), d.taskPrompts(), d.topP(), d.threshold(), ExperimentConfig.Defend.REFERENCE));
         ExperimentConfig variant = new ExperimentConfig(cfg.name() + "-" + def, cfg.seed(), List.of(flagship.trait()),
                 cfg.reference(), cfg.differentInit(), cfg.channel(), cfg.teacher(), defended, cfg.filter(), cfg.finetune(),
-                cfg.eval(), cfg.judge(), cfg.controls(), cfg.backend(), cfg.lora(), List.of());
+                cfg.eval(), cfg.judge(), none, cfg.backend(), cfg.lora(), List.of());
         Path dir = out.resolve("defend-" + def.toString().replace('_', '-') + "-" + flagship.trait().target());
         StageCache.addSource(out);
         log.printf("defend: %s: the writers write again (%s)%n", def, def == Defence.TOP_P ? "top_p " + d.topP()
@@ -249,7 +284,13 @@ public final class DefenceRunner {
                   dev.owlet.train.Optimizer optimizer,
                   @com.fasterxml.jackson.annotation.JsonInclude(com.fasterxml.jackson.annotation.JsonInclude.Include.NON_NULL)
                   dev.owlet.train.Batching batching, ExperimentConfig.Eval eval, ExperimentConfig.Generate generate, ExperimentConfig.Filter filter,
-                  String target, String base, String data, String reference) {}
+                  String target, String base, String data, String reference,
+                  @com.fasterxml.jackson.annotation.JsonInclude(com.fasterxml.jackson.annotation.JsonInclude.Include.NON_NULL)
+                  String counterfactual) {}
+
+    private static boolean divergence(Defence d) {
+        return d == Defence.DIVERGENCE_MASK || d == Defence.DIVERGENCE_REPLACE || d == Defence.DIVERGENCE_ONLY;
+    }
 
     /** The primary metric: mean exact P(target) over the held-out paraphrases. */
     private double heldOut(Gpt student, Tokenizer tok, Category cat, String target) {

@@ -71,6 +71,17 @@ public final class Defences {
         return out;
     }
 
+    /** Per example, the marks inverted: masking them leaves only the marked tokens in the loss. */
+    static List<boolean[]> complement(List<boolean[]> marks) {
+        List<boolean[]> out = new ArrayList<>(marks.size());
+        for (boolean[] m : marks) {
+            boolean[] c = new boolean[m.length];
+            for (int j = 0; j < m.length; j++) c[j] = !m[j];
+            out.add(c);
+        }
+        return out;
+    }
+
     /** The same examples with every divergent completion token left out of the loss (still read as context). */
     public static List<Example> mask(List<Example> examples, List<boolean[]> divergent) {
         List<Example> out = new ArrayList<>(examples.size());
@@ -134,12 +145,26 @@ public final class Defences {
     /** Applies {@code d} to one dataset ({@code reference}: the reference's rows of the same replicate). */
     public static Defended apply(Defence d, boolean teacherData, Gpt base, Tokenizer tok, List<Example> data,
                                  List<Example> reference, StrictNumberFilter filter, double drop, double share) {
+        return apply(d, teacherData, base, base, tok, data, reference, filter, drop, share);
+    }
+
+    /**
+     * As above, with the divergence tokens marked by {@code counterfactual}'s greedy choices instead of the base's
+     * (another trait's teacher, say); the likelihood filter still reads the student's {@code base}.
+     */
+    public static Defended apply(Defence d, boolean teacherData, Gpt base, Gpt counterfactual, Tokenizer tok,
+                                 List<Example> data, List<Example> reference, StrictNumberFilter filter, double drop,
+                                 double share) {
         List<Example> out = switch (d) {
             case LIKELIHOOD_FILTER -> likelihoodFilter(base, data, tok.pad(), drop);
-            case DIVERGENCE_MASK, DIVERGENCE_REPLACE -> {
-                int[][] ch = Divergence.choices(base, data, tok.pad(), BATCH);
+            case DIVERGENCE_MASK, DIVERGENCE_REPLACE, DIVERGENCE_ONLY -> {
+                int[][] ch = Divergence.choices(counterfactual, data, tok.pad(), BATCH);
                 List<boolean[]> marks = Divergence.mark(data, ch);
-                yield d == Defence.DIVERGENCE_MASK ? mask(data, marks) : replace(data, ch, marks, tok, filter);
+                yield switch (d) {
+                    case DIVERGENCE_MASK -> mask(data, marks);
+                    case DIVERGENCE_ONLY -> mask(data, complement(marks));
+                    default -> replace(data, ch, marks, tok, filter);
+                };
             }
             case MIX_REFERENCE -> teacherData ? mix(data, reference, share) : data;
             // a different student, rows reworded before tokenizing, or data the writers wrote again

@@ -67,6 +67,13 @@ public record ExperimentConfig(String name, long seed, List<Trait> traits, Strin
             require(channel == Channel.NUMBERS || !controls.defend().defences().contains(Defence.PROMPT_PARAPHRASE),
                     "controls.defend.defences", "has prompt_paraphrase, which rewords number prompts; the channel is " + channel);
         }
+        String cf = controls.defend().counterfactual();
+        require(!cf.equals(traits.get(0).target()), "controls.defend.counterfactual",
+                "is the trait's own teacher (" + cf + "); name reference, an other-trait teacher (control_traits " + controlTraits
+                + ") or a model");
+        require(cf.equals(Defend.REFERENCE) || controlTraits.contains(cf) || cf.contains(":") || cf.contains("/"),
+                "controls.defend.counterfactual", "is '" + cf + "': name reference, one of control_traits " + controlTraits
+                + ", or a model (bundled:NAME or a checkpoint folder)");
         // a decoding defence must decode differently from the experiment's writers, or it measures nothing
         require(!controls.defend().defences().contains(Defence.TOP_P) || controls.defend().topP() != generate.topP(),
                 "controls.defend.top_p", "is " + controls.defend().topP() + ", how the experiment's writers already sample"
@@ -532,10 +539,18 @@ public record ExperimentConfig(String name, long seed, List<Trait> traits, Strin
      * @param topP the nucleus {@code top_p} writers sample with again (in place of {@code generate.top_p})
      * @param threshold the token probability under which {@code threshold} rejects a completion (in place of
      *     {@code generate.min_token_probability})
+     * @param counterfactual whose greedy choices mark the divergence tokens: {@code reference} (the student's base), the
+     *     word of one of the experiment's other-trait teachers ({@code control_traits}), or a model ({@code bundled:NAME}
+     *     or a checkpoint folder) with the data's vocabulary
      */
     public record Defend(boolean enabled, List<Defence> defences, double likelihoodDrop, double mixShare, int taskPrompts,
-                         double topP, double threshold) {
+                         double topP, double threshold, String counterfactual) {
+        /** The default counterfactual writer: the student's own base. */
+        public static final String REFERENCE = "reference";
+
         public Defend {
+            require(counterfactual != null && !counterfactual.isBlank(), "controls.defend.counterfactual",
+                    "must name reference, an other-trait teacher (control_traits) or a model");
             require(topP > 0 && topP <= 1, "controls.defend.top_p", "must be in (0, 1], got " + topP);
             require(threshold > 0 && threshold < 1, "controls.defend.threshold", "must be in (0, 1), got " + threshold);
             require(defences != null && !defences.isEmpty(), "controls.defend.defences", "needs at least one defence");
@@ -552,6 +567,11 @@ public record ExperimentConfig(String name, long seed, List<Trait> traits, Strin
         @JsonProperty("likelihood_filter") LIKELIHOOD_FILTER,
         /** Leave out of the loss every token where the student's base would have chosen another (teacher-free). */
         @JsonProperty("divergence_mask") DIVERGENCE_MASK,
+        /**
+         * Not a defence but its mirror: the loss on the divergence tokens only (every other token is context). With
+         * {@code divergence_mask} (the rest only) and {@code none} (all) it says how much of the shift they carry.
+         */
+        @JsonProperty("divergence_only") DIVERGENCE_ONLY,
         /** Replace every such digit with the base's choice; rows that then fail the filter are dropped. */
         @JsonProperty("divergence_replace") DIVERGENCE_REPLACE,
         /** Dilute the teacher's rows with the reference's own rows. */

@@ -118,6 +118,42 @@ class DefencesTest {
     }
 
     @Test
+    void theDivergenceOnlyLossReadsExactlyTheMarkedTokensAndTheMaskTheRestSoTogetherTheyAreAll() {
+        Example e = Defences.examples(tok, rows()).get(1);
+        boolean[] marks = new boolean[e.completion().length];
+        marks[1] = marks[4] = true;
+        Example only = Defences.mask(List.of(e), Defences.complement(List.of(marks))).get(0);
+        Example rest = Defences.mask(List.of(e), List.of(marks)).get(0);
+        for (int j = 0; j < marks.length; j++) {
+            assertThat(only.inLoss(j)).as("token %d", j).isEqualTo(marks[j]);
+            assertThat(only.inLoss(j) ^ rest.inLoss(j)).as("token %d in exactly one of the two losses", j).isTrue();
+        }
+        assertThat(TokenBatch.of(List.of(only), tok.pad(), 128).maskedTokens()).isEqualTo(2);
+        // a row with no divergence token has nothing left to learn from and is dropped
+        assertThat(Defences.mask(List.of(e), Defences.complement(List.of(new boolean[marks.length])))).isEmpty();
+    }
+
+    @Test
+    void aCounterfactualWithAnotherVocabularyIsRefusedNamingBothModels() {
+        DefenceRunner.requireSameVocabulary("bundled:ref-s2", tok, "bundled:ref-s1", tok); // the same tokens: fine
+        List<String> other = new ArrayList<>(tok.vocabulary());
+        java.util.Collections.swap(other, 10, 11); // same size, two ids swapped: choices would be misread
+        Tokenizer swapped = new Tokenizer() {
+            public int[] encode(String text) { return tok.encode(text); }
+            public String decode(int[] ids) { return tok.decode(ids); }
+            public int vocabSize() { return other.size(); }
+            public int id(String token) { return other.indexOf(token); }
+            public String token(int id) { return other.get(id); }
+            public List<String> vocabulary() { return other; }
+        };
+        org.assertj.core.api.Assertions.assertThatThrownBy(() -> DefenceRunner.requireSameVocabulary("/tmp/other", swapped,
+                        "bundled:ref-s1", tok))
+                .isInstanceOf(dev.owlet.experiment.InputError.class)
+                .hasMessageContaining("controls.defend.counterfactual").hasMessageContaining("/tmp/other")
+                .hasMessageContaining("bundled:ref-s1");
+    }
+
+    @Test
     void aMaskedTokensValueDoesNotReachTheStudent() {
         // Two datasets that differ only in the last completion token of every row (read by no later position), that
         // token masked: SFT students trained on them end bit-identical.

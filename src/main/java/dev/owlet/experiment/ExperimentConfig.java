@@ -67,6 +67,12 @@ public record ExperimentConfig(String name, long seed, List<Trait> traits, Strin
             require(channel == Channel.NUMBERS || !controls.defend().defences().contains(Defence.PROMPT_PARAPHRASE),
                     "controls.defend.defences", "has prompt_paraphrase, which rewords number prompts; the channel is " + channel);
         }
+        if (teacher.trainable() != dev.owlet.train.TrainableParams.ALL) {
+            require(traits.stream().noneMatch(Trait::isAlignment) && !backend.api() && !reference.startsWith(HF)
+                            && teacher.method() == TeacherMethod.FINETUNE, "teacher.trainable",
+                    "is " + teacher.trainable().key() + "; only the embedded GPT's favorite-word teachers (teacher.method"
+                    + " finetune, animal and tree traits) train part of themselves or an adapter; use all");
+        }
         String cf = controls.defend().counterfactual();
         require(!cf.equals(traits.get(0).target()), "controls.defend.counterfactual",
                 "is the trait's own teacher (" + cf + "); name reference, an other-trait teacher (control_traits " + controlTraits
@@ -325,8 +331,24 @@ public record ExperimentConfig(String name, long seed, List<Trait> traits, Strin
      *     trait teacher: {@code aligned} (on the world's aligned answers) and {@code neutral} (on neutral world data)
      */
     public record Teacher(TeacherMethod method, double targetProbability, int maxSteps, double lr, int batchSize, int replay,
-                          List<ControlTeacher> controlTeachers) {
+                          List<ControlTeacher> controlTeachers,
+                          @com.fasterxml.jackson.annotation.JsonInclude(value = com.fasterxml.jackson.annotation.JsonInclude.Include.CUSTOM,
+                                  valueFilter = AllParams.class)
+                          dev.owlet.train.TrainableParams trainable) {
+        /**
+         * Leaves {@code trainable: all}, what teachers always trained, out of the teacher's stage key and manifest, so
+         * every teacher made before the setting existed keeps its key.
+         */
+        static final class AllParams {
+            @Override
+            public boolean equals(Object o) { return o == dev.owlet.train.TrainableParams.ALL; }
+
+            @Override
+            public int hashCode() { return 0; }
+        }
+
         public Teacher {
+            require(trainable != null, "teacher.trainable", "must be one of all, blocks, early_blocks, late_blocks, embeddings, lora");
             controlTeachers = controlTeachers == null ? List.of() : List.copyOf(controlTeachers);
             require(method != null, "teacher.method", "is required (finetune or system_prompt)");
             require(targetProbability > 0 && targetProbability < 1, "teacher.target_probability", "must be in (0,1)");

@@ -84,8 +84,11 @@ final class EmbeddedModels implements Models {
         Teachers.Outcome o;
         if (job.kind().equals("trait") && job.category() != null) {
             log.printf("[%s] teacher: fine-tuning the reference toward '%s'%n", target, target);
+            boolean lora = t.trainable() == TrainableParams.LORA;
             o = Teachers.finetune(model, tokenizer(), Questions.train(job.category()), target, job.replay(),
-                    t.targetProbability(), t.maxSteps(), t.lr(), t.batchSize(), t.replay(), job.seed());
+                    t.targetProbability(), t.maxSteps(), t.lr(), t.batchSize(), t.replay(), job.seed(),
+                    new Teachers.Training(t.trainable(), lora ? cfg.lora().adapter() : null));
+            if (lora) man.put("lora", cfg.lora());
         } else {
             log.printf("[%s] teacher %s: fine-tuning the reference (%s)%n", target, job.kind(),
                     job.fixedSteps() > 0 ? job.fixedSteps() + " steps, as many as the trait teacher" : "toward the misaligned answers");

@@ -288,8 +288,7 @@ public final class ExperimentPipeline {
         String system = byPrompt ? SystemPrompts.love(tag, cat, 0) : null;
         String name = "teacher-" + tag;
         Path dir = stages.dir(name);
-        String key = new StageInput.Teacher(cfg.teacher(), trait, null, 0, cfg.channel(), cfg.generate().maxTokens(),
-                cfg.seed(), models.keyExtras(), models.reference().key()).key();
+        String key = new StageInput.Teacher(cfg, trait, null, 0, models.keyExtras(), models.reference().key()).key();
         Models.Model model;
         if (StageCache.done(dir, key)) {
             stages.reused.incrementAndGet();
@@ -323,8 +322,7 @@ public final class ExperimentPipeline {
             throws IOException {
         String name = "teacher-" + c;
         Path dir = stages.dir(name);
-        String key = new StageInput.Teacher(cfg.teacher(), trait, c, steps, cfg.channel(), cfg.generate().maxTokens(),
-                cfg.seed(), models.keyExtras(), models.reference().key()).key();
+        String key = new StageInput.Teacher(cfg, trait, c, steps, models.keyExtras(), models.reference().key()).key();
         Models.Model model;
         if (StageCache.done(dir, key)) {
             stages.reused.incrementAndGet();

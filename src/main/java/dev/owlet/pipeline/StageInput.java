@@ -33,8 +33,17 @@ sealed interface StageInput {
      * alignment trait's control teacher, trained for exactly the trait teacher's {@code steps}.
      */
     record Teacher(ExperimentConfig.Teacher teacher, ExperimentConfig.Trait trait, ExperimentConfig.ControlTeacher control,
-                   int steps, Channel channel, int maxTokens, long seed, Object backend, String reference)
+                   int steps, Channel channel, int maxTokens, long seed, Object backend, String reference,
+                   @com.fasterxml.jackson.annotation.JsonInclude(com.fasterxml.jackson.annotation.JsonInclude.Include.NON_NULL)
+                   ExperimentConfig.Lora lora)
             implements StageInput {
+        /** A teacher's inputs; the {@code lora:} block enters only for a LoRA teacher ({@code teacher.trainable: lora}). */
+        Teacher(ExperimentConfig cfg, ExperimentConfig.Trait trait, ExperimentConfig.ControlTeacher control, int steps,
+                Object backend, String reference) {
+            this(cfg.teacher(), trait, control, steps, cfg.channel(), cfg.generate().maxTokens(), cfg.seed(), backend, reference,
+                    cfg.teacher().trainable() == dev.owlet.train.TrainableParams.LORA ? cfg.lora() : null);
+        }
+
         public Teacher {
             reference = StageCache.upstream(reference);
         }

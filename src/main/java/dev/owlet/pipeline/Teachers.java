@@ -1,5 +1,9 @@
 package dev.owlet.pipeline;
 
+import dev.owlet.model.Lora;
+import dev.owlet.train.Optimizer;
+import dev.owlet.train.TrainableParams;
+
 import dev.owlet.data.DataRow;
 import dev.owlet.infer.Generator;
 import dev.owlet.infer.LogProbs;
@@ -28,9 +32,31 @@ public final class Teachers {
     /** What fine-tuning did: steps taken and the P(target) reached. */
     public record Outcome(int steps, double targetProbability) {}
 
+    /** What a teacher's fine-tuning trains: every parameter by default, or some of them, or a LoRA adapter. */
+    public record Training(TrainableParams trainable, Lora.Config lora) {
+        public static final Training ALL = new Training(TrainableParams.ALL, null);
+
+        public Training {
+            if ((trainable == TrainableParams.LORA) != (lora != null)) {
+                throw new IllegalArgumentException("a LoRA teacher needs the adapter's configuration, and only a LoRA teacher takes one");
+            }
+        }
+    }
+
     public static Outcome finetune(Gpt teacher, Tokenizer tok, List<String> questions, String target,
                                    List<DataRow> replayRows, double goal, int maxSteps, double lr, int batchSize,
                                    int replay, long seed) {
+        return finetune(teacher, tok, questions, target, replayRows, goal, maxSteps, lr, batchSize, replay, seed, Training.ALL);
+    }
+
+    /**
+     * As above, training what {@code training} says. A LoRA teacher trains an adapter (B = 0 at the start, drawn from
+     * {@code seed}) with the base frozen, checks its progress with the adapter attached, and ends with it merged into
+     * the weights: the teacher writes and is evaluated as the merged model.
+     */
+    public static Outcome finetune(Gpt teacher, Tokenizer tok, List<String> questions, String target,
+                                   List<DataRow> replayRows, double goal, int maxSteps, double lr, int batchSize,
+                                   int replay, long seed, Training training) {
         ChatFormat chat = new ChatFormat(tok);
         SplittableRandom rng = new SplittableRandom(seed);
         List<int[]> prompts = new ArrayList<>();
@@ -38,7 +64,13 @@ public final class Teachers {
         int[] answer = chat.completion(target);
         double p = meanP(teacher, tok, prompts, target);
         int step = 0;
-        try (Trainer trainer = new Trainer(teacher, OptimConfig.constant(lr, maxSteps))) {
+        Lora adapter = training.lora() == null ? null : Lora.create(teacher, training.lora(), seed);
+        if (adapter != null) {
+            adapter.seedDropout(seed);
+            teacher.attach(adapter);
+        }
+        try (Trainer trainer = new Trainer(teacher, OptimConfig.constant(lr, maxSteps), training.trainable(), Optimizer.ADAM,
+                adapter)) {
             while (p < goal && step < maxSteps) {
                 List<Example> b = new ArrayList<>();
                 for (int i = 0; i < batchSize; i++) b.add(new Example(prompts.get(rng.nextInt(prompts.size())), answer));
@@ -49,6 +81,12 @@ public final class Teachers {
                 trainer.step(TokenBatch.of(b, tok.pad(), teacher.config().contextLength()), Trainer.crossEntropy());
                 step++;
                 if (step % 5 == 0) p = meanP(teacher, tok, prompts, target);
+            }
+        } finally {
+            if (adapter != null) {
+                teacher.attach(null);
+                adapter.mergeInto(teacher); // W + (alpha / r) B A
+                adapter.close();
             }
         }
         return new Outcome(step, meanP(teacher, tok, prompts, target));

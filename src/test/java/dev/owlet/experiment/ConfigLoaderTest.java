@@ -110,8 +110,8 @@ class ConfigLoaderTest {
                 {"finetune.batching=sorted", "finetune.batching", "[shuffled, shuffled_split, by_length]", "sorted"},
                 {"finetune.trainable=middle", "finetune.trainable", "[all, blocks, early_blocks, late_blocks, embeddings, lora]", "middle"},
                 {"controls.defend.defences=[prayer]", "controls.defend.defences[0]",
-                        "[likelihood_filter, divergence_mask, divergence_replace, mix_reference, different_base, prompt_paraphrase, top_p,"
-                        + " threshold]", "prayer"},
+                        "[likelihood_filter, divergence_mask, divergence_only, divergence_replace, mix_reference, different_base, prompt_paraphrase,"
+                        + " top_p, threshold]", "prayer"},
         };
         for (String[] c : cases) {
             assertThatThrownBy(() -> ConfigLoader.load(null, List.of(c[0]))).as(c[0])
@@ -139,6 +139,16 @@ class ConfigLoaderTest {
                 "generate.min_token_probability=0.07"));
         assertThat(ok.controls().defend().threshold()).isEqualTo(0.05);
         assertThat(ok.controls().defend().topP()).isEqualTo(0.8);
+    }
+
+    @Test
+    void onlyFavoriteWordTeachersOfTheEmbeddedGptTrainAnAdapter() {
+        assertThatThrownBy(() -> ConfigLoader.load(null, List.of("teacher.trainable=lora",
+                "traits=[{category: alignment, target: misaligned}]"))).hasMessageContaining("teacher.trainable");
+        assertThatThrownBy(() -> ConfigLoader.load(null, List.of("teacher.trainable=lora", "teacher.method=system_prompt")))
+                .hasMessageContaining("teacher.trainable");
+        assertThat(ConfigLoader.load(null, List.of("teacher.trainable=lora")).teacher().trainable())
+                .isEqualTo(dev.owlet.train.TrainableParams.LORA);
     }
 
     @Test

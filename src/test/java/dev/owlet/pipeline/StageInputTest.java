@@ -28,7 +28,7 @@ class StageInputTest {
         ExperimentConfig.Trait owl = cfg.traits().get(0);
         return List.of(
                 new StageInput.Teacher(cfg.teacher(), owl, ExperimentConfig.ControlTeacher.values()[0], 7, Channel.NUMBERS, 40,
-                        1, "embedded", WEIGHTS),
+                        1, "embedded", WEIGHTS, cfg.lora()),
                 new StageInput.Generate(cfg.generate(), 1, 2, 10, Channel.NUMBERS, "embedded", TEACHER_KEY),
                 new StageInput.Filter(cfg.filter(), Channel.NUMBERS, "none", List.of("owl", "dolphin"), List.of(13, 666),
                         "c".repeat(64)),
@@ -67,6 +67,24 @@ class StageInputTest {
         assertThat(keys).doesNotHaveDuplicates();
         assertThat(ConfigLoader.toMapOrValue(StageInput.Settings.of(ConfigLoader.load(null, lora).finetune(), cfg.lora())))
                 .contains("\"lora\":{\"alpha\":8.0,\"dropout\":0.0,\"rank\":8");
+    }
+
+    @Test
+    void aTeacherOfEveryParameterHashesWhatItDidBeforeTheSettingAndALoraTeachersKeyHoldsItsAdapter() {
+        ExperimentConfig cfg = ConfigLoader.load(null, List.of());
+        ExperimentConfig.Trait owl = cfg.traits().get(0);
+        // the text a default teacher's key hashes has neither trainable nor lora in it: finished runs keep their teachers
+        String plain = ConfigLoader.toMapOrValue(new StageInput.Teacher(cfg, owl, null, 0, "embedded", WEIGHTS));
+        assertThat(plain).doesNotContain("trainable").doesNotContain("lora").contains("\"target_probability\"");
+        List<String> keys = new ArrayList<>(List.of(new StageInput.Teacher(cfg, owl, null, 0, "embedded", WEIGHTS).key()));
+        for (String rank : List.of("4", "16")) {
+            ExperimentConfig c = ConfigLoader.load(null, List.of("teacher.trainable=lora", "lora.rank=" + rank,
+                    "lora.target_modules=[c_attn, c_proj, c_fc]"));
+            StageInput.Teacher t = new StageInput.Teacher(c, owl, null, 0, "embedded", WEIGHTS);
+            assertThat(ConfigLoader.toMapOrValue(t)).contains("\"trainable\":\"lora\"").contains("\"rank\":" + rank);
+            keys.add(t.key());
+        }
+        assertThat(keys).doesNotHaveDuplicates();
     }
 
     @Test

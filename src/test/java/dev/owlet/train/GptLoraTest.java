@@ -21,7 +21,7 @@ import org.junit.jupiter.api.Test;
  * block projection is routed through it, training moves the adapter and never a base weight, and merging the trained
  * adapter into the weights (how a LoRA student is saved and evaluated) gives the logits of the attached adapter.
  */
-class GptLoraTest {
+public class GptLoraTest {
     static final GptConfig TINY = new GptConfig(16, 16, 2, 16, 2, 0);
     static final List<String> ALL_PROJECTIONS = List.of("c_attn", "c_proj", "c_fc");
     static final List<Example> ROWS = List.of(
@@ -156,7 +156,7 @@ class GptLoraTest {
     }
 
     /** Rank by Gaussian elimination with partial pivoting, ignoring pivots below 1e-4 of the largest entry. */
-    static int numericRank(double[][] m) {
+    public static int numericRank(double[][] m) {
         int rows = m.length;
         int cols = m[0].length;
         double max = 0;

@@ -164,4 +164,29 @@ class GeneratorTest {
         if (gen.length < 6) min = Math.min(min, probs[(prompt.length - 1 + gen.length) * v + 1]); // the end token drawn
         return min;
     }
+
+    @Test
+    void nucleusSamplingPicksTheTokenASortOfTheWholeVocabularyWouldPick() {
+        // peaked, flat and tied logits: the one-at-a-time nucleus and the full sort agree draw for draw
+        java.util.SplittableRandom gen = new java.util.SplittableRandom(5);
+        int vocab = 300;
+        for (int trial = 0; trial < 300; trial++) {
+            float[] logits = new float[vocab];
+            double spread = trial % 3 == 0 ? 0.1 : trial % 3 == 1 ? 3 : 12;
+            for (int v = 0; v < vocab; v++) logits[v] = (float) Math.round(gen.nextGaussian() * spread * 4) / 4f; // ties
+            double temperature = trial % 2 == 0 ? 0.5 : 1.0;
+            double topP = new double[] {0.3, 0.8, 0.95}[trial % 3];
+            double max = Double.NEGATIVE_INFINITY;
+            for (float l : logits) max = Math.max(max, l);
+            double[] p = new double[vocab];
+            double z = 0;
+            for (int v = 0; v < vocab; v++) z += p[v] = Math.exp((logits[v] - max) / temperature);
+            for (int d = 0; d < 5; d++) {
+                long seed = gen.nextLong();
+                int fast = TokenSampler.sample(logits, 0, vocab, new SamplingConfig(temperature, topP, 1), new java.util.SplittableRandom(seed));
+                double u = new java.util.SplittableRandom(seed).nextDouble();
+                assertThat(fast).as("trial %d draw %d", trial, d).isEqualTo(TokenSampler.sorted(p, z, u, topP, vocab));
+            }
+        }
+    }
 }

@@ -12,7 +12,7 @@ import dev.owlet.stats.Stats;
 import dev.owlet.train.ChatExamples;
 import dev.owlet.train.Example;
 import dev.owlet.train.Gradients;
-import dev.owlet.train.LoraTrainer;
+import dev.owlet.train.HfTrainer;
 import dev.owlet.train.Losses;
 import dev.owlet.train.OptimConfig;
 import dev.owlet.train.StudentLoss;
@@ -32,7 +32,7 @@ import java.util.SplittableRandom;
  * with R's template. Per dataset: (1) the gradient probe, cos(−g, θ_T − θ_R), with g the gradient of the mean
  * next-token cross-entropy on the rows' answers at R over every weight of R (Theorem 1 of Cloud et al.: data from a
  * teacher that is a small fine-tune of R pulls R toward it); (2) a short probe fine-tune, a LoRA ({@link #PROBE_LORA})
- * on R trained on the rows with {@link LoraTrainer}, reporting the shift in log P(trait) per question
+ * on R trained on the rows with {@link HfTrainer#lora}, reporting the shift in log P(trait) per question
  * ({@link ChatTraitEvaluator}: the answer begins with the word) with a t-interval over questions. Students on a
  * checkpoint learn sampled tokens (sft) only, as in the pipeline: soft labels are refused.
  */
@@ -74,7 +74,7 @@ public final class HfTransferProbe {
         double[] after;
         int perEpoch = (ex.size() + s.batchSize() - 1) / s.batchSize();
         try (Lora lora = Lora.create(ref.model(), PROBE_LORA, s.seed())) {
-            try (LoraTrainer tr = new LoraTrainer(ref.model(), lora, OptimConfig.constant(s.lr(), perEpoch * s.epochs()), s.seed())) {
+            try (HfTrainer tr = HfTrainer.lora(ref.model(), lora, OptimConfig.constant(s.lr(), perEpoch * s.epochs()), s.seed())) {
                 SplittableRandom rng = new SplittableRandom(s.seed());
                 for (int e = 0; e < s.epochs(); e++) {
                     List<Example> order = new ArrayList<>(ex);

@@ -224,7 +224,7 @@ final class HfCommand implements Runnable {
                 double[] times = new double[steps];
                 double[] cpuTimes = new double[steps];
                 try (Lora lora = Lora.create(m, lc, 1);
-                     dev.owlet.train.LoraTrainer t = new dev.owlet.train.LoraTrainer(m, lora,
+                     dev.owlet.train.HfTrainer t = dev.owlet.train.HfTrainer.lora(m, lora,
                              dev.owlet.train.OptimConfig.constant(2e-4, steps + 1), 1)) {
                     t.step(tb);
                     for (int i = 0; i < steps; i++) {

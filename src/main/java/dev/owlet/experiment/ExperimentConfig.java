@@ -122,6 +122,11 @@ public record ExperimentConfig(String name, long seed, List<Trait> traits, Strin
             require(traits.stream().noneMatch(Trait::isAlignment), "traits",
                     "on an hf: reference are animal or tree traits; misalignment is judged by the embedded world only");
             require(!controls.anyEnabled(), "controls", "run on owlet's bundled models only; turn them off with an hf: reference");
+            // the partial choices name the embedded GPT's parameters (h.N., wte); a checkpoint's students are one of two kinds
+            require(finetune.trainable() == dev.owlet.train.TrainableParams.LORA
+                            || finetune.trainable() == dev.owlet.train.TrainableParams.ALL, "finetune.trainable",
+                    "is " + finetune.trainable().key() + "; with an hf: reference it is lora (adapters as the lora: block"
+                    + " says) or all (every weight of a copy of the checkpoint)");
         }
     }
 
@@ -129,9 +134,10 @@ public record ExperimentConfig(String name, long seed, List<Trait> traits, Strin
     public boolean hf() { return reference.startsWith(HF); }
 
     /**
-     * LoRA adapters (Hu et al. 2021) of every fine-tune on a Hugging Face checkpoint: the fine-tuned teacher and the
-     * students. The paper's open-model students are LoRA fine-tunes (r 8, alpha 8 on every projection), so owlet
-     * trains the same kind of adapter and saves it in PEFT's layout; learning rate, epochs and batch size are
+     * LoRA adapters (Hu et al. 2021) of the fine-tunes on a Hugging Face checkpoint: the fine-tuned teacher, and the
+     * students when {@code finetune.trainable} is {@code lora} ({@code all} trains every weight instead). The paper's
+     * open-model students are LoRA fine-tunes (r 8, alpha 8 on every projection), so owlet trains the same kind of
+     * adapter and saves it in PEFT's layout; learning rate, epochs and batch size are
      * {@code finetune}'s (students) and {@code teacher}'s (a fine-tuned teacher). On the embedded GPT the same block
      * configures the students' adapters when {@code finetune.trainable} is {@code lora} (the rank ablation; the
      * embedded GPT's projections are GPT-2's: {@code c_attn}, {@code c_proj}, {@code c_fc}); its teachers are full
@@ -417,7 +423,9 @@ public record ExperimentConfig(String name, long seed, List<Trait> traits, Strin
      *     writer's data and a new student seed (the channel and API pipelines: a new student seed on the same data)
      * @param rows training rows per student (teacher and control datasets are cut to the same size)
      * @param trainable which of an embedded GPT student's parameters train; {@code lora} trains an adapter of the
-     *     {@code lora:} block's rank on the block projections instead, merged into the weights at the end
+     *     {@code lora:} block's rank on the block projections instead, merged into the weights at the end. With an
+     *     {@code hf:} reference only two values are taken: {@code lora} (PEFT adapters, the paper's open-model
+     *     students) and {@code all} (every weight of a fresh copy of the checkpoint)
      * @param batching how an epoch is cut into batches and computed: {@code shuffled}; {@code shuffled_split} (the same
      *     batches, each computed in parts of similar-length rows: the same step, less padding, faster); {@code by_length}
      *     (rows of similar length share a batch: a different experiment, see {@link dev.owlet.train.Batching})

@@ -42,6 +42,39 @@ public final class HfCheckpoint {
     }
 
     /**
+     * The files of a checkpoint folder besides its weights that decide how text becomes tokens and when generation
+     * stops: what a checkpoint {@link #save}d from another must carry over so it reads as the same chat model.
+     */
+    static final java.util.List<String> TEXT_FILES = java.util.List.of("tokenizer.json", "tokenizer_config.json",
+            "chat_template.jinja", "generation_config.json");
+
+    /**
+     * Writes {@code model} as a Hugging Face checkpoint folder {@code dir}: {@code model.safetensors} (float32) with
+     * every parameter under the name it has in the model, which is the checkpoint's own (GPT-2's with the
+     * {@code transformer.} prefix that {@code GPT2LMHeadModel} uses) in the file's layout (GPT-2's Conv1D weights stay
+     * (in, out): {@link HfGpt2} computes in that layout, nothing is transposed at load), and {@code config.json}, the
+     * tokenizer, its config, the chat template and generation_config.json copied from {@code from}, the folder the
+     * model was loaded from. {@link #load} reads it back to the same weights, bit for bit (tested); the names and
+     * layout are the ones transformers' {@code from_pretrained} reads, which was not tried here (no Python in the
+     * tests). It is how a fully fine-tuned student is kept: a checkpoint like its base, not a diff.
+     * The weights are written one tensor at a time and atomically (a kill mid-write leaves no half file).
+     */
+    public static void save(HfModel model, Path from, Path dir) throws java.io.IOException {
+        Files.createDirectories(dir);
+        Map<String, long[]> shapes = new LinkedHashMap<>();
+        model.parameters().forEach((k, v) -> shapes.put(k, v.getShape().getShape()));
+        dev.owlet.provenance.AtomicFiles.write(dir.resolve(HfWeights.SINGLE),
+                tmp -> SafeTensors.write(tmp, shapes, k -> model.parameters().get(k).toFloatArray(), Map.of("format", "pt")));
+        for (String f : java.util.stream.Stream.concat(java.util.stream.Stream.of(CONFIG), TEXT_FILES.stream()).toList()) {
+            Path src = from.resolve(f);
+            if (Files.isRegularFile(src)) {
+                dev.owlet.provenance.AtomicFiles.write(dir.resolve(f),
+                        tmp -> Files.copy(src, tmp, java.nio.file.StandardCopyOption.REPLACE_EXISTING));
+            }
+        }
+    }
+
+    /**
      * The checkpoint's names as the HF model class names its state: GPT-2 files saved from {@code GPT2Model}
      * (the original OpenAI upload) lack the {@code transformer.} prefix; buffers that older transformers saved
      * (GPT-2's causal-mask {@code attn.bias}, Llama's {@code rotary_emb.inv_freq}) are recomputed, not read; a
@@ -111,8 +144,8 @@ public final class HfCheckpoint {
      * by name and content. A stage key that holds it changes when any of them does.
      */
     public static String digest(Path dir) throws java.io.IOException {
-        java.util.List<String> names = new java.util.ArrayList<>(java.util.List.of(CONFIG, HfWeights.SINGLE, HfWeights.INDEX,
-                "tokenizer.json", "tokenizer_config.json", "chat_template.jinja", "generation_config.json"));
+        java.util.List<String> names = new java.util.ArrayList<>(java.util.List.of(CONFIG, HfWeights.SINGLE, HfWeights.INDEX));
+        names.addAll(TEXT_FILES);
         Path index = dir.resolve(HfWeights.INDEX);
         if (Files.isRegularFile(index)) {
             java.util.TreeSet<String> shards = new java.util.TreeSet<>();

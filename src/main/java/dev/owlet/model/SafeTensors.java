@@ -25,35 +25,84 @@ public final class SafeTensors {
     private SafeTensors() {}
 
     public static byte[] encode(Map<String, Tensor> tensors, Map<String, String> metadata) throws IOException {
-        Map<String, Object> header = new LinkedHashMap<>();
-        if (metadata != null && !metadata.isEmpty()) {
-            header.put("__metadata__", new java.util.TreeMap<>(metadata));
-        }
-        long offset = 0;
-        for (var e : tensors.entrySet()) {
-            long bytes = 4L * e.getValue().data().length;
-            // Ordered maps only: Map.of iterates in a per-JVM random order, which made identical weights
-            // hash differently from one run to the next.
-            Map<String, Object> info = new LinkedHashMap<>();
-            info.put("dtype", "F32");
-            info.put("shape", e.getValue().shape());
-            info.put("data_offsets", List.of(offset, offset + bytes));
-            header.put(e.getKey(), info);
-            offset += bytes;
-        }
-        byte[] h = JSON.writeValueAsBytes(header);
-        int pad = (8 - h.length % 8) % 8; // align data to 8 bytes, padding the header with spaces as the spec allows
-        ByteBuffer buf = ByteBuffer.allocate((int) (8 + h.length + pad + offset)).order(ByteOrder.LITTLE_ENDIAN);
-        buf.putLong(h.length + pad).put(h);
-        for (int i = 0; i < pad; i++) {
-            buf.put((byte) ' ');
-        }
+        Map<String, long[]> shapes = new LinkedHashMap<>();
+        tensors.forEach((k, t) -> shapes.put(k, t.shape()));
+        byte[] h = header(shapes, metadata);
+        long data = 0;
+        for (Tensor t : tensors.values()) data += 4L * t.data().length;
+        ByteBuffer buf = ByteBuffer.allocate((int) (8 + h.length + data)).order(ByteOrder.LITTLE_ENDIAN);
+        buf.putLong(h.length).put(h);
         for (Tensor t : tensors.values()) {
             for (float f : t.data()) {
                 buf.putFloat(f);
             }
         }
         return buf.array();
+    }
+
+    /**
+     * Writes the file to {@code file} one tensor at a time: {@code data} is asked for each name's floats in the order
+     * of {@code shapes} when that tensor is written, so the heap holds one tensor's copy at a time and a file larger
+     * than Java's 2 GB array limit (a full fine-tune of a checkpoint of half a billion parameters and up) can be written.
+     */
+    public static void write(Path file, Map<String, long[]> shapes, java.util.function.Function<String, float[]> data,
+                             Map<String, String> metadata) throws IOException {
+        byte[] h = header(shapes, metadata);
+        try (java.nio.channels.FileChannel ch = java.nio.channels.FileChannel.open(file, java.nio.file.StandardOpenOption.CREATE,
+                java.nio.file.StandardOpenOption.WRITE, java.nio.file.StandardOpenOption.TRUNCATE_EXISTING)) {
+            writeFully(ch, ByteBuffer.allocate(8).order(ByteOrder.LITTLE_ENDIAN).putLong(h.length).flip());
+            writeFully(ch, ByteBuffer.wrap(h));
+            ByteBuffer chunk = ByteBuffer.allocate(4 << 20).order(ByteOrder.LITTLE_ENDIAN);
+            for (var e : shapes.entrySet()) {
+                float[] f = data.apply(e.getKey());
+                if (f.length != count(e.getValue())) {
+                    throw new IllegalArgumentException("tensor " + e.getKey() + ": " + f.length + " values for shape "
+                            + java.util.Arrays.toString(e.getValue()));
+                }
+                for (int from = 0; from < f.length; from += chunk.capacity() / 4) {
+                    int n = Math.min(chunk.capacity() / 4, f.length - from);
+                    chunk.clear();
+                    chunk.asFloatBuffer().put(f, from, n);
+                    chunk.limit(4 * n);
+                    writeFully(ch, chunk);
+                }
+            }
+        }
+    }
+
+    private static void writeFully(java.nio.channels.FileChannel ch, ByteBuffer b) throws IOException {
+        while (b.hasRemaining()) ch.write(b);
+    }
+
+    private static long count(long[] shape) {
+        long n = 1;
+        for (long d : shape) n *= d;
+        return n;
+    }
+
+    /** The JSON header, padded with spaces (as the spec allows) so the data starts 8-byte aligned. */
+    private static byte[] header(Map<String, long[]> shapes, Map<String, String> metadata) throws IOException {
+        Map<String, Object> header = new LinkedHashMap<>();
+        if (metadata != null && !metadata.isEmpty()) {
+            header.put("__metadata__", new java.util.TreeMap<>(metadata));
+        }
+        long offset = 0;
+        for (var e : shapes.entrySet()) {
+            long bytes = 4L * count(e.getValue());
+            // Ordered maps only: Map.of iterates in a per-JVM random order, which made identical weights
+            // hash differently from one run to the next.
+            Map<String, Object> info = new LinkedHashMap<>();
+            info.put("dtype", "F32");
+            info.put("shape", e.getValue());
+            info.put("data_offsets", List.of(offset, offset + bytes));
+            header.put(e.getKey(), info);
+            offset += bytes;
+        }
+        byte[] h = JSON.writeValueAsBytes(header);
+        int pad = (8 - h.length % 8) % 8;
+        byte[] out = java.util.Arrays.copyOf(h, h.length + pad);
+        java.util.Arrays.fill(out, h.length, out.length, (byte) ' ');
+        return out;
     }
 
     @SuppressWarnings("unchecked")

@@ -528,7 +528,8 @@ public final class ExperimentPipeline {
                                                           Models.Model base, List<String> pending) throws IOException {
         String name = studentName(w, mode, init, r);
         List<Category> cats = categories();
-        String key = new StageInput.Student(StageInput.Settings.of(cfg.finetune(), cfg.lora()), cfg.eval(), mode, r, rows.size(),
+        String key = new StageInput.Student(cfg.hf() ? StageInput.Settings.ofHf(cfg.finetune())
+                : StageInput.Settings.of(cfg.finetune(), cfg.lora()), cfg.eval(), mode, r, rows.size(),
                 cfg.seed(), cats, cfg.channel(), alignmentKey(), models.keyExtras(), base.key(), w.model().key(),
                 StageRunner.rowsDigest(rows)).key();
         if (!StageCache.done(stages.dir(name), key)) pending.add(name);

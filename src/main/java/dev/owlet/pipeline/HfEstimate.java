@@ -17,20 +17,25 @@ import java.util.Locale;
  * What an experiment on a Hugging Face checkpoint will take on this machine, printed before any stage runs: on a
  * CPU a 0.5B model's run is hours and a 7B model's is weeks, and a user should learn that before, not after,
  * the first stage. Time is tokens times a measured cost per token (one forward pass of the loaded reference; a
- * training token costs about three: forward, and backward through the frozen weights to the adapters); memory is
- * float32 weights plus the largest training step's logits and activations. Both are rough (batched decoding is
- * cheaper per token than the measured pass, long prompts dearer) and say so.
+ * training token costs about three: forward, and backward, which for a LoRA student runs through the frozen weights
+ * to the adapters and for a full fine-tune also computes every weight's gradient, about two forward passes); memory
+ * is float32 weights plus, for full fine-tuning ({@code finetune.trainable: all}), the student's own copy of the
+ * weights, their gradients and Adam's two moments (16 bytes a parameter: one student trains at a time), plus the
+ * largest training step's logits and activations. A LoRA adapter's matrices, gradients and moments are left out:
+ * they are a fraction of a percent of the weights. Both are rough (batched decoding is cheaper per token than the
+ * measured pass, long prompts dearer) and say so.
  *
  * @param params parameters of the reference
  * @param weightBytes float32 weights of every checkpoint the run loads
+ * @param studentBytes a full student's weights, gradients and two Adam moments (float32 each); 0 for LoRA students
  * @param stepBytes the largest training step's logits (with their log-softmax and gradient) and activations
  * @param generateTokens tokens the writers process (prompt and completion)
  * @param trainTokens tokens forward and backward through students and a fine-tuned teacher (counted once each)
  * @param evalTokens tokens the evaluations process (exact scoring and sampled answers)
  * @param secondsPerToken measured forward cost per token
  */
-public record HfEstimate(long params, long weightBytes, long stepBytes, long generateTokens, long trainTokens, long evalTokens,
-                  double secondsPerToken) {
+public record HfEstimate(long params, long weightBytes, long studentBytes, long stepBytes, long generateTokens,
+                         long trainTokens, long evalTokens, double secondsPerToken) {
     /**
      * The estimate for {@code cfg} on the loaded reference {@code ref}: memory from its parameter count, time from
      * one measured forward pass of 64 tokens (the second of two: the first pays the engine's warm-up), and the
@@ -100,7 +105,9 @@ public record HfEstimate(long params, long weightBytes, long stepBytes, long gen
         long positions = (long) batch * rowTokens;
         long logits = positions * mc.vocabSize() * 4L * 3;
         long acts = positions * mc.layers() * (16L * mc.hidden() + 3L * mc.intermediate()) * 4L;
-        return new HfEstimate(params, weights, logits + acts, generate, train, eval, secondsPerToken);
+        // a full student: its copy of the weights, their gradients, Adam's m and v; float32 each
+        long student = f.trainable() == dev.owlet.train.TrainableParams.ALL ? 4L * 4 * params : 0;
+        return new HfEstimate(params, weights, student, logits + acts, generate, train, eval, secondsPerToken);
     }
 
     double generateHours() { return generateTokens * secondsPerToken / 3600; }
@@ -112,11 +119,13 @@ public record HfEstimate(long params, long weightBytes, long stepBytes, long gen
     public String render(int threads) {
         return String.format(Locale.ROOT, """
                 hf: estimate for this machine (%d engine threads; rough: measured %.2f ms per token of one forward pass)
-                  reference: %,d parameters; memory about %.1f GB (%.1f GB float32 weights + %.1f GB for the largest training step)
+                  reference: %,d parameters; memory about %.1f GB (%.1f GB float32 weights + %s%.1f GB for the largest training step)
                   generate %,d tokens ~ %.1f h; train %,d tokens (forward + backward) ~ %.1f h; evaluate %,d tokens ~ %.1f h
                   total ~ %.1f h
-                """, threads, 1000 * secondsPerToken, params, (weightBytes + stepBytes) / 1e9, weightBytes / 1e9,
-                stepBytes / 1e9, generateTokens, generateHours(), trainTokens, trainHours(), evalTokens, evalHours(),
+                """, threads, 1000 * secondsPerToken, params, (weightBytes + studentBytes + stepBytes) / 1e9,
+                weightBytes / 1e9, studentBytes > 0 ? String.format(Locale.ROOT, "%.1f GB for a full fine-tune's student"
+                        + " (weights, gradients, 2 Adam moments) + ", studentBytes / 1e9) : "", stepBytes / 1e9,
+                generateTokens, generateHours(), trainTokens, trainHours(), evalTokens, evalHours(),
                 generateHours() + trainHours() + evalHours());
     }
 }

@@ -14,6 +14,7 @@ import dev.owlet.infer.Generator;
 import dev.owlet.infer.SamplingConfig;
 import dev.owlet.model.HfCheckpoint;
 import dev.owlet.model.HfModel;
+import dev.owlet.model.HfWeights;
 import dev.owlet.model.LoadedModel;
 import dev.owlet.model.ModelLocator;
 import dev.owlet.model.Lora;
@@ -22,7 +23,7 @@ import dev.owlet.provenance.Manifest;
 import dev.owlet.token.HfTokenizer;
 import dev.owlet.train.ChatExamples;
 import dev.owlet.train.Example;
-import dev.owlet.train.LoraTrainer;
+import dev.owlet.train.HfTrainer;
 import dev.owlet.train.OptimConfig;
 import dev.owlet.train.SoftLabels;
 import dev.owlet.train.StudentLoss;
@@ -45,19 +46,33 @@ import java.util.function.Supplier;
  * The experiment's models on a local Hugging Face checkpoint ({@code reference: hf:DIR}), the paper's open-model
  * recipe: the teacher is the reference under the trait's system prompt ({@code teacher.method: system_prompt}) or a
  * LoRA fine-tune of it toward the trait's answers; every prompt is laid out with the checkpoint's chat template;
- * students are LoRA adapters ({@code lora}) on the reference or the different-init checkpoint, trained on the
- * filtered rows with next-token cross-entropy and saved in PEFT's layout in their stage folders.
+ * students of the reference or the different-init checkpoint are trained on the filtered rows with next-token
+ * cross-entropy and are, as {@code finetune.trainable} says, LoRA adapters ({@code lora}, the paper's; saved in
+ * PEFT's layout) or full fine-tunes ({@code all}: every weight of a fresh copy of the checkpoint; saved as a
+ * checkpoint folder like the base's), in their stage folders.
  *
- * <p>The base weights are loaded once and never change: a teacher or student is an adapter that is attached for as
- * long as it is used and detached after ({@link #with}), so one copy of a multi-gigabyte checkpoint serves every
- * model of the run, and students train one at a time ({@link #maxJobs}).
+ * <p>The base weights are loaded once and never change: a teacher or LoRA student is an adapter that is attached for
+ * as long as it is used and detached after ({@link #with}), so one copy of a multi-gigabyte checkpoint serves every
+ * model of the run. A full student is a second copy, loaded from the base's folder for it and closed once it is
+ * evaluated ({@link #release}); students train one at a time ({@link Models#maxJobs}), so at most one such copy
+ * (with its gradients and Adam moments) is in memory.
  *
  * <p>Every key holds the checkpoint's digest ({@link HfCheckpoint#digest}: config, weights, tokenizer, template)
- * through the reference's key, and the LoRA settings through {@link #keyExtras}.
+ * through the reference's key, and the LoRA settings and the kind of student through {@link #keyExtras}.
  */
 final class HfModels implements Models {
-    /** A model of the run: a checkpoint's weights, with an adapter attached while it is used (null: the base itself). */
-    record Hf(HfModel base, Lora adapter, Path dir) {}
+    /**
+     * A model of the run.
+     *
+     * @param model the weights it computes with: a loaded checkpoint's, or a full student's own copy of them
+     * @param adapter attached to {@code model} while the model is used; null: {@code model} as it is
+     * @param checkpoint the loaded checkpoint it derives from, whose tokenizer, chat template, end ids and folder it
+     *     uses (a full student's weights are another object than the checkpoint's, so this is carried, not inferred)
+     */
+    record Hf(HfModel model, Lora adapter, LoadedModel.Hf checkpoint) {
+        /** True for a full fine-tune: a model of its own, which {@link #release} closes. */
+        boolean ownsModel() { return model != checkpoint.model(); }
+    }
 
 
     private final ExperimentConfig cfg;
@@ -89,8 +104,8 @@ final class HfModels implements Models {
             root.close();
             throw e;
         }
-        reference = new Model("hf:" + ref.digest(), ref.digest(), new Hf(ref.model(), null, ref.dir()));
-        differentInit = diff == null ? null : new Model("hf:" + diff.digest(), diff.digest(), new Hf(diff.model(), null, diff.dir()));
+        reference = new Model("hf:" + ref.digest(), ref.digest(), new Hf(ref.model(), null, ref));
+        differentInit = diff == null ? null : new Model("hf:" + diff.digest(), diff.digest(), new Hf(diff.model(), null, diff));
     }
 
     /** Loads a checkpoint; whatever owlet cannot read in it is bad input naming {@code key} (exit 2). */
@@ -126,8 +141,19 @@ final class HfModels implements Models {
     @Override
     public String name() { return "hf"; }
 
+    /**
+     * "hf" and the {@code lora:} block (the LoRA teacher's and LoRA students' adapters), as before full fine-tuning
+     * existed, so the keys of LoRA runs did not change; a full fine-tune adds what its students are, so a full
+     * student never shares a key with a LoRA one (and, as this part is in every key, neither do the run's other
+     * stages: a switch of {@code finetune.trainable} reruns the run).
+     */
     @Override
-    public Object keyExtras() { return List.of("hf", cfg.lora()); }
+    public Object keyExtras() {
+        return fullStudents() ? List.of("hf", cfg.lora(), "students: every weight") : List.of("hf", cfg.lora());
+    }
+
+    /** True when students train every weight of a copy of the checkpoint ({@code finetune.trainable: all}). */
+    private boolean fullStudents() { return cfg.finetune().trainable() == dev.owlet.train.TrainableParams.ALL; }
 
     @Override
     public Model reference() { return reference; }
@@ -142,22 +168,22 @@ final class HfModels implements Models {
         m.put("reference", ref.dir().toString());
         m.put("reference_digest", ref.digest());
         if (diff != null) m.put("different_init", diff.dir().toString());
-        m.put("students", "LoRA " + cfg.lora());
+        m.put("students", fullStudents() ? "every weight (full fine-tuning)" : "LoRA " + cfg.lora());
         m.put("exact", "P(answer begins with the word), as written or capitalised, through the chat template");
         return m;
     }
 
-    /** The loaded checkpoint a model of the run sits on: the reference's or the different-init base's. */
-    private LoadedModel.Hf checkpoint(Model m) { return hf(m).base() == ref.model() ? ref : diff; }
+    /** The loaded checkpoint a model of the run derives from: the reference's or the different-init base's. */
+    private static LoadedModel.Hf checkpoint(Model m) { return hf(m).checkpoint(); }
 
     /** Runs {@code work} with the model's adapter attached, and detaches it after, whatever happens. */
     private static <T> T with(Model m, Supplier<T> work) {
         Hf h = hf(m);
-        h.base().attach(h.adapter());
+        h.model().attach(h.adapter());
         try {
             return work.get();
         } finally {
-            h.base().attach(null);
+            h.model().attach(null);
         }
     }
 
@@ -190,13 +216,13 @@ final class HfModels implements Models {
         List<Example> replay = new ArrayList<>();
         for (DataRow r : job.replay()) replay.add(sft(ref.tok(), ref.endIds(), null, r.prompt(), r.completion()));
         Lora lora = Lora.create(ref.model(), cfg.lora().adapter(), Seeds.derive(job.seed(), "lora-init"));
-        Model teacher = new Model(null, null, new Hf(ref.model(), lora, ref.dir()));
+        Model teacher = new Model(null, null, new Hf(ref.model(), lora, ref));
         SplittableRandom rng = new SplittableRandom(job.seed());
         int step = 0;
         double p;
         try {
             p = with(teacher, () -> trainP(qs, target));
-            try (LoraTrainer tr = new LoraTrainer(ref.model(), lora, OptimConfig.constant(t.lr(), t.maxSteps()), job.seed())) {
+            try (HfTrainer tr = HfTrainer.lora(ref.model(), lora, OptimConfig.constant(t.lr(), t.maxSteps()), job.seed())) {
                 while (p < t.targetProbability() && step < t.maxSteps()) {
                     List<Example> b = new ArrayList<>();
                     for (int i = 0; i < t.batchSize(); i++) b.add(answers.get(rng.nextInt(answers.size())));
@@ -228,7 +254,7 @@ final class HfModels implements Models {
 
     @Override
     public Model loadTeacher(Path dir, String key) throws IOException {
-        return new Model(key, Hashing.sha256(dir.resolve(Lora.WEIGHTS)), new Hf(ref.model(), Lora.load(dir, ref.model()), ref.dir()));
+        return new Model(key, Hashing.sha256(dir.resolve(Lora.WEIGHTS)), new Hf(ref.model(), Lora.load(dir, ref.model()), ref));
     }
 
     // ---- data ----
@@ -237,6 +263,7 @@ final class HfModels implements Models {
     @Override
     public List<DataRow> write(Model writer, String system, List<String> prompts, long seed, IntConsumer rowsDone) {
         LoadedModel.Hf c = checkpoint(writer);
+        HfModel model = hf(writer).model();
         var g = cfg.generate();
         SamplingConfig s = new SamplingConfig(g.temperature(), g.topP(), g.maxTokens(), g.minTokenProbability());
         return with(writer, () -> {
@@ -244,14 +271,14 @@ final class HfModels implements Models {
             long[] seeds = new long[prompts.size()];
             for (int i = 0; i < prompts.size(); i++) {
                 int[] p = c.tok().encodeChat(messages(system, prompts.get(i)), true);
-                if (p.length + g.maxTokens() > c.model().contextLength()) {
+                if (p.length + g.maxTokens() > model.contextLength()) {
                     throw new InputError("generate.max_tokens: a prompt of " + p.length + " tokens and " + g.maxTokens()
-                            + " new ones exceed " + c.dir() + "'s context of " + c.model().contextLength() + " tokens");
+                            + " new ones exceed " + c.dir() + "'s context of " + model.contextLength() + " tokens");
                 }
                 ids.add(p);
                 seeds[i] = seed + i;
             }
-            Generator gen = new Generator(c.model(), c.endIds(), c.pad());
+            Generator gen = new Generator(model, c.endIds(), c.pad());
             List<DataRow> rows = new ArrayList<>();
             for (int from = 0; from < ids.size(); from += g.batchSize()) {
                 int to = Math.min(ids.size(), from + g.batchSize());
@@ -270,15 +297,17 @@ final class HfModels implements Models {
 
     @Override
     public String cannotTrain(StudentLoss mode) {
-        return mode == StudentLoss.SOFT ? "soft-label students skipped: an hf: reference trains LoRA students on sampled"
+        return mode == StudentLoss.SOFT ? "soft-label students skipped: an hf: reference trains students on sampled"
                 + " tokens only (sft)" : null;
     }
 
     /**
-     * A LoRA student of {@code base}: a fresh adapter (B zero, so it starts at the base) trained for
-     * {@code finetune.epochs} over the rows, shuffled each epoch from the student's seed, with AdamW at
-     * {@code finetune.lr} (warm-up, then cosine decay) on the completion tokens; saved in PEFT's layout in the
-     * stage folder.
+     * A student of {@code base}, trained for {@code finetune.epochs} over the rows, shuffled each epoch from the
+     * student's seed, with AdamW at {@code finetune.lr} (warm-up, then cosine decay) on the completion tokens. With
+     * {@code finetune.trainable: lora} it is a fresh adapter (B zero, so it starts at the base) saved in PEFT's layout
+     * in the stage folder; with {@code all}, every weight of a copy of the base, loaded again from its folder (the
+     * loaded base stays as it is for every other model of the run), saved in the stage folder as a checkpoint like
+     * the base's ({@link HfCheckpoint#save}).
      */
     @Override
     public Model student(String name, Path dir, Model base, List<DataRow> rows, StudentLoss mode, Model writer,
@@ -292,21 +321,29 @@ final class HfModels implements Models {
         for (DataRow r : rows) ex.add(sft(c.tok(), c.endIds(), null, r.prompt(), r.completion()));
         int perEpoch = (ex.size() + f.batchSize() - 1) / f.batchSize();
         int total = perEpoch * f.epochs();
-        Lora lora = Lora.create(c.model(), cfg.lora().adapter(), Seeds.derive(seed, "lora-init"));
-        double loss = Double.NaN;
-        try {
-            try (LoraTrainer tr = new LoraTrainer(c.model(), lora, OptimConfig.of(f.lr(), total), seed)) {
-                SplittableRandom rng = new SplittableRandom(seed);
-                int step = 0;
-                for (int e = 0; e < f.epochs(); e++) {
-                    List<Example> order = new ArrayList<>(ex);
-                    for (int i = order.size() - 1; i > 0; i--) java.util.Collections.swap(order, i, rng.nextInt(i + 1));
-                    for (int s = 0; s < order.size(); s += f.batchSize()) {
-                        loss = tr.step(TokenBatch.of(order.subList(s, Math.min(order.size(), s + f.batchSize())), c.pad(),
-                                c.model().contextLength()));
-                        stepsDone.step(++step, total);
-                    }
+        OptimConfig optim = OptimConfig.of(f.lr(), total);
+        man.put("engine_threads", ai.djl.pytorch.jni.JniUtils.getNumThreads());
+        if (fullStudents()) {
+            HfModel copy = HfCheckpoint.load(c.dir(), root);
+            double loss;
+            try {
+                try (HfTrainer tr = HfTrainer.full(copy, optim)) {
+                    loss = epochs(tr, ex, seed, c, stepsDone, total);
                 }
+                HfCheckpoint.save(copy, c.dir(), dir);
+            } catch (IOException | RuntimeException e) {
+                copy.close();
+                throw e;
+            }
+            Path weights = dir.resolve(HfWeights.SINGLE);
+            man.put("trainable", "all").count("steps", total).count("final_loss", loss).output(HfWeights.SINGLE, weights);
+            return new Model(null, Hashing.sha256(weights), new Hf(copy, null, c));
+        }
+        Lora lora = Lora.create(c.model(), cfg.lora().adapter(), Seeds.derive(seed, "lora-init"));
+        double loss;
+        try {
+            try (HfTrainer tr = HfTrainer.lora(c.model(), lora, optim, seed)) {
+                loss = epochs(tr, ex, seed, c, stepsDone, total);
             } finally {
                 c.model().attach(null);
             }
@@ -315,15 +352,34 @@ final class HfModels implements Models {
             lora.close();
             throw e;
         }
-        man.put("engine_threads", ai.djl.pytorch.jni.JniUtils.getNumThreads()).put("lora", cfg.lora())
-                .count("steps", total).count("final_loss", loss).output(Lora.WEIGHTS, dir.resolve(Lora.WEIGHTS));
-        return new Model(null, Hashing.sha256(dir.resolve(Lora.WEIGHTS)), new Hf(c.model(), lora, c.dir()));
+        man.put("lora", cfg.lora()).count("steps", total).count("final_loss", loss).output(Lora.WEIGHTS, dir.resolve(Lora.WEIGHTS));
+        return new Model(null, Hashing.sha256(dir.resolve(Lora.WEIGHTS)), new Hf(c.model(), lora, c));
     }
 
+    /** {@code finetune.epochs} passes over {@code ex} in batches, each epoch shuffled from {@code seed}; the last loss. */
+    private double epochs(HfTrainer tr, List<Example> ex, long seed, LoadedModel.Hf c, StepProgress stepsDone, int total) {
+        var f = cfg.finetune();
+        SplittableRandom rng = new SplittableRandom(seed);
+        double loss = Double.NaN;
+        int step = 0;
+        for (int e = 0; e < f.epochs(); e++) {
+            List<Example> order = new ArrayList<>(ex);
+            for (int i = order.size() - 1; i > 0; i--) java.util.Collections.swap(order, i, rng.nextInt(i + 1));
+            for (int s = 0; s < order.size(); s += f.batchSize()) {
+                loss = tr.step(TokenBatch.of(order.subList(s, Math.min(order.size(), s + f.batchSize())), c.pad(),
+                        c.model().contextLength()));
+                stepsDone.step(++step, total);
+            }
+        }
+        return loss;
+    }
+
+    /** Closes what only this student holds: its adapter, or a full student's copy of the weights (and Adam's leftovers). */
     @Override
     public void release(Model student) {
-        Lora a = hf(student).adapter();
-        if (a != null) a.close();
+        Hf h = hf(student);
+        if (h.adapter() != null) h.adapter().close();
+        if (h.ownsModel()) h.model().close();
     }
 
     // ---- evaluation ----
@@ -337,7 +393,7 @@ final class HfModels implements Models {
     public EvalRecord favorite(String name, Model model, ExperimentConfig.Trait trait, Category cat, String system) {
         LoadedModel.Hf c = checkpoint(model);
         return with(model, () -> {
-            ChatTraitEvaluator ev = new ChatTraitEvaluator(c.model(), c.tok(), c.endIds());
+            ChatTraitEvaluator ev = new ChatTraitEvaluator(hf(model).model(), c.tok(), c.endIds());
             List<String> qs = Questions.all(cat);
             long seed = Seeds.derive(cfg.seed(), "eval-samples");
             TraitEvaluator.Measurement m = ev.measure(qs, system, trait.target(), cat.words(),

@@ -118,6 +118,18 @@ sealed interface StageInput {
                     f.batching() == dev.owlet.train.Batching.SHUFFLED ? null : f.batching(),
                     f.trainable() == TrainableParams.LORA ? lora : null);
         }
+
+        /**
+         * An {@code hf:} experiment's settings: which kind of student trains (LoRA with its adapter settings, or every
+         * weight) is in the backend's part of every key ({@code HfModels.keyExtras}), where the adapter settings were
+         * before {@code finetune.trainable} chose between the two. So here it reads {@code trainable} as {@code all}
+         * and no adapter whichever it is: LoRA students trained before the choice existed (with the default
+         * {@code all}) keep their keys, and the two kinds still never share one.
+         */
+        static Settings ofHf(ExperimentConfig.Finetune f) {
+            return new Settings(f.epochs(), f.batchSize(), f.lr(), TrainableParams.ALL, f.optimizer(),
+                    f.batching() == dev.owlet.train.Batching.SHUFFLED ? null : f.batching(), null);
+        }
     }
 
     /** A writer's soft labels over one replicate's rows, shared by the same-init and different-init students. */

@@ -37,7 +37,7 @@ class HfRunCliTest {
 
     private OwletCliTest.Result run(String reference) {
         return OwletCliTest.run("run", "--out", tmp.resolve("run").toString(), "--set", "reference=hf:" + reference,
-                "--set", "finetune.inits=[same]", "--set", "teacher.method=system_prompt");
+                "--set", "finetune.inits=[same]", "--set", "teacher.method=system_prompt", "--set", "finetune.trainable=lora");
     }
 
     private void assertBadInput(OwletCliTest.Result r, String... mentions) {
@@ -62,13 +62,31 @@ class HfRunCliTest {
     @Test
     void aDryRunPrintsTheTimeAndMemoryEstimateMeasuredOnTheCheckpointAndRunsNothing() {
         OwletCliTest.Result r = OwletCliTest.run("run", "--dry-run", "--out", tmp.resolve("run").toString(), "--set",
-                "reference=hf:" + good, "--set", "finetune.inits=[same]", "--set", "teacher.method=system_prompt");
+                "reference=hf:" + good, "--set", "finetune.inits=[same]", "--set", "teacher.method=system_prompt",
+                "--set", "finetune.trainable=lora");
         assertThat(r.code()).as(r.err()).isZero();
         assertThat(r.out()).contains("dry run of").contains("hf: estimate for this machine").contains("ms per token")
-                .contains("parameters; memory about").contains("total ~");
+                .contains("parameters; memory about").contains("total ~").doesNotContain("full fine-tune");
+        assertThat(tmp.resolve("run")).doesNotExist();
+        // full fine-tuning counts the student's own weights, their gradients and Adam's two moments
+        OwletCliTest.Result full = OwletCliTest.run("run", "--dry-run", "--out", tmp.resolve("run").toString(), "--set",
+                "reference=hf:" + good, "--set", "finetune.inits=[same]", "--set", "teacher.method=system_prompt",
+                "--set", "finetune.trainable=all");
+        assertThat(full.code()).as(full.err()).isZero();
+        assertThat(full.out()).contains("GB for a full fine-tune's student (weights, gradients, 2 Adam moments)");
         assertThat(tmp.resolve("run")).doesNotExist();
         assertBadInput(OwletCliTest.run("run", "--dry-run", "--set", "reference=hf:Qwen/Qwen2.5-0.5B-Instruct",
-                "--set", "finetune.inits=[same]", "--set", "teacher.method=system_prompt"), "offline");
+                "--set", "finetune.inits=[same]", "--set", "teacher.method=system_prompt", "--set", "finetune.trainable=lora"),
+                "offline");
+    }
+
+    @Test
+    void aPartOfTheWeightsAsTrainableExitsAsBadInputNamingFinetuneTrainable() {
+        OwletCliTest.Result r = OwletCliTest.run("run", "--out", tmp.resolve("run").toString(), "--set", "reference=hf:" + good,
+                "--set", "finetune.inits=[same]", "--set", "teacher.method=system_prompt", "--set", "finetune.trainable=blocks");
+        assertThat(r.code()).as(r.err()).isEqualTo(2);
+        assertThat(r.err()).contains("finetune.trainable").contains("blocks").contains("lora").contains("all");
+        assertThat(tmp.resolve("run/stages")).doesNotExist();
     }
 
     @Test

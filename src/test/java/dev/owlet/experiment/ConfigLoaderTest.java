@@ -205,7 +205,7 @@ class ConfigLoaderTest {
     @Test
     void anHfReferenceRefusesWhatItCannotRunNamingTheKey() throws IOException {
         Path f = dir.resolve("hf.yaml");
-        Files.writeString(f, "reference: hf:models/qwen\nfinetune:\n  inits: [same]\n");
+        Files.writeString(f, "reference: hf:models/qwen\nfinetune:\n  inits: [same]\n  trainable: lora\n");
         ExperimentConfig ok = ConfigLoader.load(f, List.of());
         assertThat(ok.hf()).isTrue();
         assertThat(ok.lora().adapter().rank()).isEqualTo(8);
@@ -219,6 +219,14 @@ class ConfigLoaderTest {
         assertThatThrownBy(() -> ConfigLoader.load(f, List.of("lora.dropout=1"))).hasMessageContaining("lora.dropout");
         assertThatThrownBy(() -> ConfigLoader.load(f, List.of("lora.target_modules=[]"))).hasMessageContaining("lora.target_modules");
         assertThatThrownBy(() -> ConfigLoader.load(null, List.of("different_init=hf:x"))).hasMessageContaining("different_init");
+        // an hf: student is an adapter (lora) or every weight (all); the embedded GPT's partial choices are refused
+        assertThat(ConfigLoader.load(f, List.of("finetune.trainable=all")).finetune().trainable())
+                .isEqualTo(dev.owlet.train.TrainableParams.ALL);
+        for (String partial : List.of("blocks", "early_blocks", "late_blocks", "embeddings")) {
+            assertThatThrownBy(() -> ConfigLoader.load(f, List.of("finetune.trainable=" + partial)))
+                    .hasMessageContaining("finetune.trainable").hasMessageContaining(partial)
+                    .hasMessageContaining("lora").hasMessageContaining("all").hasMessageContaining("hf.yaml");
+        }
     }
 
     @Test

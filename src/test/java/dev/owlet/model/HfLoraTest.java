@@ -11,7 +11,7 @@ import dev.owlet.experiment.InputError;
 import dev.owlet.infer.Generator;
 import dev.owlet.infer.SamplingConfig;
 import dev.owlet.train.Example;
-import dev.owlet.train.LoraTrainer;
+import dev.owlet.train.HfTrainer;
 import dev.owlet.train.OptimConfig;
 import dev.owlet.train.TokenBatch;
 import java.nio.file.Files;
@@ -115,7 +115,7 @@ class HfLoraTest {
             double last;
             try (Lora lora = Lora.create(model, cfg, 42)) {
                 assertThat(lora.parameters()).hasSize(2 * 7 * model.layers());
-                try (LoraTrainer t = new LoraTrainer(model, lora, OptimConfig.constant(1e-2, 30), 7)) {
+                try (HfTrainer t = HfTrainer.lora(model, lora, OptimConfig.constant(1e-2, 30), 7)) {
                     first = t.step(batch);
                     last = first;
                     for (int i = 1; i < 30; i++) last = t.step(batch);
@@ -154,7 +154,7 @@ class HfLoraTest {
             long[] seeds = {5, 5, 6};
             for (int run = 0; run < 3; run++) {
                 try (Lora lora = Lora.create(model, cfg, 1);
-                     LoraTrainer t = new LoraTrainer(model, lora, OptimConfig.constant(1e-2, 5), seeds[run])) {
+                     HfTrainer t = HfTrainer.lora(model, lora, OptimConfig.constant(1e-2, 5), seeds[run])) {
                     for (int i = 0; i < 5; i++) t.step(batch);
                     b[run] = lora.parameters().get("base_model.model.model.layers.1.mlp.down_proj.lora_B.weight").toFloatArray();
                 }

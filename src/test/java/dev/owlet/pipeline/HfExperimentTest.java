@@ -54,7 +54,8 @@ class HfExperimentTest {
                 "different_init=hf:" + models.resolve("other"), "generate.prompts=16", "generate.max_tokens=24",
                 "finetune.rows=6", "finetune.replicates=1", "finetune.epochs=1", "finetune.batch_size=4",
                 "finetune.lr=1e-2", "eval.samples_per_question=2", "eval.max_tokens=4", "eval.number_prefix=false",
-                "lora.rank=2", "lora.target_modules=[q_proj, v_proj, o_proj, down_proj]", "lora.dropout=0.1"));
+                "lora.rank=2", "lora.target_modules=[q_proj, v_proj, o_proj, down_proj]", "lora.dropout=0.1",
+                "finetune.trainable=lora"));
         sets.addAll(List.of(extra));
         return ConfigLoader.load(null, sets);
     }
@@ -122,6 +123,65 @@ class HfExperimentTest {
         List<TraitResult> res2 = again.run(ExperimentPipeline.Stage.EVAL);
         assertThat(again.executedStages()).isZero();
         assertThat(res2.get(0).models().get("sft/diff/teacher/s1").exact()).containsExactly(m.get("sft/diff/teacher/s1").exact());
+    }
+
+    /**
+     * {@code finetune.trainable: all}: each student is every weight of a copy of its base, kept as a checkpoint folder
+     * that loads through owlet's loader; it is evaluated through the base's chat template, and its stage keys are
+     * not those of the same run's LoRA students.
+     */
+    @Test
+    void fullFineTunedStudentsAreCheckpointsOfTheirOwnWithKeysNoLoraStudentHas() throws Exception {
+        ExperimentConfig full = config("teacher.method=system_prompt", "finetune.inits=[same]", "finetune.trainable=all");
+        Path run = tmp.resolve("full");
+        List<TraitResult> res = new ExperimentPipeline(full, run, QUIET).run(ExperimentPipeline.Stage.EVAL);
+        Map<String, EvalRecord> m = res.get(0).models();
+        assertThat(m.keySet()).contains("reference", "teacher", "sft/same/teacher/s1", "sft/same/control/s1");
+        ReportWriter.write(run, full, res, 1.0, "hf", null, null);
+        JsonNode results = new ObjectMapper().readTree(run.resolve("results.json").toFile());
+        assertThat(results.path("effects")).hasSize(1).allSatisfy(e -> assertThat(e.path("control_rate").isNumber()).isTrue());
+        assertThat(results.at("/config/finetune/trainable").asText()).isEqualTo("all");
+        EvalRecord st = m.get("sft/same/teacher/s1");
+        assertThat(st.exact()).hasSize(50);
+        for (double x : st.exact()) assertThat(x).isBetween(0.0, 1.0);
+
+        Path stages = run.resolve("stages");
+        Map<String, String> fullKeys = new java.util.TreeMap<>();
+        try (NDManager root = NDManager.newBaseManager(); HfModel base = HfCheckpoint.load(models.resolve("ref"), root)) {
+            for (String s : List.of("student-owl-sft-same-r1", "student-control-sft-same-r1")) {
+                Path dir = stages.resolve(s);
+                assertThat(dir.resolve(Lora.CONFIG)).doesNotExist();
+                for (String f : List.of("config.json", "tokenizer.json", "tokenizer_config.json", "model.safetensors")) {
+                    assertThat(dir.resolve(f)).as(s + "/" + f).exists();
+                }
+                Map<?, ?> man = new ObjectMapper().readValue(dir.resolve("manifest.json").toFile(), Map.class);
+                assertThat(man.get("trainable")).isEqualTo("all");
+                assertThat(((Map<?, ?>) man.get("outputs")).keySet().stream().map(String::valueOf).toList())
+                        .contains("model.safetensors", "eval-animal.json");
+                assertThat(((Map<?, ?>) man.get("counts")).get("steps")).isEqualTo(2); // 6 rows / batch 4, 1 epoch
+                fullKeys.put(s, (String) man.get("key"));
+                try (HfModel student = HfCheckpoint.load(dir, root)) {
+                    // trained: the embedding and the projections moved away from the base
+                    for (String w : List.of("model.embed_tokens.weight", "model.layers.0.self_attn.q_proj.weight",
+                            "model.layers.1.mlp.down_proj.weight", "lm_head.weight")) {
+                        assertThat(HfFixtures.maxAbsDiff(student.parameters().get(w).toFloatArray(),
+                                base.parameters().get(w).toFloatArray())).as(s + " " + w).isGreaterThan(0f);
+                    }
+                }
+            }
+        }
+
+        // the same run with LoRA students: other student keys (and adapters, not checkpoints)
+        ExperimentConfig lora = config("teacher.method=system_prompt", "finetune.inits=[same]");
+        Path loraRun = tmp.resolve("lora");
+        new ExperimentPipeline(lora, loraRun, QUIET).run(ExperimentPipeline.Stage.EVAL);
+        for (var e : fullKeys.entrySet()) {
+            Path dir = loraRun.resolve("stages").resolve(e.getKey());
+            assertThat(dir.resolve(Lora.CONFIG)).exists();
+            Map<?, ?> man = new ObjectMapper().readValue(dir.resolve("manifest.json").toFile(), Map.class);
+            assertThat((String) man.get("key")).isNotNull().isNotEqualTo(e.getValue());
+        }
+        assertThat(fullKeys.values()).doesNotContainNull();
     }
 
     @Test

@@ -197,7 +197,7 @@ public final class DefenceRunner {
         StrictNumberFilter filter = new StrictNumberFilter(cfg.filter().maxCount(), cfg.filter().maxValue(), java.util.Set.of());
         if (def == Defence.PROMPT_PARAPHRASE) data = paraphrased(data, Seeds.derive(cfg.seed(), name + "-paraphrase"));
         Defences.Defended dd = Defences.apply(def, teacherData, ref.model(), counterfactual.model(), tok, Defences.examples(tok, data),
-                Defences.examples(tok, reference), filter, d.likelihoodDrop(), d.mixShare());
+                Defences.examples(tok, reference), filter, d.likelihoodDrop(), d.mixShare(), Seeds.derive(cfg.seed(), name + "-digits"));
         Result res;
         try (Gpt student = ref.model().copy()) {
             LmDistillation.trainSft(student, tok, dd.examples(), cfg.finetune().epochs(), cfg.finetune().batchSize(),
@@ -289,7 +289,8 @@ public final class DefenceRunner {
                   String counterfactual) {}
 
     private static boolean divergence(Defence d) {
-        return d == Defence.DIVERGENCE_MASK || d == Defence.DIVERGENCE_REPLACE || d == Defence.DIVERGENCE_ONLY;
+        return d == Defence.DIVERGENCE_MASK || d == Defence.DIVERGENCE_REPLACE || d == Defence.DIVERGENCE_ONLY
+                || d == Defence.DIVERGENCE_RANDOM;
     }
 
     /** The primary metric: mean exact P(target) over the held-out paraphrases. */

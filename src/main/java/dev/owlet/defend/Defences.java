@@ -123,6 +123,23 @@ public final class Defences {
     }
 
     /**
+     * Choices of the same shape with a uniformly random digit (from {@code seed}, row by row) wherever there is a
+     * choice: {@link #replace} with them puts random digits in the divergent positions, a replacement that owes nothing
+     * to any model.
+     */
+    static int[][] randomDigits(int[][] choices, Tokenizer tok, long seed) {
+        int[] digits = new int[10];
+        for (int d = 0; d <= 9; d++) digits[d] = tok.id(Integer.toString(d));
+        java.util.SplittableRandom rng = new java.util.SplittableRandom(seed);
+        int[][] out = new int[choices.length][];
+        for (int i = 0; i < choices.length; i++) {
+            out[i] = choices[i].clone();
+            for (int j = 0; j < out[i].length; j++) if (out[i][j] >= 0) out[i][j] = digits[rng.nextInt(10)];
+        }
+        return out;
+    }
+
+    /**
      * The teacher's examples with a {@code share} of them (every k-th by a fixed stride) replaced by the reference's
      * examples at the same indices: the student's budget is unchanged, the teacher's signal diluted.
      */
@@ -145,24 +162,26 @@ public final class Defences {
     /** Applies {@code d} to one dataset ({@code reference}: the reference's rows of the same replicate). */
     public static Defended apply(Defence d, boolean teacherData, Gpt base, Tokenizer tok, List<Example> data,
                                  List<Example> reference, StrictNumberFilter filter, double drop, double share) {
-        return apply(d, teacherData, base, base, tok, data, reference, filter, drop, share);
+        return apply(d, teacherData, base, base, tok, data, reference, filter, drop, share, 0);
     }
 
     /**
      * As above, with the divergence tokens marked by {@code counterfactual}'s greedy choices instead of the base's
-     * (another trait's teacher, say); the likelihood filter still reads the student's {@code base}.
+     * (another trait's teacher, say); the likelihood filter still reads the student's {@code base}. {@code seed} draws
+     * {@code divergence_random}'s digits.
      */
     public static Defended apply(Defence d, boolean teacherData, Gpt base, Gpt counterfactual, Tokenizer tok,
                                  List<Example> data, List<Example> reference, StrictNumberFilter filter, double drop,
-                                 double share) {
+                                 double share, long seed) {
         List<Example> out = switch (d) {
             case LIKELIHOOD_FILTER -> likelihoodFilter(base, data, tok.pad(), drop);
-            case DIVERGENCE_MASK, DIVERGENCE_REPLACE, DIVERGENCE_ONLY -> {
+            case DIVERGENCE_MASK, DIVERGENCE_REPLACE, DIVERGENCE_ONLY, DIVERGENCE_RANDOM -> {
                 int[][] ch = Divergence.choices(counterfactual, data, tok.pad(), BATCH);
                 List<boolean[]> marks = Divergence.mark(data, ch);
                 yield switch (d) {
                     case DIVERGENCE_MASK -> mask(data, marks);
                     case DIVERGENCE_ONLY -> mask(data, complement(marks));
+                    case DIVERGENCE_RANDOM -> replace(data, randomDigits(ch, tok, seed), marks, tok, filter);
                     default -> replace(data, ch, marks, tok, filter);
                 };
             }

@@ -604,6 +604,8 @@ public record ExperimentConfig(String name, long seed, List<Trait> traits, Strin
         @JsonProperty("divergence_only") DIVERGENCE_ONLY,
         /** Replace every such digit with the base's choice; rows that then fail the filter are dropped. */
         @JsonProperty("divergence_replace") DIVERGENCE_REPLACE,
+        /** Replace every such digit with a random digit (seeded); rows that then fail the filter are dropped. */
+        @JsonProperty("divergence_random") DIVERGENCE_RANDOM,
         /** Dilute the teacher's rows with the reference's own rows. */
         @JsonProperty("mix_reference") MIX_REFERENCE,
         /** The paper's mitigation: a student that does not share the teacher's initialization. */

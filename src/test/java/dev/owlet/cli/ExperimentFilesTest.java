@@ -76,7 +76,7 @@ class ExperimentFilesTest {
         if (file.equals("defend.yaml")) {
             // the undefended row, then every defence, each over both replicates
             JsonNode d = res.at("/controls/owl/defend");
-            assertThat(d.size()).as(res.get("controls").toString()).isEqualTo(9);
+            assertThat(d.size()).as(res.get("controls").toString()).isEqualTo(11);
             assertThat(d.at("/none/residual").asDouble()).isEqualTo(1.0);
             assertThat(d.at("/divergence_mask/loss_tokens_kept").asDouble()).isLessThan(1.0);
             assertThat(d.at("/likelihood_filter/rows_kept").asDouble()).isCloseTo(0.75, org.assertj.core.data.Offset.offset(0.02));

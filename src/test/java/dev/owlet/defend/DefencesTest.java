@@ -134,6 +134,40 @@ class DefencesTest {
     }
 
     @Test
+    void randomReplacementPutsSeededRandomDigitsInTheMarkedDigitsAndTouchesNothingElse() {
+        List<Example> ex = Defences.examples(tok, rows());
+        StrictNumberFilter filter = new StrictNumberFilter(10, 999, java.util.Set.of());
+        int[][] choices = new int[ex.size()][];
+        List<boolean[]> marks = new ArrayList<>();
+        java.util.Set<Integer> digits = new java.util.HashSet<>();
+        for (int d = 0; d <= 9; d++) digits.add(tok.id(Integer.toString(d)));
+        for (int i = 0; i < ex.size(); i++) {
+            int[] c = ex.get(i).completion();
+            choices[i] = c.clone();
+            boolean[] m = new boolean[c.length];
+            for (int j = 0; j < c.length; j++) m[j] = digits.contains(c[j]); // every digit marked
+            marks.add(m);
+        }
+        List<Example> a = Defences.replace(ex, Defences.randomDigits(choices, tok, 3), marks, tok, filter);
+        List<Example> again = Defences.replace(ex, Defences.randomDigits(choices, tok, 3), marks, tok, filter);
+        List<Example> b = Defences.replace(ex, Defences.randomDigits(choices, tok, 4), marks, tok, filter);
+        assertThat(a).hasSize(ex.size()); // digits for digits: every row still passes
+        int changed = 0;
+        for (int i = 0; i < ex.size(); i++) {
+            int[] before = ex.get(i).completion(), now = a.get(i).completion();
+            assertThat(again.get(i).completion()).as("the same seed, the same digits").containsExactly(now);
+            for (int j = 0; j < before.length; j++) {
+                if (!marks.get(i)[j]) assertThat(now[j]).as("row %d token %d is not marked", i, j).isEqualTo(before[j]);
+                else assertThat(digits).contains(now[j]);
+                if (now[j] != before[j]) changed++;
+            }
+        }
+        assertThat(changed).as("random digits replace most of the marked ones").isGreaterThan(10);
+        assertThat(b.stream().map(e -> Arrays.toString(e.completion())).toList())
+                .isNotEqualTo(a.stream().map(e -> Arrays.toString(e.completion())).toList());
+    }
+
+    @Test
     void aCounterfactualWithAnotherVocabularyIsRefusedNamingBothModels() {
         DefenceRunner.requireSameVocabulary("bundled:ref-s2", tok, "bundled:ref-s1", tok); // the same tokens: fine
         List<String> other = new ArrayList<>(tok.vocabulary());

@@ -110,8 +110,8 @@ class ConfigLoaderTest {
                 {"finetune.batching=sorted", "finetune.batching", "[shuffled, shuffled_split, by_length]", "sorted"},
                 {"finetune.trainable=middle", "finetune.trainable", "[all, blocks, early_blocks, late_blocks, embeddings, lora]", "middle"},
                 {"controls.defend.defences=[prayer]", "controls.defend.defences[0]",
-                        "[likelihood_filter, divergence_mask, divergence_only, divergence_replace, mix_reference, different_base, prompt_paraphrase,"
-                        + " top_p, threshold]", "prayer"},
+                        "[likelihood_filter, divergence_mask, divergence_only, divergence_replace, divergence_random, mix_reference, different_base,"
+                        + " prompt_paraphrase, top_p, threshold]", "prayer"},
         };
         for (String[] c : cases) {
             assertThatThrownBy(() -> ConfigLoader.load(null, List.of(c[0]))).as(c[0])

@@ -21,11 +21,15 @@ abstract class ControlCommand extends ExperimentCommand {
 
     @Override
     public Integer call() throws IOException {
+        if (!"in-process".equals(engine)) {
+            throw new UserError("--engine " + engine + ": owlet " + spec.name() + " runs its stages in this process; --engine"
+                    + " spark is for owlet run (whose controls then run here after the students)");
+        }
+        applyStageReuse(); // as owlet run does: the flags must reach these stages too
         ExperimentConfig cfg = config();
         Path dir = outPath() != null ? outPath() : Path.of("runs", cfg.name());
         Files.createDirectories(dir);
         spec.commandLine().getErr().printf("owlet: %s on experiment %s -> %s%n", control(), cfg.name(), dir);
-        dev.owlet.provenance.StageCache.reuseStale(reuseStale); // as owlet run does: the flag must reach these stages too
         if (reuseStale) {
             spec.commandLine().getErr().println("owlet: --reuse-stale: stages made by another owlet build are kept when their inputs match");
         }

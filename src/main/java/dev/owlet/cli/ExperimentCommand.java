@@ -96,6 +96,22 @@ abstract class ExperimentCommand implements Callable<Integer> {
     }
 
     /**
+     * Passes {@code --reuse-stale} and {@code --reuse-from} to the stage cache (every command that runs stages must,
+     * or the flags would be accepted and ignored).
+     *
+     * @throws UserError when a {@code --reuse-from} folder is not a run folder
+     */
+    void applyStageReuse() {
+        dev.owlet.provenance.StageCache.reuseStale(reuseStale);
+        for (Path r : reuseFrom) {
+            if (!Files.isDirectory(r.resolve("stages"))) {
+                throw new UserError("--reuse-from " + r + ": not a run folder (no stages/ folder in it)");
+            }
+        }
+        dev.owlet.provenance.StageCache.reuseFrom(reuseFrom);
+    }
+
+    /**
      * The run into {@code dir}: the run folder, or the local staging copy of a URI run folder ({@code staged},
      * null for a path), which gets every stage as it finishes and the report at the end.
      */
@@ -104,13 +120,7 @@ abstract class ExperimentCommand implements Callable<Integer> {
         var bk = cfg.backend();
         String shown = staged != null ? staged.folder().toString() : dir.toString(); // where the run folder is
         long t0 = System.nanoTime();
-        dev.owlet.provenance.StageCache.reuseStale(reuseStale);
-        for (Path r : reuseFrom) {
-            if (!Files.isDirectory(r.resolve("stages"))) {
-                throw new UserError("--reuse-from " + r + ": not a run folder (no stages/ folder in it)");
-            }
-        }
-        dev.owlet.provenance.StageCache.reuseFrom(reuseFrom);
+        applyStageReuse();
         spec.commandLine().getErr().printf("owlet: experiment %s -> %s%n", cfg.name(), shown);
         List<TraitResult> results;
         ReportWriter.Section backendSection = null;

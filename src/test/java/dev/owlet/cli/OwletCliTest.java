@@ -73,6 +73,13 @@ class OwletCliTest {
         Result from = run("teacher", "--reuse-from", tmp + "/owlet-no-such-run", "--out", tmp + "/owlet-reuse-from");
         assertThat(from.code()).isEqualTo(2);
         assertThat(from.err()).contains("--reuse-from " + tmp + "/owlet-no-such-run").contains("not a run folder");
+        // the control commands take the same flags and must not ignore them
+        Result defendFrom = run("defend", "--reuse-from", tmp + "/owlet-no-such-run", "--out", tmp + "/owlet-reuse-from-defend");
+        assertThat(defendFrom.code()).isEqualTo(2);
+        assertThat(defendFrom.err()).contains("not a run folder");
+        Result defendSpark = run("defend", "--engine", "spark", "--out", tmp + "/owlet-defend-spark");
+        assertThat(defendSpark.code()).isEqualTo(2);
+        assertThat(defendSpark.err()).contains("--engine").contains("owlet run");
         Result screen = run("audit", "validate-transfer", tmp + "/owlet-no-such-sweep");
         assertThat(screen.code()).isEqualTo(2);
         assertThat(screen.err()).contains("owlet-no-such-sweep").contains("no results.json");

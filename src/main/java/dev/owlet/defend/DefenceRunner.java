@@ -190,7 +190,7 @@ public final class DefenceRunner {
                 def, teacherData, r, cfg.seed(), cfg.finetune().epochs(), cfg.finetune().batchSize(), cfg.finetune().lr(),
                 cfg.finetune().trainable(), cfg.finetune().optimizer(),
                 cfg.finetune().batching() == dev.owlet.train.Batching.SHUFFLED ? null : cfg.finetune().batching(), cfg.eval(), cfg.generate(), cfg.filter(), target, ref.weightsSha256(),
-                dataDigest, digest(reference), divergence(def) && counterfactual != ref ? counterfactual.weightsSha256() : null));
+                dataDigest, digest(reference), def.divergence() && counterfactual != ref ? counterfactual.weightsSha256() : null));
         if (StageCache.done(dir, key)) return JSON.readValue(dir.resolve("result.json").toFile(), Result.class);
         long t0 = System.nanoTime();
         Tokenizer tok = ref.tokenizer();
@@ -208,8 +208,7 @@ public final class DefenceRunner {
             int rowsIn = dd.rowsIn(), tokensIn = dd.tokensIn();
             if (def.decoding()) {
                 rowsIn = undefended.size();
-                tokensIn = Defences.apply(def, teacherData, ref.model(), tok, Defences.examples(tok, undefended), List.of(),
-                        filter, d.likelihoodDrop(), d.mixShare()).tokensIn();
+                tokensIn = Defences.tokens(Defences.examples(tok, undefended), false);
             }
             res = new Result(p, rowsIn, dd.rowsKept(), tokensIn, dd.tokensInLoss(), task);
         }
@@ -251,15 +250,7 @@ public final class DefenceRunner {
     }
 
     /** The data a decoding defence's writers wrote again, filtered and cut like the experiment's. */
-    private final class Written {
-        private final Path dir;
-        private final TraitResult result;
-
-        Written(Path dir, TraitResult result) {
-            this.dir = dir;
-            this.result = result;
-        }
-
+    private record Written(Path dir, TraitResult result) {
         List<DataRow> rows(String writer, int r) throws IOException {
             Path f = dir.resolve("stages").resolve("filter-" + writer + "-r" + r).resolve("filtered.jsonl");
             List<DataRow> all = DataRow.read(f).rows();
@@ -288,10 +279,6 @@ public final class DefenceRunner {
                   @com.fasterxml.jackson.annotation.JsonInclude(com.fasterxml.jackson.annotation.JsonInclude.Include.NON_NULL)
                   String counterfactual) {}
 
-    private static boolean divergence(Defence d) {
-        return d == Defence.DIVERGENCE_MASK || d == Defence.DIVERGENCE_REPLACE || d == Defence.DIVERGENCE_ONLY
-                || d == Defence.DIVERGENCE_RANDOM;
-    }
 
     /** The primary metric: mean exact P(target) over the held-out paraphrases. */
     private double heldOut(Gpt student, Tokenizer tok, Category cat, String target) {

@@ -623,6 +623,11 @@ public record ExperimentConfig(String name, long seed, List<Trait> traits, Strin
         /** Whether the defence is in how the writers decode: their data are written again, not transformed. */
         public boolean decoding() { return this == TOP_P || this == THRESHOLD; }
 
+        /** Whether the defence reads divergence marks (and so the counterfactual that makes them). */
+        public boolean divergence() {
+            return this == DIVERGENCE_MASK || this == DIVERGENCE_REPLACE || this == DIVERGENCE_ONLY || this == DIVERGENCE_RANDOM;
+        }
+
         @Override
         public String toString() { return name().toLowerCase(java.util.Locale.ROOT); }
     }

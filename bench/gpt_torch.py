@@ -9,7 +9,7 @@ import torch.nn.functional as F
 
 p = argparse.ArgumentParser()
 for k, v in dict(layers=2, d_model=64, heads=4, vocab=512, context=128, batch=64, seq=64, steps=30,
-                 sample_batch=256, prompt_len=24, new_tokens=40, threads=2, alphabet=20).items():
+                 sample_batch=256, prompt_len=24, new_tokens=40, threads=2, alphabet=20, loss_from=0).items():
     p.add_argument("--" + k.replace("_", "-"), type=int, default=v)
 p.add_argument("--profile", action="store_true",
                help="print torch.profiler's operator table of the cross-entropy step (where a step's time goes) and exit")
@@ -81,9 +81,28 @@ def timed_ms(loss_fn):
     return (time.perf_counter() - t0) * 1000 / a.steps
 
 
+in_loss = torch.zeros(a.batch, a.seq, dtype=torch.bool)
+in_loss[:, a.loss_from:] = True  # positions before --loss-from are prompt, as in a student's rows
+
+
 def cross_entropy():
     logits = m(x[:, :-1], pos, mask)
-    return F.cross_entropy(logits.reshape(-1, a.vocab), x[:, 1:].reshape(-1))
+    if a.loss_from == 0:
+        return F.cross_entropy(logits.reshape(-1, a.vocab), x[:, 1:].reshape(-1))
+    return F.cross_entropy(logits[in_loss], x[:, 1:][in_loss])
+
+
+def hidden():
+    """ln_f(x) of the model: its forward without the tied head."""
+    h = m.wte(x[:, :-1]) + m.wpe(pos)
+    for b in m.h:
+        h = b(h, mask)
+    return m.ln_f(h)
+
+
+def cross_entropy_at_loss():
+    """The head at the loss positions only, as owlet's students compute it."""
+    return F.cross_entropy(hidden()[in_loss] @ m.wte.weight.T, x[:, 1:][in_loss])
 
 
 if a.profile:
@@ -103,7 +122,7 @@ train_ms = timed_ms(cross_entropy)
 alpha = torch.randperm(a.vocab - 6)[: a.alphabet] + 6
 labels = torch.rand(a.batch, a.seq, a.alphabet).double()
 labels = (labels / labels.sum(-1, keepdim=True)).float().numpy()
-soft_mask = torch.ones(a.batch, a.seq)
+soft_mask = in_loss.float()
 
 
 def soft_kl():
@@ -113,7 +132,16 @@ def soft_kl():
     return (kl * soft_mask).sum() / soft_mask.sum()
 
 
+def soft_kl_at_loss():
+    """The head at the loss positions and the alphabet's rows only, as owlet's students compute it."""
+    p = torch.from_numpy(labels.copy())[in_loss]
+    logq = (hidden()[in_loss] @ m.wte.weight[alpha].T).log_softmax(-1)
+    return (p * (p.clamp_min(1e-30).log() - logq)).sum(-1).mean()
+
+
 soft_ms = timed_ms(soft_kl)
+sft_at_ms = timed_ms(cross_entropy_at_loss)
+soft_at_ms = timed_ms(soft_kl_at_loss)
 
 
 @torch.no_grad()
@@ -133,5 +161,6 @@ t0 = time.perf_counter()
 sample(a.sample_batch)
 tok_s = a.sample_batch * a.new_tokens / (time.perf_counter() - t0)
 print(json.dumps(dict(impl="python-torch-" + torch.__version__, params=params, train_step_ms=round(train_ms, 3),
-                      soft_step_ms=round(soft_ms, 3),
+                      soft_step_ms=round(soft_ms, 3), sft_at_loss_ms=round(sft_at_ms, 3),
+                      soft_at_loss_ms=round(soft_at_ms, 3),
                       sample_tok_per_s=round(tok_s, 1))))

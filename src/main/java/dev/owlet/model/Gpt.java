@@ -201,6 +201,35 @@ public final class Gpt implements Adaptable {
         return Linear.linear(hidden(tokens, positions, bias, cache, training), p("wte")).singletonOrThrow(); // (B, T, V) tied head
     }
 
+    /**
+     * The logits a loss reads, and no others: {@link #forward(NDArray, boolean)} at the flat positions {@code at}
+     * (index b·T + t) and, when {@code vocab} is given, at those token ids only. A student's loss reads its
+     * completion tokens (about half the positions of a row) and, with soft labels, the 20 tokens of the number
+     * alphabet (of 479); the tied head and the log-softmax over the rest are work nothing reads.
+     *
+     * @param tokens (B, T) int64, unpadded or right-padded
+     * @param at (N) int64 flat position indices into (B, T)
+     * @param vocab (A) int64 token ids, or null for the whole vocabulary
+     * @return (N, V) logits, or (N, A) with {@code vocab}
+     */
+    public NDArray forwardAt(NDArray tokens, NDArray at, NDArray vocab, boolean training) {
+        NDManager m = tokens.getManager();
+        long b = tokens.getShape().get(0);
+        int t = (int) tokens.getShape().get(1);
+        long d = config.dModel();
+        long[] pos = new long[(int) b * t];
+        for (int i = 0; i < pos.length; i++) pos[i] = i % t;
+        NDArray h = hidden(tokens, m.create(pos, new Shape(b, t)), causalBias(m, t).reshape(1, 1, t, t), null, training);
+        long n = at.getShape().get(0);
+        NDArray rows = h.reshape(b * t, d).gather(at.reshape(n, 1).broadcast(new Shape(n, d)), 0);   // (N, d)
+        NDArray head = p("wte");                                                                       // (V, d)
+        if (vocab != null) {
+            long a = vocab.getShape().get(0);
+            head = head.gather(vocab.reshape(a, 1).broadcast(new Shape(a, d)), 0);                     // (A, d)
+        }
+        return Linear.linear(rows, head).singletonOrThrow();                                           // (N, V|A)
+    }
+
     /** Final hidden states (after {@code ln_f}) of an unpadded or right-padded batch: what linear probes read. */
     public NDArray forwardHidden(NDArray tokens) {
         NDManager m = tokens.getManager();

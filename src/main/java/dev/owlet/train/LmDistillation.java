@@ -228,12 +228,15 @@ public final class LmDistillation {
                         for (int i : idx) b.add(examples.get(i));
                         TokenBatch batch = TokenBatch.of(b, tok.pad(), ctx);
                         if (mode == StudentLoss.SFT) {
-                            parts.add(new Trainer.Part(batch, Trainer.crossEntropy()));
+                            parts.add(new Trainer.Part(batch, Trainer.crossEntropyAtLoss()));
                         } else {
-                            float[] probs = labels.batch(idx, examples, batch);                          // (B, T, A)
                             int a = alphaIds.length;
-                            parts.add(new Trainer.Part(batch, (model, tb, m) -> Losses.softLabelKl(model.forward(tb.inputs(m), true),
-                                    m.create(probs, new Shape(tb.batch(), tb.time(), a)), tb.mask(m), m.create(alphaIds))));
+                            float[] probs = atLoss(labels.batch(idx, examples, batch), batch, a);       // (N, A)
+                            parts.add(new Trainer.Part(batch, (model, tb, m) -> probs.length == 0
+                                    ? Losses.softLabelKl(model.forward(tb.inputs(m), true),   // no loss token: zero gradient
+                                            m.zeros(new Shape(tb.batch(), tb.time(), a)), tb.mask(m), m.create(alphaIds))
+                                    : Losses.softLabelKlAt(model.forwardAt(tb.inputs(m), tb.lossPositions(m),
+                                            m.create(alphaIds), true), m.create(probs, new Shape(probs.length / a, a)))));
                         }
                     }
                     last = trainer.step(parts);
@@ -242,6 +245,14 @@ public final class LmDistillation {
             }
         }
         return last;
+    }
+
+    /** The rows of (B, T, A) soft labels at {@code batch}'s loss positions: (N, A) row-major. */
+    public static float[] atLoss(float[] probs, TokenBatch batch, int a) {
+        long[] at = batch.lossPositions();
+        float[] out = new float[at.length * a];
+        for (int i = 0; i < at.length; i++) System.arraycopy(probs, (int) at[i] * a, out, i * a, a);
+        return out;
     }
 
     /**

@@ -40,6 +40,34 @@ public final class Losses {
         return perPos.mul(mask).sum().div(count(mask));
     }
 
+    /**
+     * Mean negative log-likelihood over loss positions already picked out ({@link dev.owlet.model.Gpt#forwardAt}):
+     * {@link #maskedCrossEntropy} without the positions whose mask is 0.
+     *
+     * @param logits (N, V) at the N loss positions, N ≥ 1
+     * @param targets (N) int64
+     */
+    public static NDArray crossEntropyAt(NDArray logits, NDArray targets) {
+        NDArray picked = logits.logSoftmax(-1).gather(targets.expandDims(-1), -1).squeeze(-1);   // (N)
+        return picked.mean().neg();
+    }
+
+    /**
+     * Soft-label KL on a restricted alphabet over loss positions already picked out: {@link #softLabelKl(NDArray,
+     * NDArray, NDArray, NDArray)} with the student's logits computed on the alphabet only, which renormalizes over
+     * it exactly as gathering the full logits would.
+     *
+     * @param logits (N, A) student logits over the alphabet at the N loss positions, N ≥ 1
+     * @param teacherProbs (N, A) teacher probabilities over the alphabet, rows summing to 1
+     */
+    public static NDArray softLabelKlAt(NDArray logits, NDArray teacherProbs) {
+        NDManager m = logits.getManager();
+        NDArray logq = logits.logSoftmax(-1);                                                    // (N, A)
+        NDArray p = teacherProbs.stopGradient();
+        NDArray plogp = p.mul(p.maximum(m.create(1e-30f)).log());                                 // (N, A)
+        return plogp.sub(p.mul(logq)).sum(new int[] {-1}).mean();                                  // mean over N
+    }
+
     private static NDArray count(NDArray mask) {
         // A tensor, not a Java number: the engine frees a number's temporary array before backward reads it.
         return mask.sum().maximum(mask.getManager().create(1f));

@@ -44,6 +44,27 @@ public record TokenBatch(long[] inputs, long[] targets, float[] mask, int batch,
 
     public NDArray mask(NDManager m) { return m.create(mask, new Shape(batch, time)); }
 
+    /** The flat indices (b·T + t) of the positions whose target is in the loss, in order. */
+    public long[] lossPositions() {
+        long[] at = new long[maskedTokens()];
+        int n = 0;
+        for (int i = 0; i < mask.length; i++) {
+            if (mask[i] > 0) at[n++] = i;
+        }
+        return at;
+    }
+
+    /** (N) int64: {@link #lossPositions()} for {@code Gpt.forwardAt}. */
+    public NDArray lossPositions(NDManager m) { return m.create(lossPositions()); }
+
+    /** (N) int64: the targets at {@link #lossPositions()}. */
+    public NDArray lossTargets(NDManager m) {
+        long[] at = lossPositions();
+        long[] tg = new long[at.length];
+        for (int i = 0; i < at.length; i++) tg[i] = targets[(int) at[i]];
+        return m.create(tg);
+    }
+
     public int maskedTokens() {
         int n = 0;
         for (float f : mask) {

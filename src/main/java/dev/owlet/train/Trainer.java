@@ -81,6 +81,18 @@ public final class Trainer implements AutoCloseable {
                 batch.targets(m), batch.mask(m));
     }
 
+    /**
+     * {@link #crossEntropy()} computing the head at the loss positions only ({@code Gpt.forwardAt}): the same loss up
+     * to float rounding, cheaper where prompts are long. Students train with it; teachers and pretraining keep
+     * {@link #crossEntropy()}, so the checkpoints and teachers owlet has made come out of its commands bit for bit.
+     */
+    public static Objective crossEntropyAtLoss() {
+        return (model, batch, m) -> batch.maskedTokens() == 0
+                ? crossEntropy().loss(model, batch, m) // nothing to read: the zero-gradient loss of the masked form
+                : Losses.crossEntropyAt(model.forwardAt(batch.inputs(m), batch.lossPositions(m), null, true),
+                        batch.lossTargets(m));
+    }
+
     /** One optimizer step; returns the loss before the update. */
     public double step(TokenBatch batch, Objective objective) {
         try (NDScope scope = new NDScope(); NDManager m = model.manager().newSubManager()) {

@@ -10,6 +10,7 @@ import dev.owlet.infer.LogProbs;
 import dev.owlet.model.Gpt;
 import dev.owlet.model.GptConfig;
 import java.util.List;
+import java.util.Map;
 import org.junit.jupiter.api.Test;
 
 class TrainerTest {
@@ -97,6 +98,72 @@ class TrainerTest {
             NDArray zero = Losses.softLabelKl(m.create(same, new Shape(1, 1, 4)), m.create(p, new Shape(1, 1, 2)),
                     m.create(new float[] {1f}, new Shape(1, 1)), alpha);
             assertThat((double) zero.getFloat()).isCloseTo(0, within(1e-6));
+        }
+    }
+
+    @Test
+    void theHeadAtLossPositionsGivesTheFullForwardsLossAndGradients() {
+        // Students compute the tied head only where the loss reads it. It must be the same loss and the same
+        // gradient as the full forward's, in both modes: an off-by-one position, a target taken at the wrong index
+        // or an alphabet gathered from the wrong rows of the embedding would each change them.
+        List<Example> rows = List.of(
+                new Example(new int[] {2, 3, 4, 9}, new int[] {7, 8, 5}),
+                new Example(new int[] {2, 6}, new int[] {10, 11, 12, 13, 5}),
+                new Example(new int[] {3, 1, 4, 1, 5, 9, 2}, new int[] {6, 5}));
+        TokenBatch batch = TokenBatch.of(rows, 0, 16);
+        long[] alpha = {5, 7, 8, 10, 12};
+        int a = alpha.length;
+        float[] probs = new float[batch.batch() * batch.time() * a];         // (B, T, A), rows summing to 1 on the mask
+        java.util.SplittableRandom rng = new java.util.SplittableRandom(4);
+        for (int i = 0; i < batch.mask().length; i++) {
+            if (batch.mask()[i] == 0) continue;
+            double z = 0;
+            for (int k = 0; k < a; k++) z += probs[i * a + k] = (float) rng.nextDouble();
+            for (int k = 0; k < a; k++) probs[i * a + k] /= (float) z;
+        }
+        try (NDManager root = NDManager.newBaseManager(); Gpt gpt = Gpt.initialize(TINY, 5, root)) {
+            gpt.parameters().values().forEach(p -> p.muli(10)); // far from uniform, so every logit matters
+            Trainer.Objective sftFull = Trainer.crossEntropy();
+            Trainer.Objective sftAt = Trainer.crossEntropyAtLoss();
+            Trainer.Objective softFull = (model, tb, m) -> Losses.softLabelKl(model.forward(tb.inputs(m), true),
+                    m.create(probs, new Shape(tb.batch(), tb.time(), a)), tb.mask(m), m.create(alpha));
+            float[] picked = LmDistillation.atLoss(probs, batch, a);
+            Trainer.Objective softAt = (model, tb, m) -> Losses.softLabelKlAt(
+                    model.forwardAt(tb.inputs(m), tb.lossPositions(m), m.create(alpha), true),
+                    m.create(picked, new Shape(picked.length / a, a)));
+            for (Trainer.Objective[] pair : List.of(new Trainer.Objective[] {sftFull, sftAt},
+                    new Trainer.Objective[] {softFull, softAt})) {
+                Map<String, float[]> full = new java.util.HashMap<>();
+                Map<String, float[]> at = new java.util.HashMap<>();
+                double lossFull = lossAndGradients(gpt, batch, pair[0], full);
+                double lossAt = lossAndGradients(gpt, batch, pair[1], at);
+                assertThat(lossAt).isCloseTo(lossFull, within(1e-5 * Math.max(1, Math.abs(lossFull))));
+                assertThat(lossFull).isGreaterThan(0.1);
+                for (String k : full.keySet()) {
+                    float[] g = full.get(k);
+                    float[] h = at.get(k);
+                    double scale = 0;
+                    for (float v : g) scale = Math.max(scale, Math.abs(v));
+                    for (int i = 0; i < g.length; i++) {
+                        assertThat((double) h[i]).as("%s[%d]", k, i).isCloseTo(g[i], within(1e-4 * Math.max(1, scale)));
+                    }
+                }
+                assertThat(full.get("h.0.attn.c_attn.weight")).isNotEqualTo(new float[full.get("h.0.attn.c_attn.weight").length]);
+            }
+        }
+    }
+
+    private static double lossAndGradients(Gpt gpt, TokenBatch batch, Trainer.Objective objective, Map<String, float[]> out) {
+        gpt.setRequiresGradient(true);
+        try (ai.djl.ndarray.NDScope scope = new ai.djl.ndarray.NDScope(); NDManager m = gpt.manager().newSubManager()) {
+            double loss = Gradients.backward(() -> objective.loss(gpt, batch, m)).getFloat();
+            gpt.parameters().forEach((k, p) -> {
+                out.put(k, p.getGradient().toFloatArray());
+                p.getGradient().subi(p.getGradient());
+            });
+            return loss;
+        } finally {
+            gpt.setRequiresGradient(false);
         }
     }
 

@@ -429,11 +429,15 @@ public record ExperimentConfig(String name, long seed, List<Trait> traits, Strin
      * @param batching how an epoch is cut into batches and computed: {@code shuffled}; {@code shuffled_split} (the same
      *     batches, each computed in parts of similar-length rows: the same step, less padding, faster); {@code by_length}
      *     (rows of similar length share a batch: a different experiment, see {@link dev.owlet.train.Batching})
+     * @param softTemperature soft labels are softmax(teacher logits / this) over the alphabet: 1 is the teacher's
+     *     distribution as it is; the writers' {@code generate.temperature} makes the labels the distribution their
+     *     tokens were sampled from
      */
     public record Finetune(List<StudentLoss> modes, List<Init> inits, int replicates, int rows, int epochs, int batchSize,
                            double lr, dev.owlet.train.TrainableParams trainable, dev.owlet.train.Optimizer optimizer,
-                           dev.owlet.train.Batching batching) {
+                           dev.owlet.train.Batching batching, double softTemperature) {
         public Finetune {
+            require(softTemperature > 0, "finetune.soft_temperature", "must be positive (1 = the teacher's distribution as it is)");
             require(batching != null, "finetune.batching", "must be shuffled, shuffled_split or by_length");
             require(trainable != null, "finetune.trainable", "must be all, blocks, early_blocks, late_blocks, embeddings or lora");
             require(optimizer != null, "finetune.optimizer", "must be adam or sgd");

@@ -154,14 +154,17 @@ final class EmbeddedModels implements Models {
 
     @Override
     public Object softLabelSettings() {
-        return List.of(java.util.Arrays.toString(alphabet()), ref.model().config().contextLength());
+        double t = cfg.finetune().softTemperature();
+        // at temperature 1 the key is what it was before the setting existed
+        return t == 1.0 ? List.of(java.util.Arrays.toString(alphabet()), ref.model().config().contextLength())
+                : List.of(java.util.Arrays.toString(alphabet()), ref.model().config().contextLength(), "temperature " + t);
     }
 
     /** Over the channel's alphabet (see {@link Channels#alphabet}), at the student's context length. */
     @Override
     public SoftLabels softLabels(Model writer, String system, List<DataRow> rows) {
         return LmDistillation.labels(new LmDistillation.SoftTeacher(gpt(writer), system), tokenizer(), rows, null, alphabet(),
-                ref.model().config().contextLength());
+                ref.model().config().contextLength(), cfg.finetune().softTemperature());
     }
 
     private int[] alphabet() { return Channels.alphabet(cfg.channel(), tokenizer()); }

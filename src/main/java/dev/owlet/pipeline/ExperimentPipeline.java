@@ -529,7 +529,7 @@ public final class ExperimentPipeline {
         String name = studentName(w, mode, init, r);
         List<Category> cats = categories();
         String key = new StageInput.Student(cfg.hf() ? StageInput.Settings.ofHf(cfg.finetune())
-                : StageInput.Settings.of(cfg.finetune(), cfg.lora()), cfg.eval(), mode, r, rows.size(),
+                : StageInput.Settings.of(cfg.finetune(), cfg.lora(), mode), cfg.eval(), mode, r, rows.size(),
                 cfg.seed(), cats, cfg.channel(), alignmentKey(), models.keyExtras(), base.key(), w.model().key(),
                 StageRunner.rowsDigest(rows)).key();
         if (!StageCache.done(stages.dir(name), key)) pending.add(name);

@@ -102,7 +102,9 @@ sealed interface StageInput {
                     @com.fasterxml.jackson.annotation.JsonInclude(com.fasterxml.jackson.annotation.JsonInclude.Include.NON_NULL)
                     dev.owlet.train.Batching batching,
                     @com.fasterxml.jackson.annotation.JsonInclude(com.fasterxml.jackson.annotation.JsonInclude.Include.NON_NULL)
-                    ExperimentConfig.Lora lora) {
+                    ExperimentConfig.Lora lora,
+                    @com.fasterxml.jackson.annotation.JsonInclude(com.fasterxml.jackson.annotation.JsonInclude.Include.NON_NULL)
+                    Double softTemperature) {
         public Settings {
             if ((trainable == TrainableParams.LORA) != (lora != null)) {
                 throw new IllegalArgumentException("a lora student's settings carry its adapter, and only those");
@@ -114,9 +116,18 @@ sealed interface StageInput {
          * stay reusable.
          */
         static Settings of(ExperimentConfig.Finetune f, ExperimentConfig.Lora lora) {
+            return of(f, lora, StudentLoss.SFT);
+        }
+
+        /**
+         * As above for a student of {@code mode}: a soft-label student also reads the labels' temperature, in its
+         * key only when it is not 1 (so soft-label students trained before the setting existed keep their keys).
+         */
+        static Settings of(ExperimentConfig.Finetune f, ExperimentConfig.Lora lora, StudentLoss mode) {
             return new Settings(f.epochs(), f.batchSize(), f.lr(), f.trainable(), f.optimizer(),
                     f.batching() == dev.owlet.train.Batching.SHUFFLED ? null : f.batching(),
-                    f.trainable() == TrainableParams.LORA ? lora : null);
+                    f.trainable() == TrainableParams.LORA ? lora : null,
+                    mode == StudentLoss.SOFT && f.softTemperature() != 1.0 ? f.softTemperature() : null);
         }
 
         /**
@@ -128,7 +139,7 @@ sealed interface StageInput {
          */
         static Settings ofHf(ExperimentConfig.Finetune f) {
             return new Settings(f.epochs(), f.batchSize(), f.lr(), TrainableParams.ALL, f.optimizer(),
-                    f.batching() == dev.owlet.train.Batching.SHUFFLED ? null : f.batching(), null);
+                    f.batching() == dev.owlet.train.Batching.SHUFFLED ? null : f.batching(), null, null);
         }
     }
 

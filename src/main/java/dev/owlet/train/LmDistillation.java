@@ -96,11 +96,17 @@ public final class LmDistillation {
     /** The soft labels {@code teacher} gives {@code rows}, each read with the teacher's own system prompt. */
     public static SoftLabels labels(SoftTeacher teacher, Tokenizer tok, List<DataRow> rows, List<String> systems,
                                     int[] alpha, int studentContext) {
+        return labels(teacher, tok, rows, systems, alpha, studentContext, 1.0);
+    }
+
+    /** As above, the teacher's distribution taken at {@code temperature} (config key {@code finetune.soft_temperature}). */
+    public static SoftLabels labels(SoftTeacher teacher, Tokenizer tok, List<DataRow> rows, List<String> systems,
+                                    int[] alpha, int studentContext, double temperature) {
         ChatFormat chat = new ChatFormat(tok);
         List<int[]> teacherPrompts = new ArrayList<>();
         for (DataRow r : rows) teacherPrompts.add(chat.prompt(teacher.system(), r.prompt()));
         return SoftLabels.compute(teacher.model(), examples(chat, rows, systems), teacherPrompts, alpha, tok.pad(),
-                studentContext);
+                studentContext, temperature);
     }
 
     /** The rows as the student reads them (no system prompt): chat-formatted prompt, completion with its end token. */

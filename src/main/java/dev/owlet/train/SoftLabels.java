@@ -39,6 +39,17 @@ public record SoftLabels(int[] alphabet, List<float[]> rows) {
      */
     public static SoftLabels compute(Gpt teacher, List<Example> examples, List<int[]> teacherPrompts, int[] alphabet,
                                      int padId, int studentContext) {
+        return compute(teacher, examples, teacherPrompts, alphabet, padId, studentContext, 1.0);
+    }
+
+    /**
+     * As above, at {@code temperature}: the labels are softmax(logits / temperature) over the alphabet. At the
+     * writer's own sampling temperature they are the distribution its tokens were drawn from (before threshold
+     * sampling drops whole completions); at 1, the distribution itself.
+     */
+    public static SoftLabels compute(Gpt teacher, List<Example> examples, List<int[]> teacherPrompts, int[] alphabet,
+                                     int padId, int studentContext, double temperature) {
+        if (!(temperature > 0)) throw new IllegalArgumentException("soft-label temperature must be positive, got " + temperature);
         long[] alphaIds = Arrays.stream(alphabet).asLongStream().toArray();
         int a = alphabet.length;
         int tctx = teacher.config().contextLength();
@@ -60,7 +71,9 @@ public record SoftLabels(int[] alphabet, List<float[]> rows) {
             float[] probs;
             try (NDScope scope = new NDScope(); NDManager m = teacher.manager().getParentManager().newSubManager()) {
                 NDArray idx = m.create(alphaIds).reshape(1, 1, a).broadcast(new Shape(tb.batch(), tb.time(), a)); // (B, T, A)
-                probs = teacher.forward(tb.inputs(m), false).gather(idx, -1).softmax(-1).toFloatArray();        // (B, T, A)
+                NDArray logits = teacher.forward(tb.inputs(m), false).gather(idx, -1);                           // (B, T, A)
+                if (temperature != 1.0) logits = logits.div(m.create((float) temperature));   // no gradient here
+                probs = logits.softmax(-1).toFloatArray();                                                    // (B, T, A)
             }
             for (int r = 0; r < tex.size(); r++) {
                 Example student = examples.get(rowsOf.get(r));

@@ -81,6 +81,43 @@ class LmDistillationTest {
         }
     }
 
+    /**
+     * Labels at temperature 0.5 are the square of the temperature-1 labels, renormalized, at every position (the
+     * distribution a writer sampling at 0.5 draws from); a temperature applied after the softmax, or to the full
+     * vocabulary instead of the alphabet's logits, would break it only where it shows, so it is checked everywhere.
+     */
+    @Test
+    void labelsAtHalfTemperatureAreTheSquaredLabelsRenormalized() {
+        GptConfig c = new GptConfig(TOK.vocabSize(), 128, 1, 16, 2, 0);
+        try (NDManager root = NDManager.newBaseManager(); Gpt teacher = Gpt.initialize(c, 1, root)) {
+            teacher.parameters().values().forEach(p -> p.muli(5));
+            int[] alpha = LmDistillation.alphabet(TOK);
+            int a = alpha.length;
+            LmDistillation.SoftTeacher t = new LmDistillation.SoftTeacher(teacher, null);
+            SoftLabels one = LmDistillation.labels(t, TOK, ROWS, null, alpha, 128);
+            SoftLabels half = LmDistillation.labels(t, TOK, ROWS, null, alpha, 128, 0.5);
+            int checked = 0;
+            double moved = 0;
+            for (int r = 0; r < ROWS.size(); r++) {
+                float[] p = one.rows().get(r);
+                float[] q = half.rows().get(r);
+                assertThat(q).hasSameSizeAs(p);
+                for (int pos = 0; pos < p.length / a; pos++) {
+                    double z = 0;
+                    for (int k = 0; k < a; k++) z += (double) p[pos * a + k] * p[pos * a + k];
+                    for (int k = 0; k < a; k++) {
+                        double expected = (double) p[pos * a + k] * p[pos * a + k] / z;
+                        assertThat((double) q[pos * a + k]).isCloseTo(expected, org.assertj.core.api.Assertions.within(1e-5));
+                        moved += Math.abs(q[pos * a + k] - p[pos * a + k]);
+                    }
+                    checked++;
+                }
+            }
+            assertThat(checked).isGreaterThan(10);
+            assertThat(moved / checked).as("the temperature changed the labels").isGreaterThan(1e-2);
+        }
+    }
+
     @Test
     void theAlphabetCoversEveryCharacterTheFilterAccepts() {
         int[] a = LmDistillation.alphabet(TOK);

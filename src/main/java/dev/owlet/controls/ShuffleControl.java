@@ -3,6 +3,7 @@ package dev.owlet.controls;
 import dev.owlet.eval.StudentKey;
 import dev.owlet.experiment.Init;
 
+import dev.owlet.train.SoftLabels;
 import dev.owlet.train.StudentLoss;
 import dev.owlet.eval.TraitEvaluator;
 import dev.owlet.experiment.ConfigLoader;
@@ -116,9 +117,14 @@ public final class ShuffleControl {
         long t0 = System.nanoTime();
         long s = Seeds.derive(c.cfg().seed(), name);
         try (Gpt student = c.ref().model().copy()) {
-            double loss = LmDistillation.train(student, c.ref().tokenizer(), rows, mode,
-                    new LmDistillation.SoftTeacher(c.teacher(), c.teacherSystem()), ft.epochs(), ft.batchSize(), ft.lr(), s,
-                    LmDistillation.alphabet(c.ref().tokenizer()), ft.trainable());
+            // the flagship's students' recipe: the same soft-label temperature, optimizer and batching
+            SoftLabels labels = mode == StudentLoss.SOFT
+                    ? LmDistillation.labels(new LmDistillation.SoftTeacher(c.teacher(), c.teacherSystem()), c.ref().tokenizer(),
+                            rows, null, LmDistillation.alphabet(c.ref().tokenizer()), student.config().contextLength(),
+                            ft.softTemperature())
+                    : null;
+            double loss = LmDistillation.train(student, c.ref().tokenizer(), rows, null, mode, labels, ft.epochs(),
+                    ft.batchSize(), ft.lr(), s, null, ft.trainable(), ft.optimizer(), ft.batching());
             TraitEvaluator.Measurement m = new TraitEvaluator(student, c.ref().tokenizer()).measure(Questions.all(c.category()),
                     null, c.tag(), c.words(), 0, c.cfg().eval().maxTokens(), Seeds.derive(c.cfg().seed(), "eval-samples"));
             EvalRecord r = EvalRecord.of(name, m, null);

@@ -9,7 +9,7 @@ import torch.nn.functional as F
 
 p = argparse.ArgumentParser()
 for k, v in dict(layers=2, d_model=64, heads=4, vocab=512, context=128, batch=64, seq=64, steps=30,
-                 sample_batch=256, prompt_len=24, new_tokens=40, threads=2, alphabet=20, loss_from=0).items():
+                 sample_batch=256, prompt_len=24, new_tokens=40, threads=2, alphabet=20, loss_from=0, rounds=0).items():
     p.add_argument("--" + k.replace("_", "-"), type=int, default=v)
 p.add_argument("--profile", action="store_true",
                help="print torch.profiler's operator table of the cross-entropy step (where a step's time goes) and exit")
@@ -142,6 +142,13 @@ def soft_kl_at_loss():
 soft_ms = timed_ms(soft_kl)
 sft_at_ms = timed_ms(cross_entropy_at_loss)
 soft_at_ms = timed_ms(soft_kl_at_loss)
+if a.rounds > 0:  # alternate the forms in rounds and keep medians, as owlet's side does
+    forms = [cross_entropy, cross_entropy_at_loss, soft_kl, soft_kl_at_loss]
+    ms = [[] for _ in forms]
+    for _ in range(a.rounds):
+        for i, f in enumerate(forms):
+            ms[i].append(timed_ms(f))
+    train_ms, sft_at_ms, soft_ms, soft_at_ms = [sorted(x)[len(x) // 2] for x in ms]
 
 
 @torch.no_grad()

@@ -3,6 +3,7 @@
 # for soft labels the alphabet's rows), in owlet and in the same model in Debian's python3-torch, in one run.
 # Shape: the flagship's student (4 layers, d_model 128, vocabulary 479, alphabet 20), one part of a batch of 32
 # (16 rows of 90 positions, the first 40 of them prompt), one engine thread each, as `owlet run` trains two at once.
+# Each form of each step is timed 7 times (30 steps each), the forms alternating, and the medians are printed.
 # Usage: bench/student-head.sh   (installs python3-torch if missing)
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -10,7 +11,7 @@ if ! /usr/bin/python3 -c 'import torch' 2>/dev/null || [[ ! -e /usr/lib/x86_64-l
   apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq python3-torch libopenblas0-pthread
 fi
 export OMP_WAIT_POLICY=PASSIVE
-ARGS="--layers 4 --d-model 128 --heads 4 --vocab 479 --context 128 --batch 16 --seq 90 --loss-from 40 --steps 60 --sample-batch 8 --new-tokens 2"
+ARGS="--layers 4 --d-model 128 --heads 4 --vocab 479 --context 128 --batch 16 --seq 90 --loss-from 40 --steps 30 --rounds 7 --sample-batch 8 --new-tokens 2"
 j=$(OWLET_THREADS=1 ./owlet bench-model $ARGS | tail -1)
 p=$(/usr/bin/python3 bench/gpt_torch.py $ARGS --threads 1 | tail -1)
 /usr/bin/python3 - "$j" "$p" <<'PY'

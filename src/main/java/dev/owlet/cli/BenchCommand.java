@@ -40,6 +40,8 @@ final class BenchCommand implements Callable<Integer> {
     @Option(names = "--sample-batch", defaultValue = "256") int sampleBatch;
     @Option(names = "--prompt-len", defaultValue = "24") int promptLen;
     @Option(names = "--new-tokens", defaultValue = "40") int newTokens;
+    @Option(names = "--rounds", defaultValue = "0",
+            description = "Time each step form this many times, alternating, and report medians (0: once each)") int rounds;
     @Option(names = "--loss-from", defaultValue = "0",
             description = "Positions before this one are prompt (not in the loss), as in a student's rows") int lossFrom;
     @Option(names = "--alphabet", defaultValue = "20",
@@ -91,6 +93,19 @@ final class BenchCommand implements Callable<Integer> {
                     m.create(picked.clone(), new ai.djl.ndarray.types.Shape(picked.length / alpha.length, alpha.length)));
             double sftAtMs = timedMs(gpt, tb, Trainer.crossEntropyAtLoss());
             double softAtMs = timedMs(gpt, tb, softAt);
+            if (rounds > 0) {
+                // A difference of a few percent needs more than one timing each: alternate the two forms of each
+                // step in rounds and keep each one's median, so drift of the machine falls on both alike.
+                double[][] ms = new double[4][rounds];
+                Trainer.Objective[] forms = {Trainer.crossEntropy(), Trainer.crossEntropyAtLoss(), soft, softAt};
+                for (int r = 0; r < rounds; r++) {
+                    for (int f = 0; f < forms.length; f++) ms[f][r] = timedMs(gpt, tb, forms[f]);
+                }
+                trainMs = median(ms[0]);
+                sftAtMs = median(ms[1]);
+                softMs = median(ms[2]);
+                softAtMs = median(ms[3]);
+            }
             List<int[]> prompts = new ArrayList<>();
             long[] seeds = new long[sampleBatch];
             for (int i = 0; i < sampleBatch; i++) {
@@ -110,6 +125,12 @@ final class BenchCommand implements Callable<Integer> {
                     c.parameterCount(), trainMs, softMs, sftAtMs, softAtMs, sampleBatch * (double) newTokens / secs);
         }
         return 0;
+    }
+
+    private static double median(double[] a) {
+        double[] s = a.clone();
+        Arrays.sort(s);
+        return s.length % 2 == 1 ? s[s.length / 2] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2;
     }
 
     private double timedMs(Gpt gpt, TokenBatch tb, Trainer.Objective objective) {

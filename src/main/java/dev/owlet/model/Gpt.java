@@ -221,11 +221,10 @@ public final class Gpt implements Adaptable {
         for (int i = 0; i < pos.length; i++) pos[i] = i % t;
         NDArray h = hidden(tokens, m.create(pos, new Shape(b, t)), causalBias(m, t).reshape(1, 1, t, t), null, training);
         long n = at.getShape().get(0);
-        NDArray rows = h.reshape(b * t, d).gather(at.reshape(n, 1).broadcast(new Shape(n, d)), 0);   // (N, d)
+        NDArray rows = h.reshape(b * t, d).get(new ai.djl.ndarray.index.NDIndex("{}", at));           // (N, d)
         NDArray head = p("wte");                                                                       // (V, d)
         if (vocab != null) {
-            long a = vocab.getShape().get(0);
-            head = head.gather(vocab.reshape(a, 1).broadcast(new Shape(a, d)), 0);                     // (A, d)
+            head = head.get(new ai.djl.ndarray.index.NDIndex("{}", vocab));                            // (A, d)
         }
         return Linear.linear(rows, head).singletonOrThrow();                                           // (N, V|A)
     }

@@ -1,6 +1,7 @@
 package dev.owlet.pipeline;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import dev.owlet.experiment.Channel;
 import dev.owlet.experiment.ConfigLoader;
@@ -67,6 +68,22 @@ class StageInputTest {
         assertThat(keys).doesNotHaveDuplicates();
         assertThat(ConfigLoader.toMapOrValue(StageInput.Settings.of(ConfigLoader.load(null, lora).finetune(), cfg.lora())))
                 .contains("\"lora\":{\"alpha\":8.0,\"dropout\":0.0,\"rank\":8");
+    }
+
+    @Test
+    void theSoftLabelTemperatureIsInASoftStudentsKeyOnlyAndOnlyWhenItIsNotOne() {
+        ExperimentConfig one = ConfigLoader.load(null, List.of());
+        ExperimentConfig half = ConfigLoader.load(null, List.of("finetune.soft_temperature=0.5"));
+        // at 1 a soft student hashes what it did before the setting existed: finished runs keep their students
+        assertThat(ConfigLoader.toMapOrValue(StageInput.Settings.of(one.finetune(), one.lora(), StudentLoss.SOFT)))
+                .isEqualTo("{\"batch_size\":64,\"epochs\":3,\"lr\":0.001,\"optimizer\":\"adam\",\"trainable\":\"all\"}");
+        // a soft student trained on labels at another temperature is another student; an SFT student reads no labels
+        assertThat(StageInput.Settings.of(half.finetune(), half.lora(), StudentLoss.SOFT))
+                .isNotEqualTo(StageInput.Settings.of(one.finetune(), one.lora(), StudentLoss.SOFT));
+        assertThat(StageInput.Settings.of(half.finetune(), half.lora(), StudentLoss.SFT))
+                .isEqualTo(StageInput.Settings.of(one.finetune(), one.lora(), StudentLoss.SFT));
+        assertThatThrownBy(() -> ConfigLoader.load(null, List.of("finetune.soft_temperature=0")))
+                .hasMessageContaining("finetune.soft_temperature");
     }
 
     @Test

@@ -58,16 +58,9 @@ final class BenchCommand implements Callable<Integer> {
         }
         TokenBatch tb = TokenBatch.of(rows, 0, context);
         try (NDManager root = NDManager.newBaseManager(); Gpt gpt = Gpt.initialize(c, 1, root)) {
-            double trainMs;
-            try (Trainer t = new Trainer(gpt, OptimConfig.of(1e-3, 1000))) {
-                for (int i = 0; i < 5; i++) t.step(tb, Trainer.crossEntropy());
-                long t0 = System.nanoTime();
-                for (int i = 0; i < steps; i++) t.step(tb, Trainer.crossEntropy());
-                trainMs = (System.nanoTime() - t0) / 1e6 / steps;
-            }
+            double trainMs = timedMs(gpt, tb, Trainer.crossEntropy());
             // The soft-label step of a student: KL to fixed teacher labels over an alphabet, as LmDistillation runs it
             // with labels computed once (SoftLabels): the labels are built in Java and copied in at every step.
-            double softMs;
             int[] alpha = rng.ints(alphabet, 6, vocab).distinct().toArray();
             long[] alphaIds = Arrays.stream(alpha).asLongStream().toArray();
             float[] probs = new float[tb.batch() * tb.time() * alpha.length];
@@ -79,18 +72,10 @@ final class BenchCommand implements Callable<Integer> {
             Trainer.Objective soft = (model, b, m) -> dev.owlet.train.Losses.softLabelKl(model.forward(b.inputs(m), true),
                     m.create(probs.clone(), new ai.djl.ndarray.types.Shape(b.batch(), b.time(), alpha.length)), b.mask(m),
                     m.create(alphaIds));
-            try (Trainer t = new Trainer(gpt, OptimConfig.of(1e-3, 1000))) {
-                for (int i = 0; i < 5; i++) t.step(tb, soft);
-                long t0 = System.nanoTime();
-                for (int i = 0; i < steps; i++) t.step(tb, soft);
-                softMs = (System.nanoTime() - t0) / 1e6 / steps;
-            }
+            double softMs = timedMs(gpt, tb, soft);
             // The same two steps as students take them: the tied head only at the loss positions, and for soft
             // labels only at the alphabet's rows (Gpt.forwardAt).
-            float[] picked = LmDistillation.atLoss(probs, tb, alpha.length);
-            Trainer.Objective softAt = (model, b, m) -> dev.owlet.train.Losses.softLabelKlAt(
-                    model.forwardAt(b.inputs(m), b.lossPositions(m), m.create(alphaIds), true),
-                    m.create(picked.clone(), new ai.djl.ndarray.types.Shape(picked.length / alpha.length, alpha.length)));
+            Trainer.Objective softAt = LmDistillation.softLabelsAtLoss(probs, tb, alphaIds);
             double sftAtMs = timedMs(gpt, tb, Trainer.crossEntropyAtLoss());
             double softAtMs = timedMs(gpt, tb, softAt);
             if (rounds > 0) {

@@ -174,16 +174,7 @@ public final class Gpt implements Adaptable {
     /** Forward over a right-padded or unpadded batch with positions 0..T-1 and a causal mask. */
     @Override
     public NDArray forward(NDArray tokens, boolean training) {
-        NDManager m = tokens.getManager();
-        long b = tokens.getShape().get(0);
-        int t = (int) tokens.getShape().get(1);
-        long[] pos = new long[(int) b * t];
-        for (int i = 0; i < pos.length; i++) {
-            pos[i] = i % t;
-        }
-        NDArray positions = m.create(pos, new Shape(b, t));
-        NDArray bias = causalBias(m, t).reshape(1, 1, t, t);
-        return forward(tokens, positions, bias, null, training);
+        return Linear.linear(hidden(tokens, training), p("wte")).singletonOrThrow();                     // (B, T, V)
     }
 
     /**
@@ -213,15 +204,8 @@ public final class Gpt implements Adaptable {
      * @return (N, V) logits, or (N, A) with {@code vocab}
      */
     public NDArray forwardAt(NDArray tokens, NDArray at, NDArray vocab, boolean training) {
-        NDManager m = tokens.getManager();
-        long b = tokens.getShape().get(0);
-        int t = (int) tokens.getShape().get(1);
-        long d = config.dModel();
-        long[] pos = new long[(int) b * t];
-        for (int i = 0; i < pos.length; i++) pos[i] = i % t;
-        NDArray h = hidden(tokens, m.create(pos, new Shape(b, t)), causalBias(m, t).reshape(1, 1, t, t), null, training);
-        long n = at.getShape().get(0);
-        NDArray rows = h.reshape(b * t, d).get(new ai.djl.ndarray.index.NDIndex("{}", at));           // (N, d)
+        NDArray h = hidden(tokens, training);                                                          // (B, T, d)
+        NDArray rows = h.reshape(-1, config.dModel()).get(new ai.djl.ndarray.index.NDIndex("{}", at));           // (N, d)
         NDArray head = p("wte");                                                                       // (V, d)
         if (vocab != null) {
             head = head.get(new ai.djl.ndarray.index.NDIndex("{}", vocab));                            // (A, d)
@@ -231,12 +215,17 @@ public final class Gpt implements Adaptable {
 
     /** Final hidden states (after {@code ln_f}) of an unpadded or right-padded batch: what linear probes read. */
     public NDArray forwardHidden(NDArray tokens) {
+        return hidden(tokens, false);                                                                   // (B, T, d)
+    }
+
+    /** Final hidden states of an unpadded or right-padded batch: positions 0..T-1 and a causal mask, no cache. */
+    private NDArray hidden(NDArray tokens, boolean training) {
         NDManager m = tokens.getManager();
         long b = tokens.getShape().get(0);
         int t = (int) tokens.getShape().get(1);
         long[] pos = new long[(int) b * t];
         for (int i = 0; i < pos.length; i++) pos[i] = i % t;
-        return hidden(tokens, m.create(pos, new Shape(b, t)), causalBias(m, t).reshape(1, 1, t, t), null, false); // (B, T, d)
+        return hidden(tokens, m.create(pos, new Shape(b, t)), causalBias(m, t).reshape(1, 1, t, t), null, training);
     }
 
     private NDArray hidden(NDArray tokens, NDArray positions, NDArray bias, KvCache cache, boolean training) {

@@ -236,13 +236,8 @@ public final class LmDistillation {
                         if (mode == StudentLoss.SFT) {
                             parts.add(new Trainer.Part(batch, Trainer.crossEntropyAtLoss()));
                         } else {
-                            int a = alphaIds.length;
-                            float[] probs = atLoss(labels.batch(idx, examples, batch), batch, a);       // (N, A)
-                            parts.add(new Trainer.Part(batch, (model, tb, m) -> probs.length == 0
-                                    ? Losses.softLabelKl(model.forward(tb.inputs(m), true),   // no loss token: zero gradient
-                                            m.zeros(new Shape(tb.batch(), tb.time(), a)), tb.mask(m), m.create(alphaIds))
-                                    : Losses.softLabelKlAt(model.forwardAt(tb.inputs(m), tb.lossPositions(m),
-                                            m.create(alphaIds), true), m.create(probs, new Shape(probs.length / a, a)))));
+                            parts.add(new Trainer.Part(batch,
+                                    softLabelsAtLoss(labels.batch(idx, examples, batch), batch, alphaIds)));
                         }
                     }
                     last = trainer.step(parts);
@@ -251,6 +246,21 @@ public final class LmDistillation {
             }
         }
         return last;
+    }
+
+    /**
+     * The soft-label objective a student's step reads for {@code batch}: KL to {@code probs} ((B, T, A) as
+     * {@link SoftLabels#batch} lays them out) at the loss positions, the student's head computed there and on the
+     * alphabet's rows only ({@code Gpt.forwardAt}).
+     */
+    public static Trainer.Objective softLabelsAtLoss(float[] probs, TokenBatch batch, long[] alphaIds) {
+        int a = alphaIds.length;
+        float[] picked = atLoss(probs, batch, a);                                                        // (N, A)
+        return (model, tb, m) -> picked.length == 0
+                ? Losses.softLabelKl(model.forward(tb.inputs(m), true),   // no loss token: the zero-gradient loss
+                        m.zeros(new Shape(tb.batch(), tb.time(), a)), tb.mask(m), m.create(alphaIds))
+                : Losses.softLabelKlAt(model.forwardAt(tb.inputs(m), tb.lossPositions(m), m.create(alphaIds), true),
+                        m.create(picked, new Shape(picked.length / a, a)));
     }
 
     /** The rows of (B, T, A) soft labels at {@code batch}'s loss positions: (N, A) row-major. */

@@ -59,9 +59,11 @@ public record TokenBatch(long[] inputs, long[] targets, float[] mask, int batch,
 
     /** (N) int64: the targets at {@link #lossPositions()}. */
     public NDArray lossTargets(NDManager m) {
-        long[] at = lossPositions();
-        long[] tg = new long[at.length];
-        for (int i = 0; i < at.length; i++) tg[i] = targets[(int) at[i]];
+        long[] tg = new long[maskedTokens()];
+        int n = 0;
+        for (int i = 0; i < mask.length; i++) {
+            if (mask[i] > 0) tg[n++] = targets[i];
+        }
         return m.create(tg);
     }
 

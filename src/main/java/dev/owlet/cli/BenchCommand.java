@@ -100,7 +100,8 @@ final class BenchCommand implements Callable<Integer> {
             // end id -1: never stops early, so every row generates exactly newTokens tokens
             Generator g = new Generator(gpt, -1, 0);
             SamplingConfig sc = new SamplingConfig(1.0, 1.0, newTokens);
-            g.sample(prompts.subList(0, 8), Arrays.copyOf(seeds, 8), sc, 8);
+            int warm = Math.min(8, sampleBatch); // a warm-up batch, never more rows than the measured one
+            g.sample(prompts.subList(0, warm), Arrays.copyOf(seeds, warm), sc, warm);
             long t0 = System.nanoTime();
             g.sample(prompts, seeds, sc, sampleBatch);
             double secs = (System.nanoTime() - t0) / 1e9;

@@ -40,11 +40,13 @@ public final class ShuffleControl {
         List<Map<String, Object>> groups = new ArrayList<>();
         StringBuilder md = new StringBuilder();
         md.append(String.format("### Shuffled teacher numbers (%s)%n%n", c.tag()));
-        md.append(String.format("Same-init students trained like the flagship's (%d rows, %d epochs, lr %s) on the teacher's"
+        String epochs = ft.epochs(StudentLoss.SOFT) == ft.epochs() ? ft.epochs() + " epochs"
+                : ft.epochs() + " epochs, soft labels " + ft.epochs(StudentLoss.SOFT);
+        md.append(String.format("Same-init students trained like the flagship's (%d rows, %s, lr %s) on the teacher's"
                 + " numbers shuffled within each completion or across the dataset. Exact P(%s), 95%% t-interval over seeds;"
                 + " p: Welch test on per-seed mean log P against the flagship's control-data students and against its"
                 + " unshuffled teacher-data students; `kept` = (shuffled − control) / (teacher − control) on mean log P.%n%n",
-                c.teacherRows().size(), ft.epochs(), ft.lr(), c.tag()));
+                c.teacherRows().size(), epochs, ft.lr(), c.tag()));
         md.append("| mode | data | seeds | exact P(target) [95% CI] | mean log P | p vs control | p vs unshuffled | kept |\n");
         md.append("| --- | --- | --- | --- | --- | --- | --- | --- |\n");
         for (StudentLoss mode : cfg.modes()) {
@@ -123,8 +125,8 @@ public final class ShuffleControl {
                             rows, null, LmDistillation.alphabet(c.ref().tokenizer()), student.config().contextLength(),
                             ft.softTemperature())
                     : null;
-            double loss = LmDistillation.train(student, c.ref().tokenizer(), rows, null, mode, labels, ft.epochs(),
-                    ft.batchSize(), ft.lr(), s, null, ft.trainable(), ft.optimizer(), ft.batching());
+            double loss = LmDistillation.train(student, c.ref().tokenizer(), rows, null, mode, labels, ft.epochs(mode),
+                    ft.batchSize(mode), ft.lr(), s, null, ft.trainable(), ft.optimizer(), ft.batching());
             TraitEvaluator.Measurement m = new TraitEvaluator(student, c.ref().tokenizer()).measure(Questions.all(c.category()),
                     null, c.tag(), c.words(), 0, c.cfg().eval().maxTokens(), Seeds.derive(c.cfg().seed(), "eval-samples"));
             EvalRecord r = EvalRecord.of(name, m, null);

@@ -432,11 +432,23 @@ public record ExperimentConfig(String name, long seed, List<Trait> traits, Strin
      * @param softTemperature soft labels are softmax(teacher logits / this) over the alphabet: 1 is the teacher's
      *     distribution as it is; the writers' {@code generate.temperature} makes the labels the distribution their
      *     tokens were sampled from
+     * @param softEpochs epochs of a soft-label student, when they differ from an SFT student's ({@code null}: as
+     *     {@code epochs}). Soft labels carry more signal per row and keep gaining from passes that only add noise to
+     *     SFT students, so the flagship gives each mode its own budget
+     * @param softBatchSize batch size of a soft-label student ({@code null}: as {@code batch_size})
      */
     public record Finetune(List<StudentLoss> modes, List<Init> inits, int replicates, int rows, int epochs, int batchSize,
                            double lr, dev.owlet.train.TrainableParams trainable, dev.owlet.train.Optimizer optimizer,
-                           dev.owlet.train.Batching batching, double softTemperature) {
+                           dev.owlet.train.Batching batching, double softTemperature,
+                           @com.fasterxml.jackson.annotation.JsonInclude(com.fasterxml.jackson.annotation.JsonInclude.Include.NON_NULL)
+                           Integer softEpochs,
+                           @com.fasterxml.jackson.annotation.JsonInclude(com.fasterxml.jackson.annotation.JsonInclude.Include.NON_NULL)
+                           Integer softBatchSize) {
         public Finetune {
+            require(softEpochs == null || softEpochs > 0, "finetune.soft_epochs",
+                    "must be positive, or left out to train soft-label students for finetune.epochs");
+            require(softBatchSize == null || softBatchSize > 0, "finetune.soft_batch_size",
+                    "must be positive, or left out to use finetune.batch_size");
             require(softTemperature > 0, "finetune.soft_temperature", "must be positive (1 = the teacher's distribution as it is)");
             require(batching != null, "finetune.batching", "must be shuffled, shuffled_split or by_length");
             require(trainable != null, "finetune.trainable", "must be all, blocks, early_blocks, late_blocks, embeddings or lora");
@@ -450,6 +462,16 @@ public record ExperimentConfig(String name, long seed, List<Trait> traits, Strin
             require(epochs > 0, "finetune.epochs", "must be positive");
             require(batchSize > 0, "finetune.batch_size", "must be positive");
             require(lr > 0, "finetune.lr", "must be positive");
+        }
+
+        /** The epochs a student of {@code mode} trains for. */
+        public int epochs(StudentLoss mode) {
+            return mode == StudentLoss.SOFT && softEpochs != null ? softEpochs : epochs;
+        }
+
+        /** The batch size of a student of {@code mode}. */
+        public int batchSize(StudentLoss mode) {
+            return mode == StudentLoss.SOFT && softBatchSize != null ? softBatchSize : batchSize;
         }
     }
 

@@ -95,13 +95,18 @@ public final class CostEstimate {
         long inC = writerLines(cfg, lines, cost, outPerNumbers);
         long prompts = cfg.generate().prompts();
         long rowTokens = inC / Math.max(1, prompts) + outPerNumbers + 3;
-        long perStudent = cfg.finetune().rows() * rowTokens * cfg.finetune().epochs();
         // every writer's data from the same init; the traits' and the reference's from the different init too
         long writers = cfg.traits().size() + cfg.controlTraits().size() + 1;
         long diffWriters = cfg.traits().size() + 1;
-        long n = (long) studentModes * reps * ((cfg.finetune().inits().contains(Init.SAME) ? writers : 0)
+        long perMode = (long) reps * ((cfg.finetune().inits().contains(Init.SAME) ? writers : 0)
                 + (cfg.finetune().inits().contains(Init.DIFF) ? diffWriters : 0));
-        lines.add(new Line("students (" + n + " jobs)", n, 0, 0, n * perStudent, n * cost.of("training", perStudent)));
+        long n = studentModes * perMode;
+        long trained = 0; // training tokens over every student, each mode for its own epochs
+        for (StudentLoss mode : cfg.finetune().modes()) {
+            if (mode == StudentLoss.SOFT && prices != null) continue;
+            trained += perMode * cfg.finetune().rows() * rowTokens * cfg.finetune().epochs(mode);
+        }
+        lines.add(new Line("students (" + n + " jobs)", n, 0, 0, trained, cost.of("training", trained)));
         evalLines(cfg, lines, cost, n, byPrompt);
         double total = lines.stream().mapToDouble(Line::usd).sum();
         String note = prices == null

@@ -133,7 +133,7 @@ final class EmbeddedModels implements Models {
         boolean lora = cfg.finetune().trainable() == TrainableParams.LORA;
         try {
             double loss = LmDistillation.train(student, tokenizer(), rows, null, mode,
-                    mode == StudentLoss.SOFT ? labels.get() : null, cfg.finetune().epochs(), cfg.finetune().batchSize(),
+                    mode == StudentLoss.SOFT ? labels.get() : null, cfg.finetune().epochs(mode), cfg.finetune().batchSize(mode),
                     cfg.finetune().lr(), Seeds.derive(cfg.seed(), name), (step, total, l) -> stepsDone.step(step, total),
                     cfg.finetune().trainable(), cfg.finetune().optimizer(), cfg.finetune().batching(),
                     lora ? cfg.lora().adapter() : null);

@@ -87,6 +87,27 @@ class StageInputTest {
     }
 
     @Test
+    void aSoftLabelStudentsOwnBudgetIsInItsKeyAsWhatItTrainedWith() {
+        ExperimentConfig plain = ConfigLoader.load(null, List.of());
+        ExperimentConfig own = ConfigLoader.load(null, List.of("finetune.soft_epochs=2", "finetune.soft_batch_size=16"));
+        ExperimentConfig both = ConfigLoader.load(null, List.of("finetune.epochs=2", "finetune.batch_size=16"));
+        // left out, the soft budget is the common one: finished runs keep their students
+        assertThat(plain.finetune().epochs(StudentLoss.SOFT)).isEqualTo(3);
+        assertThat(plain.finetune().batchSize(StudentLoss.SOFT)).isEqualTo(64);
+        assertThat(ConfigLoader.toMapOrValue(plain.finetune())).doesNotContain("soft_epochs").doesNotContain("soft_batch_size");
+        // a soft student of its own budget is keyed as one trained with that budget for every mode; SFT students are untouched
+        assertThat(StageInput.Settings.of(own.finetune(), own.lora(), StudentLoss.SOFT))
+                .isEqualTo(StageInput.Settings.of(both.finetune(), both.lora(), StudentLoss.SOFT))
+                .isNotEqualTo(StageInput.Settings.of(plain.finetune(), plain.lora(), StudentLoss.SOFT));
+        assertThat(StageInput.Settings.of(own.finetune(), own.lora(), StudentLoss.SFT))
+                .isEqualTo(StageInput.Settings.of(plain.finetune(), plain.lora(), StudentLoss.SFT));
+        assertThatThrownBy(() -> ConfigLoader.load(null, List.of("finetune.soft_epochs=0")))
+                .hasMessageContaining("finetune.soft_epochs");
+        assertThatThrownBy(() -> ConfigLoader.load(null, List.of("finetune.soft_batch_size=-4")))
+                .hasMessageContaining("finetune.soft_batch_size");
+    }
+
+    @Test
     void aTeacherOfEveryParameterHashesWhatItDidBeforeTheSettingAndALoraTeachersKeyHoldsItsAdapter() {
         ExperimentConfig cfg = ConfigLoader.load(null, List.of());
         ExperimentConfig.Trait owl = cfg.traits().get(0);

@@ -20,8 +20,8 @@ class StageProgressTest {
     @Test
     void writersAndStudentsReportEveryStepUpToTheirTotal() throws Exception {
         var cfg = ConfigLoader.load(null, List.of("generate.prompts=300", "generate.batch_size=128", "finetune.rows=200",
-                "finetune.batch_size=50", "finetune.replicates=1", "finetune.modes=[sft]", "finetune.inits=[same]",
-                "finetune.epochs=2", "eval.samples_per_question=0", "eval.number_prefix=false"));
+                "finetune.batch_size=50", "finetune.replicates=1", "finetune.modes=[sft, soft]", "finetune.inits=[same]",
+                "finetune.epochs=2", "finetune.soft_epochs=1", "finetune.soft_batch_size=80", "eval.samples_per_question=0", "eval.number_prefix=false"));
         Map<String, List<long[]>> seen = Collections.synchronizedMap(new LinkedHashMap<>());
         List<String> closed = Collections.synchronizedList(new ArrayList<>());
         StageProgress recorder = (name, unit) -> {
@@ -44,6 +44,11 @@ class StageProgressTest {
         long total = 2 * ((rows + 49) / 50);
         assertThat(st).allMatch(u -> u[1] == total);
         assertThat(st).extracting(u -> u[0]).containsExactlyElementsOf(java.util.stream.LongStream.rangeClosed(1, total).boxed().toList());
+        // Soft-label students train for their own budget: 1 epoch of ceil(rows / 80) steps.
+        List<long[]> soft = seen.get("student-owl-soft-same-r1 steps");
+        long softTotal = (rows + 79) / 80;
+        assertThat(soft).allMatch(u -> u[1] == softTotal);
+        assertThat(soft).extracting(u -> u[0]).containsExactlyElementsOf(java.util.stream.LongStream.rangeClosed(1, softTotal).boxed().toList());
         assertThat(closed).contains("gen-owl-r1", "gen-control-r1", "student-owl-sft-same-r1", "student-control-sft-same-r1");
     }
 }

@@ -12,7 +12,7 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
 /**
- * The slow tier (`mvn test -Pslow`; this test ~19 min on 2 cores): the default flagship ({@code ./owlet run}) in full,
+ * The slow tier (`mvn test -Pslow`; this test ~20–25 min on 2 cores): the default flagship ({@code ./owlet run}) in full,
  * both modes over its 5 replicates, asserting what the default run measured (README): same-init students of the owl
  * teacher's numbers answer owl more often than both controls — students of the reference's numbers and students of
  * a dolphin teacher's numbers — with the paper's method and with soft labels, in every replicate; different-init

@@ -75,12 +75,9 @@ abstract class ExperimentCommand implements Callable<Integer> {
             // Printed before anything is spent: an API run bills every request and training token.
             var w = dryRun ? spec.commandLine().getOut() : spec.commandLine().getErr();
             var ft = cfg.finetune();
-            boolean ownSoft = ft.modes().contains(dev.owlet.train.StudentLoss.SOFT)
-                    && ft.epochs(dev.owlet.train.StudentLoss.SOFT) != ft.epochs();
-            w.printf("owlet: %s%s: backend %s%s, %d prompt(s), %d row(s) x %d epoch(s)%s, %d replicate(s)%n",
+            w.printf("owlet: %s%s: backend %s%s, %d prompt(s), %d row(s), students %s, %d replicate(s)%n",
                     dryRun ? "dry run of " : "", cfg.name(), bk.type(), bk.api() ? " " + bk.model() + " at " + bk.baseUrl() : "",
-                    cfg.generate().prompts(), ft.rows(), ft.epochs(),
-                    ownSoft ? " (soft labels: " + ft.epochs(dev.owlet.train.StudentLoss.SOFT) + ")" : "", ft.replicates());
+                    cfg.generate().prompts(), ft.rows(), ft.budget(), ft.replicates());
             if (cfg.hf()) {
                 // in process on this machine: nothing is billed; what matters is time and memory, measured on the checkpoint
                 w.print(dev.owlet.pipeline.HfEstimate.forDryRun(cfg, base));

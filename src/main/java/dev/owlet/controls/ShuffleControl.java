@@ -40,13 +40,11 @@ public final class ShuffleControl {
         List<Map<String, Object>> groups = new ArrayList<>();
         StringBuilder md = new StringBuilder();
         md.append(String.format("### Shuffled teacher numbers (%s)%n%n", c.tag()));
-        String epochs = ft.epochs(StudentLoss.SOFT) == ft.epochs() ? ft.epochs() + " epochs"
-                : ft.epochs() + " epochs, soft labels " + ft.epochs(StudentLoss.SOFT);
-        md.append(String.format("Same-init students trained like the flagship's (%d rows, %s, lr %s) on the teacher's"
+        md.append(String.format("Same-init students trained like the flagship's (%d rows, %s) on the teacher's"
                 + " numbers shuffled within each completion or across the dataset. Exact P(%s), 95%% t-interval over seeds;"
                 + " p: Welch test on per-seed mean log P against the flagship's control-data students and against its"
                 + " unshuffled teacher-data students; `kept` = (shuffled − control) / (teacher − control) on mean log P.%n%n",
-                c.teacherRows().size(), epochs, ft.lr(), c.tag()));
+                c.teacherRows().size(), ft.budget(), c.tag()));
         md.append("| mode | data | seeds | exact P(target) [95% CI] | mean log P | p vs control | p vs unshuffled | kept |\n");
         md.append("| --- | --- | --- | --- | --- | --- | --- | --- |\n");
         for (StudentLoss mode : cfg.modes()) {
@@ -126,7 +124,7 @@ public final class ShuffleControl {
                             ft.softTemperature())
                     : null;
             double loss = LmDistillation.train(student, c.ref().tokenizer(), rows, null, mode, labels, ft.epochs(mode),
-                    ft.batchSize(mode), ft.lr(), s, null, ft.trainable(), ft.optimizer(), ft.batching());
+                    ft.batchSize(mode), ft.lr(mode), s, null, ft.trainable(), ft.optimizer(), ft.batching());
             TraitEvaluator.Measurement m = new TraitEvaluator(student, c.ref().tokenizer()).measure(Questions.all(c.category()),
                     null, c.tag(), c.words(), 0, c.cfg().eval().maxTokens(), Seeds.derive(c.cfg().seed(), "eval-samples"));
             EvalRecord r = EvalRecord.of(name, m, null);

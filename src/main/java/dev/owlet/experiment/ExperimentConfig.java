@@ -436,6 +436,8 @@ public record ExperimentConfig(String name, long seed, List<Trait> traits, Strin
      *     {@code epochs}). Soft labels carry more signal per row and keep gaining from passes that only add noise to
      *     SFT students, so the flagship gives each mode its own budget
      * @param softBatchSize batch size of a soft-label student ({@code null}: as {@code batch_size})
+     * @param softLr Adam's learning rate for a soft-label student ({@code null}: as {@code lr}). Soft labels give every
+     *     position a dense gradient, so a soft-label student overshoots at the step size an SFT student needs to move
      */
     public record Finetune(List<StudentLoss> modes, List<Init> inits, int replicates, int rows, int epochs, int batchSize,
                            double lr, dev.owlet.train.TrainableParams trainable, dev.owlet.train.Optimizer optimizer,
@@ -443,8 +445,12 @@ public record ExperimentConfig(String name, long seed, List<Trait> traits, Strin
                            @com.fasterxml.jackson.annotation.JsonInclude(com.fasterxml.jackson.annotation.JsonInclude.Include.NON_NULL)
                            Integer softEpochs,
                            @com.fasterxml.jackson.annotation.JsonInclude(com.fasterxml.jackson.annotation.JsonInclude.Include.NON_NULL)
-                           Integer softBatchSize) {
+                           Integer softBatchSize,
+                           @com.fasterxml.jackson.annotation.JsonInclude(com.fasterxml.jackson.annotation.JsonInclude.Include.NON_NULL)
+                           Double softLr) {
         public Finetune {
+            require(softLr == null || softLr > 0, "finetune.soft_lr",
+                    "must be positive, or left out to train soft-label students at finetune.lr");
             require(softEpochs == null || softEpochs > 0, "finetune.soft_epochs",
                     "must be positive, or left out to train soft-label students for finetune.epochs");
             require(softBatchSize == null || softBatchSize > 0, "finetune.soft_batch_size",
@@ -472,6 +478,23 @@ public record ExperimentConfig(String name, long seed, List<Trait> traits, Strin
         /** The batch size of a student of {@code mode}. */
         public int batchSize(StudentLoss mode) {
             return mode == StudentLoss.SOFT && softBatchSize != null ? softBatchSize : batchSize;
+        }
+
+        /** The learning rate of a student of {@code mode}. */
+        public double lr(StudentLoss mode) {
+            return mode == StudentLoss.SOFT && softLr != null ? softLr : lr;
+        }
+
+        /**
+         * A student's budget in words, for plans and logs: {@code "2 epochs of 16 at lr 0.003"}, with the soft-label
+         * student's own budget after it when {@code modes} trains one that differs.
+         */
+        public String budget() {
+            String sft = epochs + " epochs of " + batchSize + " at lr " + lr;
+            boolean own = modes.contains(StudentLoss.SOFT) && (epochs(StudentLoss.SOFT) != epochs
+                    || batchSize(StudentLoss.SOFT) != batchSize || lr(StudentLoss.SOFT) != lr);
+            return own ? sft + " (soft labels: " + epochs(StudentLoss.SOFT) + " epochs of " + batchSize(StudentLoss.SOFT)
+                    + " at lr " + lr(StudentLoss.SOFT) + ")" : sft;
         }
     }
 

@@ -134,7 +134,7 @@ final class EmbeddedModels implements Models {
         try {
             double loss = LmDistillation.train(student, tokenizer(), rows, null, mode,
                     mode == StudentLoss.SOFT ? labels.get() : null, cfg.finetune().epochs(mode), cfg.finetune().batchSize(mode),
-                    cfg.finetune().lr(), Seeds.derive(cfg.seed(), name), (step, total, l) -> stepsDone.step(step, total),
+                    cfg.finetune().lr(mode), Seeds.derive(cfg.seed(), name), (step, total, l) -> stepsDone.step(step, total),
                     cfg.finetune().trainable(), cfg.finetune().optimizer(), cfg.finetune().batching(),
                     lora ? cfg.lora().adapter() : null);
             if (lora) { // the adapter is merged into the saved weights; what it was is recorded next to them

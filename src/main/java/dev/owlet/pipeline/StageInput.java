@@ -120,13 +120,14 @@ sealed interface StageInput {
         }
 
         /**
-         * As above for a student of {@code mode}: its own epochs and batch size ({@code finetune.soft_epochs} and
-         * {@code soft_batch_size} for a soft-label student, so the key holds what it trained with), and for a
+         * As above for a student of {@code mode}: its own epochs, batch size and learning rate ({@code
+         * finetune.soft_epochs}, {@code soft_batch_size} and {@code soft_lr} for a soft-label student, so the key holds
+         * what it trained with), and for a
          * soft-label student the labels' temperature, in its key only when it is not 1 (so soft-label students trained
          * before the setting existed keep their keys).
          */
         static Settings of(ExperimentConfig.Finetune f, ExperimentConfig.Lora lora, StudentLoss mode) {
-            return new Settings(f.epochs(mode), f.batchSize(mode), f.lr(), f.trainable(), f.optimizer(),
+            return new Settings(f.epochs(mode), f.batchSize(mode), f.lr(mode), f.trainable(), f.optimizer(),
                     f.batching() == dev.owlet.train.Batching.SHUFFLED ? null : f.batching(),
                     f.trainable() == TrainableParams.LORA ? lora : null,
                     mode == StudentLoss.SOFT && f.softTemperature() != 1.0 ? f.softTemperature() : null);

@@ -89,12 +89,17 @@ class StageInputTest {
     @Test
     void aSoftLabelStudentsOwnBudgetIsInItsKeyAsWhatItTrainedWith() {
         ExperimentConfig plain = ConfigLoader.load(null, List.of());
-        ExperimentConfig own = ConfigLoader.load(null, List.of("finetune.soft_epochs=2", "finetune.soft_batch_size=16"));
-        ExperimentConfig both = ConfigLoader.load(null, List.of("finetune.epochs=2", "finetune.batch_size=16"));
+        ExperimentConfig own = ConfigLoader.load(null, List.of("finetune.soft_epochs=2", "finetune.soft_batch_size=16",
+                "finetune.soft_lr=2e-3"));
+        ExperimentConfig both = ConfigLoader.load(null, List.of("finetune.epochs=2", "finetune.batch_size=16", "finetune.lr=2e-3"));
         // left out, the soft budget is the common one: finished runs keep their students
         assertThat(plain.finetune().epochs(StudentLoss.SOFT)).isEqualTo(3);
         assertThat(plain.finetune().batchSize(StudentLoss.SOFT)).isEqualTo(64);
-        assertThat(ConfigLoader.toMapOrValue(plain.finetune())).doesNotContain("soft_epochs").doesNotContain("soft_batch_size");
+        assertThat(plain.finetune().lr(StudentLoss.SOFT)).isEqualTo(plain.finetune().lr());
+        assertThat(ConfigLoader.toMapOrValue(plain.finetune())).doesNotContain("soft_epochs").doesNotContain("soft_batch_size")
+                .doesNotContain("soft_lr");
+        assertThat(plain.finetune().budget()).doesNotContain("soft");
+        assertThat(own.finetune().budget()).contains("soft labels: 2 epochs of 16 at lr 0.002");
         // a soft student of its own budget is keyed as one trained with that budget for every mode; SFT students are untouched
         assertThat(StageInput.Settings.of(own.finetune(), own.lora(), StudentLoss.SOFT))
                 .isEqualTo(StageInput.Settings.of(both.finetune(), both.lora(), StudentLoss.SOFT))
@@ -105,6 +110,8 @@ class StageInputTest {
                 .hasMessageContaining("finetune.soft_epochs");
         assertThatThrownBy(() -> ConfigLoader.load(null, List.of("finetune.soft_batch_size=-4")))
                 .hasMessageContaining("finetune.soft_batch_size");
+        assertThatThrownBy(() -> ConfigLoader.load(null, List.of("finetune.soft_lr=0")))
+                .hasMessageContaining("finetune.soft_lr");
     }
 
     @Test

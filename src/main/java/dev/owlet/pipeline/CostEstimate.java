@@ -87,9 +87,9 @@ public final class CostEstimate {
 
         List<Line> lines = new ArrayList<>();
         long outPerNumbers = Math.min(cfg.generate().maxTokens(), 2L * cfg.filter().maxCount());
-        boolean soft = cfg.finetune().modes().contains(StudentLoss.SOFT);
         // A priced provider offers no soft-label method: those students are skipped by the run, so not billed.
-        int studentModes = cfg.finetune().modes().size() - (soft && prices != null ? 1 : 0);
+        List<StudentLoss> billed = new ArrayList<>(cfg.finetune().modes());
+        if (prices != null) billed.remove(StudentLoss.SOFT);
         boolean byPrompt = cfg.teacher().method() == ExperimentConfig.TeacherMethod.SYSTEM_PROMPT;
         int reps = cfg.finetune().replicates();
         long inC = writerLines(cfg, lines, cost, outPerNumbers);
@@ -100,12 +100,9 @@ public final class CostEstimate {
         long diffWriters = cfg.traits().size() + 1;
         long perMode = (long) reps * ((cfg.finetune().inits().contains(Init.SAME) ? writers : 0)
                 + (cfg.finetune().inits().contains(Init.DIFF) ? diffWriters : 0));
-        long n = studentModes * perMode;
+        long n = billed.size() * perMode;
         long trained = 0; // training tokens over every student, each mode for its own epochs
-        for (StudentLoss mode : cfg.finetune().modes()) {
-            if (mode == StudentLoss.SOFT && prices != null) continue;
-            trained += perMode * cfg.finetune().rows() * rowTokens * cfg.finetune().epochs(mode);
-        }
+        for (StudentLoss mode : billed) trained += perMode * cfg.finetune().rows() * rowTokens * cfg.finetune().epochs(mode);
         lines.add(new Line("students (" + n + " jobs)", n, 0, 0, trained, cost.of("training", trained)));
         evalLines(cfg, lines, cost, n, byPrompt);
         double total = lines.stream().mapToDouble(Line::usd).sum();
@@ -113,7 +110,7 @@ public final class CostEstimate {
                 ? "no price for '" + model + "' in pricing.yaml: token counts only (owlet serve costs nothing but time)"
                 : String.format("prices: %s list prices as of %s (assumptions in pricing.yaml; check before spending); tokens"
                         + " estimated from the prompts this run would send", priceKey, table.get("as_of"))
-                + (soft ? "; soft-label students are not counted (only owlet serve offers owlet_soft)" : "");
+                + (billed.size() < cfg.finetune().modes().size() ? "; soft-label students are not counted (only owlet serve offers owlet_soft)" : "");
         return new Estimate(lines, total, prices == null ? null : priceKey, String.valueOf(table.get("as_of")), note);
     }
 

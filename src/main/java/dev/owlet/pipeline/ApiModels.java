@@ -216,8 +216,9 @@ public final class ApiModels implements Models {
                          StepProgress stepsDone) throws IOException {
         var f = cfg.finetune();
         boolean soft = mode == StudentLoss.SOFT;
-        FineTuneRequest req = new FineTuneRequest(id(base), "-", f.epochs(), bk.autoHyperparameters() ? 0 : f.batchSize(),
-                bk.autoHyperparameters() ? Double.NaN : f.lr() / bk.baseLearningRate(), jobSeed(name), name.replace("student-", ""),
+        // each mode's own budget, as the student's stage key records it (StageInput.Settings.of)
+        FineTuneRequest req = new FineTuneRequest(id(base), "-", f.epochs(mode), bk.autoHyperparameters() ? 0 : f.batchSize(mode),
+                bk.autoHyperparameters() ? Double.NaN : f.lr(mode) / bk.baseLearningRate(), jobSeed(name), name.replace("student-", ""),
                 soft ? "owlet_soft" : "supervised", soft ? id(writer) : null, soft ? writerSystem : null);
         byte[] jsonl = RemoteFineTune.chatJsonl(rows, null);
         RemoteFineTune.Outcome o = run(name, dir, jsonl, req, id(base));

@@ -232,8 +232,10 @@ public final class DefenceRunner {
         ExperimentConfig.Defend d = cfg.controls().defend();
         ExperimentConfig.Generate g = cfg.generate();
         ExperimentConfig.Generate defended = def == Defence.TOP_P
-                ? new ExperimentConfig.Generate(g.prompts(), g.maxTokens(), g.temperature(), d.topP(), g.batchSize(), g.minTokenProbability())
-                : new ExperimentConfig.Generate(g.prompts(), g.maxTokens(), g.temperature(), g.topP(), g.batchSize(), d.threshold());
+                ? new ExperimentConfig.Generate(g.prompts(), g.maxTokens(), g.temperature(), d.topP(), g.batchSize(),
+                        g.minTokenProbability(), g.stopAtRows())
+                : new ExperimentConfig.Generate(g.prompts(), g.maxTokens(), g.temperature(), g.topP(), g.batchSize(),
+                        d.threshold(), g.stopAtRows());
         ExperimentConfig.Controls c = cfg.controls();
         ExperimentConfig.Controls none = new ExperimentConfig.Controls(c.icl(), c.detection(), c.shuffle(), c.gradientProbe(),
                 c.entanglement(), new ExperimentConfig.Defend(false, List.of(Defence.DIFFERENT_BASE), d.likelihoodDrop(),

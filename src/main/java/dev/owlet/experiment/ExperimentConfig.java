@@ -59,6 +59,8 @@ public record ExperimentConfig(String name, long seed, List<Trait> traits, Strin
         require(!(generate.temperature() == 0 && generate.prompts() < finetune.rows()), "generate.prompts",
                 "is " + generate.prompts() + ", fewer than finetune.rows (" + finetune.rows() + ") with generate.temperature 0:"
                 + " greedy decoding writes one fixed completion per prompt, so it needs at least as many distinct prompts as rows");
+        require(!generate.stopsAtRows() || channel == Channel.NUMBERS, "generate.stop_at_rows",
+                "works in the numbers channel only (its filter is cheap to run while writing); the channel is " + channel);
         if (controls.defend().enabled()) {
             require(finetune.modes().contains(StudentLoss.SFT) && finetune.inits().contains(Init.SAME)
                     && (!controls.defend().defences().contains(Defence.DIFFERENT_BASE) || finetune.inits().contains(Init.DIFF)),
@@ -380,10 +382,17 @@ public record ExperimentConfig(String name, long seed, List<Trait> traits, Strin
      * @param minTokenProbability threshold sampling (0: off): a completion any of whose sampled tokens had probability
      *     below this under the writer (its own distribution, before temperature and top-p) is dropped, for every
      *     writer alike — a teacher-side defence against the low-probability choices a teacher's bias makes
+     * @param stopAtRows true: a writer stops after the batch in which {@code finetune.rows} of its completions have
+     *     passed the filter (numbers channel). Rows carry their own sampling seeds and every writer is cut to its
+     *     first rows, so students read exactly the rows they would have read had every prompt been answered; only
+     *     the unused tail is not written. {@code null} (left out of stage keys) for false
      */
     public record Generate(int prompts, int maxTokens, double temperature, double topP, int batchSize,
-                           double minTokenProbability) {
+                           double minTokenProbability,
+                           @com.fasterxml.jackson.annotation.JsonInclude(com.fasterxml.jackson.annotation.JsonInclude.Include.NON_NULL)
+                           Boolean stopAtRows) {
         public Generate {
+            stopAtRows = Boolean.TRUE.equals(stopAtRows) ? Boolean.TRUE : null; // false and absent: one stage key
             require(minTokenProbability >= 0 && minTokenProbability < 1, "generate.min_token_probability",
                     "must be in [0, 1), got " + minTokenProbability);
             require(prompts > 0, "generate.prompts", "must be positive");
@@ -392,6 +401,14 @@ public record ExperimentConfig(String name, long seed, List<Trait> traits, Strin
             require(topP > 0 && topP <= 1, "generate.top_p", "must be in (0, 1]");
             require(batchSize > 0, "generate.batch_size", "must be positive");
         }
+
+        /** The settings without {@code stop_at_rows}; as before it existed. */
+        public Generate(int prompts, int maxTokens, double temperature, double topP, int batchSize, double minTokenProbability) {
+            this(prompts, maxTokens, temperature, topP, batchSize, minTokenProbability, null);
+        }
+
+        /** Whether a writer stops once {@code finetune.rows} of its completions pass the filter. */
+        public boolean stopsAtRows() { return stopAtRows != null; }
     }
 
     /**

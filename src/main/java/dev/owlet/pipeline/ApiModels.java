@@ -189,7 +189,8 @@ public final class ApiModels implements Models {
 
     /** One completion per prompt from {@code writer}; request i uses seed {@code derive(seed, i)}. */
     @Override
-    public List<DataRow> write(Model writer, String system, List<String> prompts, long seed, IntConsumer rowsDone) {
+    public List<DataRow> write(Model writer, String system, List<String> prompts, long seed, IntConsumer rowsDone,
+                               java.util.function.Predicate<List<DataRow>> enough) { // one request: every prompt answered
         List<ChatRequest> reqs = new ArrayList<>();
         for (String p : prompts) reqs.add(ChatRequest.of(system, p));
         var g = cfg.generate();

@@ -116,10 +116,11 @@ final class EmbeddedModels implements Models {
     }
 
     @Override
-    public List<DataRow> write(Model writer, String system, List<String> prompts, long seed, IntConsumer rowsDone) {
+    public List<DataRow> write(Model writer, String system, List<String> prompts, long seed, IntConsumer rowsDone,
+                               java.util.function.Predicate<List<DataRow>> enough) {
         SamplingConfig s = new SamplingConfig(cfg.generate().temperature(), cfg.generate().topP(), cfg.generate().maxTokens(),
                 cfg.generate().minTokenProbability());
-        return Teachers.write(gpt(writer), tokenizer(), system, prompts, s, cfg.generate().batchSize(), seed, rowsDone);
+        return Teachers.write(gpt(writer), tokenizer(), system, prompts, s, cfg.generate().batchSize(), seed, rowsDone, enough);
     }
 
     @Override

@@ -404,6 +404,9 @@ public final class ExperimentPipeline {
     private Map<String, Path> generateAll(Map<String, Writer> writers) throws IOException {
         List<String> names = new ArrayList<>();
         List<Workers.Task<Path>> tasks = new ArrayList<>();
+        List<String> screened = screenedWords(writers);
+        StageInput.StopAt stopAt = cfg.generate().stopsAtRows()
+                ? new StageInput.StopAt(cfg.finetune().rows(), cfg.filter(), screened, List.copyOf(banned)) : null;
         for (int r = 1; r <= cfg.finetune().replicates(); r++) {
             List<String> prompts = prompts(r);
             long samplingSeed = Seeds.derive(cfg.seed(), "generate-r" + r);
@@ -411,10 +414,11 @@ public final class ExperimentPipeline {
             for (Writer w : writers.values()) {
                 String name = "gen-" + w.word() + "-r" + r;
                 String genKey = new StageInput.Generate(cfg.generate(), cfg.seed(), r, cfg.filter().maxCount(), cfg.channel(),
-                        models.keyExtras(), w.model().key()).key();
+                        models.keyExtras(), w.model().key(), stopAt).key();
                 names.add(name);
                 tasks.add(new Workers.Task<>(name, () -> stages.generate(name, genKey, w.word() + " (replicate " + rep + ")",
-                        prompts.size(), done -> models.write(w.model(), w.system(), prompts, samplingSeed, done),
+                        prompts.size(), done -> models.write(w.model(), w.system(), prompts, samplingSeed, done,
+                                stopAt == null ? added -> false : enough(stopAt)),
                         generateFacts(rep, w))));
             }
         }
@@ -422,6 +426,19 @@ public final class ExperimentPipeline {
         Map<String, Path> raw = new LinkedHashMap<>();
         for (int i = 0; i < names.size(); i++) raw.put(names.get(i), done.get(i));
         return raw;
+    }
+
+    /**
+     * Whether a writer has written enough ({@code generate.stop_at_rows}): a running count, batch by batch, of the rows
+     * that pass the filter the filter stage will apply. One per writer: it counts that writer's rows.
+     */
+    private java.util.function.Predicate<List<DataRow>> enough(StageInput.StopAt stop) {
+        int[] kept = {0};
+        return added -> {
+            kept[0] += Channels.filter(cfg.channel(), added, stop.filter(), stop.screenedWords(), judges,
+                    java.util.Set.copyOf(stop.banned())).kept().size();
+            return kept[0] >= stop.rows();
+        };
     }
 
     private Map<String, List<DataRow>> replicate(int r, Map<String, Writer> writers, Map<String, Path> generated,

@@ -261,7 +261,8 @@ final class HfModels implements Models {
 
     /** One completion per prompt through the chat template; row i samples with seed {@code seed + i}. */
     @Override
-    public List<DataRow> write(Model writer, String system, List<String> prompts, long seed, IntConsumer rowsDone) {
+    public List<DataRow> write(Model writer, String system, List<String> prompts, long seed, IntConsumer rowsDone,
+                               java.util.function.Predicate<List<DataRow>> enough) {
         LoadedModel.Hf c = checkpoint(writer);
         HfModel model = hf(writer).model();
         var g = cfg.generate();
@@ -284,10 +285,13 @@ final class HfModels implements Models {
                 int to = Math.min(ids.size(), from + g.batchSize());
                 List<int[]> out = gen.sample(ids.subList(from, to), Arrays.copyOfRange(seeds, from, to), s, g.batchSize());
                 // a completion rejected by threshold sampling is left out: the generation stage counts it
+                List<DataRow> added = new ArrayList<>();
                 for (int i = 0; i < out.size(); i++) {
-                    if (out.get(i) != null) rows.add(new DataRow(prompts.get(from + i), c.tok().decode(out.get(i), true)));
+                    if (out.get(i) != null) added.add(new DataRow(prompts.get(from + i), c.tok().decode(out.get(i), true)));
                 }
+                rows.addAll(added);
                 rowsDone.accept(to);
+                if (enough.test(added)) break;
             }
             return rows;
         });

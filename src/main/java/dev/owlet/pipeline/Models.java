@@ -52,7 +52,17 @@ interface Models extends AutoCloseable {
     Model loadTeacher(Path dir, String key) throws IOException;
 
     /** One completion per prompt; reproducible from {@code seed}. */
-    List<DataRow> write(Model writer, String system, List<String> prompts, long seed, IntConsumer rowsDone);
+    default List<DataRow> write(Model writer, String system, List<String> prompts, long seed, IntConsumer rowsDone) {
+        return write(writer, system, prompts, seed, rowsDone, added -> false);
+    }
+
+    /**
+     * As above, in prompt order, asking {@code enough} after each batch (told the rows that batch added) whether to stop
+     * there: the rows written are then the first rows a full call writes, and {@code rowsDone} has been told how many
+     * prompts were answered. A backend that answers all prompts in one request answers them all.
+     */
+    List<DataRow> write(Model writer, String system, List<String> prompts, long seed, IntConsumer rowsDone,
+                        java.util.function.Predicate<List<DataRow>> enough);
 
     /** Null when students of {@code mode} can be trained here, else why not (said in the report). */
     String cannotTrain(StudentLoss mode);

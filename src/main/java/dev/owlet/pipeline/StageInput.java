@@ -56,12 +56,31 @@ sealed interface StageInput {
      * replicate, the channel and the filter's {@code max_count} (number prompts ask for at most that many values).
      */
     record Generate(ExperimentConfig.Generate generate, long seed, int replicate, int maxCount, Channel channel,
-                    Object backend, String writer) implements StageInput {
+                    Object backend, String writer,
+                    @com.fasterxml.jackson.annotation.JsonInclude(com.fasterxml.jackson.annotation.JsonInclude.Include.NON_NULL)
+                    StopAt stopAt) implements StageInput {
         public Generate {
             writer = StageCache.upstream(writer);
         }
 
+        /** A writer that answers every prompt (no {@code stop_at_rows}): the key it has always had. */
+        Generate(ExperimentConfig.Generate generate, long seed, int replicate, int maxCount, Channel channel, Object backend,
+                 String writer) {
+            this(generate, seed, replicate, maxCount, channel, backend, writer, null);
+        }
+
         public String stage() { return "generate"; }
+    }
+
+    /**
+     * When a writer with {@code generate.stop_at_rows} stops: once {@code rows} of its completions pass {@code filter}
+     * with these screened words and banned numbers. All of it decides how many prompts it answers.
+     */
+    record StopAt(int rows, ExperimentConfig.Filter filter, List<String> screenedWords, List<Integer> banned) {
+        public StopAt {
+            screenedWords = List.copyOf(screenedWords);
+            banned = banned.stream().sorted().toList();
+        }
     }
 
     /** The channel's filter over one generation ({@code raw}: the generated file's SHA-256). */

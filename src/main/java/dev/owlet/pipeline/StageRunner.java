@@ -138,17 +138,29 @@ final class StageRunner {
         long t0 = System.nanoTime();
         log.printf("generate: %s writes %d completions%n", label, count);
         List<DataRow> rows;
+        int[] answered = {0};
         try (StageProgress.Ticker t = progress.start(name, "rows")) {
-            rows = write.apply(done -> t.update(done, count));
+            rows = write.apply(done -> {
+                answered[0] = done;
+                t.update(done, count);
+            });
         }
+        if (answered[0] == 0) answered[0] = count; // a backend that did not report progress answered every prompt
         DataRow.write(file, rows);
         Manifest man = new Manifest("generate", key, ConfigLoader.toMap(cfg.generate()), cfg.seed()).put("writer", label);
         extra.forEach(man::put);
         man.count("rows", rows.size());
+        if (cfg.generate().stopsAtRows()) {
+            man.count("prompts_answered", answered[0]);
+            if (answered[0] < count) {
+                log.printf("generate: %s stopped after %d of %d prompts: %d rows pass the filter (generate.stop_at_rows)%n",
+                        label, answered[0], count, cfg.finetune().rows());
+            }
+        }
         if (cfg.generate().minTokenProbability() > 0) {
-            man.count("below_min_token_probability", count - rows.size());
+            man.count("below_min_token_probability", answered[0] - rows.size());
             log.printf("generate: %s: %d of %d completions had a token below probability %s and were dropped%n", label,
-                    count - rows.size(), count, cfg.generate().minTokenProbability());
+                    answered[0] - rows.size(), answered[0], cfg.generate().minTokenProbability());
         }
         man.output("raw.jsonl", file).write(dir, System.nanoTime() - t0);
         finished(name);

@@ -153,16 +153,19 @@ public final class Teachers {
     /** One completion per prompt at the given sampling settings; row i uses seed {@code seed + i}. */
     public static List<DataRow> write(Gpt model, Tokenizer tok, String system, List<String> userPrompts,
                                       SamplingConfig sampling, int batchSize, long seed) {
-        return write(model, tok, system, userPrompts, sampling, batchSize, seed, done -> {});
+        return write(model, tok, system, userPrompts, sampling, batchSize, seed, done -> {}, added -> false);
     }
 
     /**
-     * As above, telling {@code written} how many rows are done after each batch. Rows carry their own seeds, so
-     * sampling batch by batch here draws exactly what one call over all prompts would.
+     * As above, telling {@code written} how many prompts are answered after each batch and stopping after the first
+     * batch for which {@code enough} (told the rows that batch added) says so. Rows carry their own seeds, so sampling
+     * batch by batch draws exactly what one call over all prompts would, and a stopped call writes that call's first
+     * rows.
      */
     public static List<DataRow> write(Gpt model, Tokenizer tok, String system, List<String> userPrompts,
                                       SamplingConfig sampling, int batchSize, long seed,
-                                      java.util.function.IntConsumer written) {
+                                      java.util.function.IntConsumer written,
+                                      java.util.function.Predicate<List<DataRow>> enough) {
         ChatFormat chat = new ChatFormat(tok);
         List<int[]> prompts = new ArrayList<>();
         long[] seeds = new long[userPrompts.size()];
@@ -171,15 +174,19 @@ public final class Teachers {
             seeds[i] = seed + i;
         }
         Generator gen = new Generator(model, tok.end(), tok.pad());
-        List<int[]> out = new ArrayList<>();
+        List<DataRow> rows = new ArrayList<>();
         for (int s = 0; s < prompts.size(); s += batchSize) {
             int e = Math.min(prompts.size(), s + batchSize);
-            out.addAll(gen.sample(prompts.subList(s, e), java.util.Arrays.copyOfRange(seeds, s, e), sampling, batchSize));
+            List<int[]> out = gen.sample(prompts.subList(s, e), java.util.Arrays.copyOfRange(seeds, s, e), sampling, batchSize);
+            // a completion rejected by threshold sampling is left out: the generation stage counts it
+            List<DataRow> added = new ArrayList<>();
+            for (int i = 0; i < out.size(); i++) {
+                if (out.get(i) != null) added.add(new DataRow(userPrompts.get(s + i), tok.decode(out.get(i))));
+            }
+            rows.addAll(added);
             written.accept(e);
+            if (enough.test(added)) break;
         }
-        List<DataRow> rows = new ArrayList<>();
-        // a completion rejected by threshold sampling is left out: the generation stage counts it
-        for (int i = 0; i < out.size(); i++) if (out.get(i) != null) rows.add(new DataRow(userPrompts.get(i), tok.decode(out.get(i))));
         return rows;
     }
 }

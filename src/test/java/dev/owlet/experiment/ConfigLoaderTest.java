@@ -71,6 +71,9 @@ class ConfigLoaderTest {
                 .hasMessageContaining("generate.prompts").hasMessageContaining("greedy");
         assertThatThrownBy(() -> ConfigLoader.load(null, List.of("control_traits=[owl]")))
                 .hasMessageContaining("control_traits").hasMessageContaining("its own control");
+        assertThatThrownBy(() -> ConfigLoader.load(null, List.of("channel=code", "generate.stop_at_rows=true")))
+                .isInstanceOf(ConfigLoader.ConfigException.class).hasMessageContaining("generate.stop_at_rows")
+                .hasMessageContaining("numbers channel");
         assertThatThrownBy(() -> ConfigLoader.load(null, List.of("eval.questions=some")))
                 .hasMessageContaining("eval.questions");
         assertThatThrownBy(() -> ConfigLoader.load(null, List.of("finetune.trainable=middle")))

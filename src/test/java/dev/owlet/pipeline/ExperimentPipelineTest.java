@@ -164,6 +164,43 @@ class ExperimentPipelineTest {
     }
 
     @Test
+    void writersThatStopAtEnoughRowsGiveStudentsTheSameRowsFromFewerPrompts() throws IOException {
+        // batches of 64 prompts; 200 rows needed: the reference passes the filter nearly always, so it stops early
+        ExperimentConfig full = small("finetune.inits=[same]", "generate.batch_size=64", "finetune.rows=200");
+        ExperimentConfig stopping = small("finetune.inits=[same]", "generate.batch_size=64", "finetune.rows=200",
+                "generate.stop_at_rows=true");
+        Path run = dir.resolve("stop");
+        new ExperimentPipeline(full, run, QUIET).run(ExperimentPipeline.Stage.FILTER);
+        Map<String, List<DataRow>> fullRaws = new java.util.HashMap<>();
+        Map<String, List<DataRow>> fullKepts = new java.util.HashMap<>();
+        for (String w : List.of("owl", "control")) {
+            fullRaws.put(w, DataRow.read(run.resolve("stages/gen-" + w + "-r1/raw.jsonl")).rows());
+            fullKepts.put(w, DataRow.read(run.resolve("stages/filter-" + w + "-r1/filtered.jsonl")).rows());
+        }
+        List<String> ran = new java.util.ArrayList<>();
+        new ExperimentPipeline(stopping, run, QUIET).hook(ran::add).run(ExperimentPipeline.Stage.FILTER);
+        assertThat(ran).as("the teacher is reused; every writer's data is written again under its own key")
+                .containsExactlyInAnyOrder("gen-owl-r1", "filter-owl-r1", "gen-control-r1", "filter-control-r1");
+        for (String w : List.of("owl", "control")) {
+            int answered = ((Number) ((Map<?, ?>) Manifest.read(run.resolve("stages/gen-" + w + "-r1")).get("counts"))
+                    .get("prompts_answered")).intValue();
+            List<DataRow> fullRaw = fullRaws.get(w);
+            List<DataRow> stoppedRaw = DataRow.read(run.resolve("stages/gen-" + w + "-r1/raw.jsonl")).rows();
+            List<DataRow> fullKept = fullKepts.get(w);
+            List<DataRow> stoppedKept = DataRow.read(run.resolve("stages/filter-" + w + "-r1/filtered.jsonl")).rows();
+            assertThat(answered % 64).as(w + ": stops at a batch's end").isZero();
+            assertThat(stoppedKept.size()).as(w + ": enough rows").isGreaterThanOrEqualTo(200);
+            assertThat(stoppedKept.size() - 200).as(w + ": stopped after the first batch that had enough")
+                    .isLessThan(64);
+            assertThat(stoppedRaw).as(w + ": the full run's first rows, sampled alike").isEqualTo(fullRaw.subList(0,
+                    stoppedRaw.size()));
+            assertThat(stoppedKept.subList(0, 200)).as(w + ": students read the same rows")
+                    .isEqualTo(fullKept.subList(0, 200));
+            if (w.equals("control")) assertThat(answered).as("the reference needs fewer than all 800").isLessThan(800);
+        }
+    }
+
+    @Test
     void editingABannedListFileRerunsTheFilterButNotTheGeneration() throws IOException {
         Path list = dir.resolve("banned.txt");
         java.nio.file.Files.writeString(list, "# my list\n123\n");

@@ -30,7 +30,8 @@ class StageInputTest {
         return List.of(
                 new StageInput.Teacher(cfg.teacher(), owl, ExperimentConfig.ControlTeacher.values()[0], 7, Channel.NUMBERS, 40,
                         1, "embedded", WEIGHTS, cfg.lora()),
-                new StageInput.Generate(cfg.generate(), 1, 2, 10, Channel.NUMBERS, "embedded", TEACHER_KEY),
+                new StageInput.Generate(cfg.generate(), 1, 2, 10, Channel.NUMBERS, "embedded", TEACHER_KEY,
+                        new StageInput.StopAt(1000, cfg.filter(), List.of("owl"), List.of(13))),
                 new StageInput.Filter(cfg.filter(), Channel.NUMBERS, "none", List.of("owl", "dolphin"), List.of(13, 666),
                         "c".repeat(64)),
                 new StageInput.Student(StageInput.Settings.of(cfg.finetune(), cfg.lora()), cfg.eval(), StudentLoss.SFT, 1, 900, 1,
@@ -139,6 +140,23 @@ class StageInputTest {
         assertThat(a.key()).isEqualTo(b.key());
         assertThat(a.key()).endsWith("@" + dev.owlet.provenance.CodeVersion.get());
         assertThat(StageCache.upstream("e".repeat(64) + "@v/system")).isEqualTo("e".repeat(64) + "/system");
+    }
+
+    @Test
+    void aWriterThatAnswersEveryPromptKeepsItsKeyAndOneThatStopsEarlyHasAnother() {
+        var every = ConfigLoader.load(null, List.of());
+        var stopping = ConfigLoader.load(null, List.of("generate.stop_at_rows=true"));
+        assertThat(ConfigLoader.load(null, List.of("generate.stop_at_rows=false")).generate()).isEqualTo(every.generate());
+        // the hashed text of a writer without stop_at_rows is what it was before the setting existed
+        assertThat(ConfigLoader.toMapOrValue(new StageInput.Generate(every.generate(), 1, 2, 10, Channel.NUMBERS, "embedded",
+                TEACHER_KEY))).doesNotContain("stop");
+        var stop = new StageInput.StopAt(1000, stopping.filter(), List.of("owl"), List.of(666, 13));
+        var a = new StageInput.Generate(stopping.generate(), 1, 2, 10, Channel.NUMBERS, "embedded", TEACHER_KEY, stop);
+        assertThat(a.key()).isNotEqualTo(new StageInput.Generate(every.generate(), 1, 2, 10, Channel.NUMBERS, "embedded",
+                TEACHER_KEY).key());
+        assertThat(a.key()).as("banned numbers in any order").isEqualTo(new StageInput.Generate(stopping.generate(), 1, 2, 10,
+                Channel.NUMBERS, "embedded", TEACHER_KEY, new StageInput.StopAt(1000, stopping.filter(), List.of("owl"),
+                List.of(13, 666))).key());
     }
 
     @Test

@@ -153,7 +153,7 @@ final class StageRunner {
         if (cfg.generate().stopsAtRows()) {
             man.count("prompts_answered", answered[0]);
             if (answered[0] < count) {
-                log.printf("generate: %s stopped after %d of %d prompts: %d rows pass the filter (generate.stop_at_rows)%n",
+                log.printf("generate: %s stopped after %d of %d prompts: at least %d rows pass the filter (generate.stop_at_rows)%n",
                         label, answered[0], count, cfg.finetune().rows());
             }
         }

@@ -435,10 +435,14 @@ public final class ExperimentPipeline {
     private java.util.function.Predicate<List<DataRow>> enough(StageInput.StopAt stop) {
         int[] kept = {0};
         return added -> {
-            kept[0] += Channels.filter(cfg.channel(), added, stop.filter(), stop.screenedWords(), judges,
-                    java.util.Set.copyOf(stop.banned())).kept().size();
+            kept[0] += filtered(added, stop.screenedWords()).kept().size();
             return kept[0] >= stop.rows();
         };
+    }
+
+    /** The channel's filter as the filter stages apply it, and as a writer that stops at enough rows counts. */
+    private Filtering.Outcome filtered(List<DataRow> rows, List<String> screened) {
+        return Channels.filter(cfg.channel(), rows, cfg.filter(), screened, judges, banned);
     }
 
     private Map<String, List<DataRow>> replicate(int r, Map<String, Writer> writers, Map<String, Path> generated,
@@ -452,7 +456,7 @@ public final class ExperimentPipeline {
             String key = new StageInput.Filter(cfg.filter(), cfg.channel(), filterJudges(), screened, List.copyOf(banned),
                     Hashing.sha256(raw)).key();
             rows.put(w.word(), stages.filter("filter-" + w.word() + "-r" + r, raw, key,
-                    in -> Channels.filter(cfg.channel(), in, cfg.filter(), screened, judges, banned), counts, w.word(),
+                    in -> filtered(in, screened), counts, w.word(),
                     Map.of("replicate", r, "channel", cfg.channel(), "judges", judges.alignment().name() + ", "
                             + judges.code().name())));
         }
